@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+// The folder tree is the pipeline: source text and diagnostics -> syntax -> checker ->
+// IR and optimizer -> bytecode -> VM, over a tensor library and a model runtime that
+// know nothing of the language.
+import PackageDescription
+
+let package = Package(
+    name: "nsi",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "nsi", targets: ["nsi"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian: libopenblas-dev and libzstd-dev.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+
+        // Tensors over f32/i32/i64, ops, matmul through cblas, safetensors I/O.
+        .target(name: "NSITensor", dependencies: ["CBLAS"]),
+        // Hugging Face tokenizer.json (byte-level BPE).
+        .target(name: "NSITokenizer"),
+        // Source text, ranges, diagnostics and their rendering.
+        .target(name: "NSISource"),
+        // Lexer, parser, AST, formatter.
+        .target(name: "NSISyntax", dependencies: ["NSISource"]),
+        // Transformer runtime: configs, weights, forward, generation, hook points.
+        .target(name: "NSIRuntime", dependencies: ["NSITensor", "NSITokenizer"]),
+        // The commands of the `nsi` tool, as a library that tests call directly.
+        .target(name: "NSICLI", dependencies: [
+            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSIRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
+
+        .testTarget(name: "NSITensorTests", dependencies: ["NSITensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSISyntaxTests", dependencies: ["NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSIRuntime", "NSITensor", "NSITokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSICLITests", dependencies: ["NSICLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+// OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
+#include <cblas.h>
+// Thread control, declared by OpenBLAS's cblas.h.

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `nsi` command line: a thin front over the library targets.
+public struct NSICommand: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "nsi",
+        abstract: "Check, compile, inspect and run .nsi intervention scripts on transformer models.",
+        version: version,
+        subcommands: [
+        ]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,1 @@
+// NSIRuntime: contents arrive with the work on this module.

@@ -1,0 +1,1 @@
+// NSISource: contents arrive with the work on this module.

@@ -1,0 +1,1 @@
+// NSISyntax: contents arrive with the work on this module.

@@ -1,0 +1,1 @@
+// NSITensor: contents arrive with the work on this module.

@@ -1,0 +1,1 @@
+// NSITokenizer: contents arrive with the work on this module.

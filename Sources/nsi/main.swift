@@ -1,0 +1,3 @@
+import NSICLI
+
+await NSICommand.main()
