@@ -1,0 +1,8 @@
+import NSICLI
+
+@main
+struct Entry {
+    static func main() async {
+        await NSICommand.main()
+    }
+}

@@ -1,3 +1,0 @@
-import NSICLI
-
-await NSICommand.main()
