@@ -20,6 +20,8 @@ let package = Package(
 
         // Tensors over f32/i32/i64, ops, matmul through cblas, safetensors I/O.
         .target(name: "NSITensor", dependencies: ["CBLAS"]),
+        // zstd frames for compact plans and results.
+        .target(name: "NSIZstd", dependencies: ["CZstd"]),
         // Hugging Face tokenizer.json (byte-level BPE).
         .target(name: "NSITokenizer"),
         // Source text, ranges, diagnostics and their rendering.
@@ -35,10 +37,10 @@ let package = Package(
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
 
-        .testTarget(name: "NSITensorTests", dependencies: ["NSITensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd"]),
         .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NSISyntaxTests", dependencies: ["NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSIRuntime", "NSITensor", "NSITokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSIRuntime", "NSITensor", "NSITokenizer"]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,1 +1,0 @@
-// NSITensor: contents arrive with the work on this module.

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Normalizations and rotary embedding, over the last dimension, as Hugging Face
+/// transformers computes them in f32.
+extension Tensor {
+    /// `x / sqrt(mean(x²) + eps) * weight` over the last dimension (Llama's RMSNorm).
+    public func rmsNorm(weight: Tensor, eps: Float) -> Tensor {
+        let x = contiguous()
+        let d = shape[rank - 1]
+        precondition(weight.count == d, "rmsNorm: weight has \(weight.count) elements for dimension \(d)")
+        let w = weight.contiguous()
+        let out = Tensor(zeros: shape)
+        let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(out.floatPointer), UncheckedPointer(w.floatPointer))
+        parallelFor(count / max(d, 1), cost: d * 3) { rows in
+            let (s, o, w) = (p.0.p, p.1.p, p.2.p)
+            for r in rows {
+                let row = s + r * d, dst = o + r * d
+                var ss: Float = 0
+                for i in 0..<d { ss += row[i] * row[i] }
+                let scale = 1 / sqrtf(ss / Float(d) + eps)
+                for i in 0..<d { dst[i] = w[i] * (row[i] * scale) }
+            }
+        }
+        return out
+    }
+
+    /// `(x - mean) / sqrt(var + eps) * weight + bias` over the last dimension (biased variance).
+    public func layerNorm(weight: Tensor, bias: Tensor?, eps: Float) -> Tensor {
+        let x = contiguous()
+        let d = shape[rank - 1]
+        let w = weight.contiguous()
+        let b = bias?.contiguous() ?? Tensor(zeros: [d])
+        let out = Tensor(zeros: shape)
+        let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(out.floatPointer),
+                 UncheckedPointer(w.floatPointer), UncheckedPointer(b.floatPointer))
+        parallelFor(count / max(d, 1), cost: d * 4) { rows in
+            let (s, o, w, b) = (p.0.p, p.1.p, p.2.p, p.3.p)
+            for r in rows {
+                let row = s + r * d, dst = o + r * d
+                var mean: Float = 0
+                for i in 0..<d { mean += row[i] }
+                mean /= Float(d)
+                var variance: Float = 0
+                for i in 0..<d { let c = row[i] - mean; variance += c * c }
+                variance /= Float(d)
+                let inv = 1 / sqrtf(variance + eps)
+                for i in 0..<d { dst[i] = (row[i] - mean) * inv * w[i] + b[i] }
+            }
+        }
+        return out
+    }
+}
+
+/// Rotary position embedding in the "rotate half" layout Hugging Face uses: the
+/// first and second halves of each head's dimensions form the rotated pairs.
+public enum Rotary {
+    /// cos and sin tables [positions.count, rotaryDim / 2] for the given positions.
+    public static func tables(positions: [Int], inverseFrequencies: [Float], attentionScaling: Float = 1)
+        -> (cos: [Float], sin: [Float]) {
+        let half = inverseFrequencies.count
+        var c = [Float](repeating: 0, count: positions.count * half)
+        var s = c
+        for (t, pos) in positions.enumerated() {
+            for i in 0..<half {
+                let angle = Float(pos) * inverseFrequencies[i]
+                c[t * half + i] = cosf(angle) * attentionScaling
+                s[t * half + i] = sinf(angle) * attentionScaling
+            }
+        }
+        return (c, s)
+    }
+
+    /// Rotates `x` [rows, heads, headDim] in place, row r using table row `tableRow[r]`.
+    public static func apply(_ x: Tensor, cos: [Float], sin: [Float], tableRow: [Int]) {
+        precondition(x.rank == 3 && x.isContiguous, "rotary: expected a contiguous [rows, heads, headDim] tensor")
+        let rows = x.shape[0], heads = x.shape[1], d = x.shape[2], half = d / 2
+        let p = x.floatPointer
+        cos.withUnsafeBufferPointer { cp in
+            sin.withUnsafeBufferPointer { sp in
+                for r in 0..<rows {
+                    let t = tableRow[r] * half
+                    for h in 0..<heads {
+                        let v = p + (r * heads + h) * d
+                        for i in 0..<half {
+                            let x1 = v[i], x2 = v[i + half]
+                            let c = cp[t + i], s = sp[t + i]
+                            v[i] = x1 * c - x2 * s
+                            v[i + half] = x2 * c + x1 * s
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

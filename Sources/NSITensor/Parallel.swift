@@ -1,0 +1,32 @@
+import Dispatch
+import Foundation
+import CBLAS
+
+/// How many threads tensor loops and OpenBLAS use. `NSI_THREADS` overrides the core count.
+public enum Threads {
+    public static let count: Int = {
+        if let s = ProcessInfo.processInfo.environment["NSI_THREADS"], let n = Int(s), n > 0 { return n }
+        return max(ProcessInfo.processInfo.activeProcessorCount, 1)
+    }()
+
+    /// Tells OpenBLAS to use `count` threads; called once before the first matmul.
+    static let configureBLAS: Void = {
+        openblas_set_num_threads(Int32(count))
+    }()
+}
+
+/// Runs `body` over `0..<n` split into contiguous chunks on up to `Threads.count`
+/// threads; stays on the calling thread when the work is small (`n * cost` under `grain`).
+@inline(__always)
+public func parallelFor(_ n: Int, cost: Int = 1, grain: Int = 32_768, _ body: @Sendable (Range<Int>) -> Void) {
+    let threads = Threads.count
+    if threads <= 1 || n <= 1 || n * cost < grain {
+        body(0..<n)
+        return
+    }
+    let chunks = min(threads, n)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        let lo = n * c / chunks, hi = n * (c + 1) / chunks
+        if lo < hi { body(lo..<hi) }
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+@testable import NSITensor
+
+@Suite struct MatmulTests {
+    /// cblas and the naive kernel agree over random shapes, with plain, transposed and
+    /// strided (sliced) operands. Tolerance: relative 1e-4.
+    @Test func blasMatchesNaiveKernel() {
+        var rng = SeededRandom(seed: 42)
+        var worst: Float = 0
+        for trial in 0..<60 {
+            let m = Int.random(in: 1...33, using: &rng), k = Int.random(in: 1...40, using: &rng), n = Int.random(in: 1...29, using: &rng)
+            var a = rng.tensor([m, k]), b = rng.tensor([k, n])
+            switch trial % 4 {
+            case 1: a = rng.tensor([k, m]).mT                       // transposed A
+            case 2: b = rng.tensor([n, k]).mT                       // transposed B
+            case 3:                                                 // strided views (every other column, an offset row)
+                a = rng.tensor([m + 1, 2 * k]).slice(dim: 0, start: 1).slice(dim: 1, step: 2)
+                b = rng.tensor([k, n + 3]).slice(dim: 1, start: 2, end: 2 + n)
+            default: break
+            }
+            let fast = a.matmul(b).toFloats()
+            let slow = a.contiguous().matmulNaive(b.contiguous()).toFloats()
+            let d = maxRelDiff(fast, slow)
+            worst = max(worst, d)
+            #expect(d < 1e-4, "trial \(trial): [\(m), \(k)] @ [\(k), \(n)] relative difference \(d)")
+        }
+        print("matmul: max relative difference vs naive over 60 shapes = \(worst)")
+    }
+
+    @Test func batchedMatmulBroadcastsBatchDimensions() {
+        var rng = SeededRandom(seed: 7)
+        let a = rng.tensor([2, 3, 4, 5]), b = rng.tensor([3, 5, 6])
+        let c = a.matmul(b)
+        #expect(c.shape == [2, 3, 4, 6])
+        for i in 0..<2 {
+            for j in 0..<3 {
+                let expected = a.select(dim: 0, index: i).select(dim: 0, index: j).contiguous()
+                    .matmulNaive(b.select(dim: 0, index: j).contiguous()).toFloats()
+                let got = c.select(dim: 0, index: i).select(dim: 0, index: j).toFloats()
+                #expect(maxRelDiff(got, expected) < 1e-4)
+            }
+        }
+        // One shared weight matrix takes the single-GEMM path.
+        let w = rng.tensor([5, 7])
+        let d = a.matmul(w)
+        #expect(d.shape == [2, 3, 4, 7])
+        let ref = a.reshape([24, 5]).matmulNaive(w).toFloats()
+        #expect(maxRelDiff(d.toFloats(), ref) < 1e-4)
+    }
+
+    @Test func vectorOperandsDropTheirDimension() {
+        let m = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        let v = Tensor(shape: [3], floats: [1, 0, -1])
+        #expect(m.matmul(v).shape == [2])
+        #expect(m.matmul(v).toFloats() == [-2, -2])
+        #expect(v.matmul(m.mT).toFloats() == [-2, -2])
+        #expect(v.matmul(v).shape == [])
+        #expect(v.matmul(v).item() == 2)
+    }
+
+    @Test func linearMatchesDefinition() {
+        var rng = SeededRandom(seed: 3)
+        let x = rng.tensor([2, 3, 8]), w = rng.tensor([5, 8]), bias = rng.tensor([5])
+        let y = x.linear(w, bias: bias)
+        #expect(y.shape == [2, 3, 5])
+        let ref = x.reshape([6, 8]).matmulNaive(w.mT.contiguous()).toFloats()
+        let bv = bias.toFloats()
+        let expected = ref.enumerated().map { $0.element + bv[$0.offset % 5] }
+        #expect(maxAbsDiff(y.toFloats(), expected) < 1e-5)
+    }
+}
