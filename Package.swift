@@ -29,7 +29,7 @@ let package = Package(
         // Lexer, parser, AST, formatter.
         .target(name: "NSISyntax", dependencies: ["NSISource"]),
         // Transformer runtime: configs, weights, forward, generation, hook points.
-        .target(name: "NSIRuntime", dependencies: ["NSITensor", "NSITokenizer"]),
+        .target(name: "NSIRuntime", dependencies: ["NSITensor", "NSITokenizer", "CBLAS"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSIRuntime",

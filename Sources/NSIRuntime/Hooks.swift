@@ -1,0 +1,50 @@
+import NSITensor
+
+/// Where a hook runs: which point, and which forward pass of a generation (0 is the prompt).
+public struct HookContext: Sendable {
+    public let point: Point
+    public let step: Int
+}
+
+/// A hook reads the whole batch's tensor at a point. It may write into it in place, or
+/// return a replacement of the same shape (nil keeps the tensor). The tensor is only
+/// valid during the call: a hook that keeps a value copies it.
+public typealias PointHook = (Tensor, HookContext) throws -> Tensor?
+
+/// The hooks of one run, indexed densely by point and module id so that a point
+/// without a hook costs one array lookup.
+public final class Hooks {
+    public private(set) var handlers: [PointHook?]
+    public var skipModule: [Bool]
+    /// The forward pass ends right after this point (nothing later is computed).
+    public var stopAfter: Int?
+
+    public init(points: PointTable) {
+        handlers = Array(repeating: nil, count: points.points.count)
+        skipModule = Array(repeating: false, count: points.modules.count)
+    }
+
+    /// Adds a hook at a point; several hooks at one point run in the order added.
+    public func add(point: Int, _ hook: @escaping PointHook) {
+        if let previous = handlers[point] {
+            handlers[point] = { t, ctx in
+                let first = try previous(t, ctx) ?? t
+                return try hook(first, ctx) ?? first
+            }
+        } else {
+            handlers[point] = hook
+        }
+    }
+
+    public func isHooked(_ point: Int) -> Bool { handlers[point] != nil }
+}
+
+/// Errors while running the model.
+public struct RuntimeError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Thrown inside the forward pass to end it after the last point anything needs.
+struct StopForward: Error {}

@@ -1,1 +1,0 @@
-// NSIRuntime: contents arrive with the work on this module.

@@ -1,0 +1,177 @@
+import Foundation
+import NSITensor
+
+/// Which logits a forward pass computes.
+public enum LogitsMode: Sendable {
+    /// Every position, [B, T, vocab] (a trace, or when a hook reads the logits point).
+    case all
+    /// Only the last slot of each row, [B, 1, vocab] (generation).
+    case last
+}
+
+/// A decoder-only transformer (Llama family or GPT-2) over loaded weights. Immutable
+/// after loading, so one instance serves many runs at once; per-run state lives in
+/// `KVCache` and `Hooks`.
+public final class Transformer: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let points: PointTable
+    let inverseFrequencies: [Float]
+
+    public init(config: ModelConfig, weights: ModelWeights) {
+        self.config = config
+        self.weights = weights
+        points = PointTable(config: config)
+        inverseFrequencies = config.architecture == .llama ? config.inverseFrequencies() : []
+    }
+
+    /// Loads config.json and the safetensors weights of a Hugging Face model folder.
+    public convenience init(directory: String) throws {
+        let config = try ModelConfig.load(directory: directory)
+        let archive = try SafetensorsArchive(directory: directory)
+        try self.init(config: config, weights: ModelWeights(archive: archive, config: config))
+    }
+
+    /// Runs one forward pass over `ids` [B][T] that continues `cache` (whose length is
+    /// the number of slots already processed), appending this pass's keys and values.
+    /// Returns the logits, or nil when `hooks.stopAfter` ended the pass early.
+    public func forward(ids: [[Int]], valid: [[Bool]], positions: [[Int]], cache: KVCache,
+                        hooks: Hooks? = nil, step: Int = 0, logits mode: LogitsMode = .all) throws -> Tensor? {
+        let b = ids.count, t = ids.first?.count ?? 0
+        guard b == cache.rows, ids.allSatisfy({ $0.count == t }), valid.count == b, positions.count == b else {
+            throw RuntimeError("forward: batch of \(b) rows does not match the cache's \(cache.rows) rows")
+        }
+        guard cache.length + t <= cache.capacity else {
+            throw RuntimeError("forward: \(cache.length + t) positions exceed the cache capacity of \(cache.capacity)")
+        }
+        if config.architecture == .gpt2, let p = positions.joined().max(), p >= config.maxPositions {
+            throw RuntimeError("position \(p) is beyond the model's \(config.maxPositions) learned positions")
+        }
+        for r in 0..<b { for s in 0..<t { cache.valid[r][cache.length + s] = valid[r][s] } }
+        var pass = ForwardPass(model: self, cache: cache, hooks: hooks, step: step, rows: b, tokens: t,
+                               positions: positions)
+        do {
+            let logits = try pass.run(ids: ids, mode: mode)
+            cache.length += t
+            return logits
+        } catch is StopForward {
+            cache.length += t
+            return nil
+        }
+    }
+}
+
+/// The state of one forward pass; `run` reads top to bottom in the model's own order.
+struct ForwardPass {
+    let model: Transformer
+    let cache: KVCache
+    let hooks: Hooks?
+    let step: Int
+    let rows: Int            // B
+    let tokens: Int          // T
+    let positions: [[Int]]   // [B][T]
+    var c: ModelConfig { model.config }
+
+    /// Hands the tensor at `point` to its hook, if any; a replacement must keep the shape.
+    @inline(__always)
+    func visit(_ point: Int, _ x: inout Tensor) throws {
+        guard let hooks else { return }
+        if let hook = hooks.handlers[point] {
+            let info = model.points.points[point]
+            if let replacement = try hook(x, HookContext(point: info, step: step)) {
+                guard replacement.shape == x.shape else {
+                    throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(replacement.shape)), expected \(describeShape(x.shape))")
+                }
+                x = replacement.dtype == .f32 && replacement.isContiguous ? replacement : replacement.cast(to: .f32).contiguous()
+            }
+        }
+        if hooks.stopAfter == point { throw StopForward() }
+    }
+
+    func skipped(_ kind: ModuleKind, _ layer: Int) -> Bool {
+        hooks?.skipModule[model.points.module(kind, layer: layer)] ?? false
+    }
+
+    mutating func run(ids: [[Int]], mode: LogitsMode) throws -> Tensor {
+        let w = model.weights
+        let flatIds = Tensor(shape: [rows, tokens], int64s: ids.joined().map(Int64.init))
+        guard var x = w.embed.indexSelect(dim: 0, indices: flatIds) else {   // [B, T, hidden]
+            throw RuntimeError("token id out of range for a vocabulary of \(c.vocabSize)")
+        }
+        if let wpe = w.positions {
+            let pos = Tensor(shape: [rows, tokens], int64s: positions.joined().map(Int64.init))
+            x.binaryInPlace(.add, wpe.indexSelect(dim: 0, indices: pos)!)
+        }
+        try visit(model.points.embed, &x)
+        for l in 0..<c.numLayers {
+            x = try layer(l, x)
+        }
+        var h = norm(x, w.norm, w.normBias)                                   // [B, T, hidden]
+        try visit(model.points.norm, &h)
+        let hooked = hooks?.isHooked(model.points.logits) ?? false
+        if mode == .last && !hooked && tokens > 1 {
+            let last = h.select(dim: 1, index: tokens - 1).unsqueeze(1)
+            return last.linear(w.lmHead)                                       // [B, 1, vocab]
+        }
+        var logits = h.linear(w.lmHead)                                         // [B, T, vocab]
+        try visit(model.points.logits, &logits)
+        return mode == .last ? logits.slice(dim: 1, start: tokens - 1).contiguous() : logits
+    }
+
+    func norm(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
+        c.architecture == .gpt2
+            ? x.layerNorm(weight: weight, bias: bias, eps: Float(c.normEps))
+            : x.rmsNorm(weight: weight, eps: Float(c.normEps))
+    }
+
+    /// One decoder block: x + attn(norm(x)), then + mlp(norm(...)).
+    mutating func layer(_ l: Int, _ input: Tensor) throws -> Tensor {
+        let ids = model.points.layers[l]
+        var x = input
+        if skipped(.layer, l) {
+            try visit(ids.output, &x)
+            return x
+        }
+        let lw = model.weights.layers[l]
+        var a = norm(x, lw.attnNorm, lw.attnNormBias)                          // [B, T, hidden]
+        try visit(ids.attnNorm, &a)
+        var attnOut = skipped(.attn, l) ? a : try attention(l, a, lw, ids)     // [B, T, hidden]
+        try visit(ids.attnOutput, &attnOut)
+        var mid = x + attnOut                                                  // [B, T, hidden]
+        try visit(ids.residMid, &mid)
+        var m = norm(mid, lw.mlpNorm, lw.mlpNormBias)                          // [B, T, hidden]
+        try visit(ids.mlpNorm, &m)
+        var mlpOut = skipped(.mlp, l) ? m : try mlp(lw, m, ids)                // [B, T, hidden]
+        try visit(ids.mlpOutput, &mlpOut)
+        mid.binaryInPlace(.add, mlpOut)
+        try visit(ids.output, &mid)
+        return mid
+    }
+
+    func mlp(_ lw: LayerWeights, _ m: Tensor, _ ids: LayerPointIds) throws -> Tensor {
+        var act: Tensor                                                        // [B, T, inter]
+        if let fc = lw.fc {
+            var h = fc(m)
+            try visit(ids.mlpProj[0], &h)
+            act = h.unary(c.hiddenAct == "gelu" ? .gelu : .geluTanh)
+        } else {
+            var g = lw.gate!(m), u = lw.up!(m)
+            try visit(ids.mlpProj[0], &g)
+            try visit(ids.mlpProj[1], &u)
+            act = siluMul(g, u)
+        }
+        try visit(ids.mlpAct, &act)
+        return lw.down(act)
+    }
+
+    /// silu(g) * u in one pass.
+    func siluMul(_ g: Tensor, _ u: Tensor) -> Tensor {
+        let out = Tensor(zeros: g.shape)
+        let p = (UncheckedPointer(g.floatPointer), UncheckedPointer(u.floatPointer), UncheckedPointer(out.floatPointer))
+        parallelFor(g.count, cost: 8) { r in
+            let (g, u, o) = (p.0.p, p.1.p, p.2.p)
+            for i in r { let x = g[i]; o[i] = x / (1 + expf(-x)) * u[i] }
+        }
+        return out
+    }
+}

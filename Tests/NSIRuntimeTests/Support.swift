@@ -1,0 +1,54 @@
+import Foundation
+import NSITensor
+import NSIRuntime
+
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// The converted SmolLM2 folder (Scripts/fetch-model), or nil when it has not been fetched.
+    /// `NSI_MODEL_DIR` points elsewhere.
+    static var smolLM2: String? {
+        let env = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"]
+        let dir = env ?? root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/smollm2-135m").path
+        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
+    }
+}
+
+/// reference.json of a tiny model: HF transformers outputs for fixed input ids.
+struct TinyReference: Decodable {
+    let input_ids: [Int]
+    let logits: [[Float]]
+    let hidden_states_last_row: [[Float]]
+    let greedy8_ids: [Int]
+
+    static func load(_ model: String) throws -> TinyReference {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("tiny/\(model)/reference.json")))
+        return try JSONDecoder().decode(TinyReference.self, from: data)
+    }
+}
+
+func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+/// Cache of loaded models: loading once per test process keeps the suite fast.
+final class ModelCache: @unchecked Sendable {
+    static let shared = ModelCache()
+    private let lock = NSLock()
+    private var models: [String: Transformer] = [:]
+
+    func model(_ path: String) throws -> Transformer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let m = models[path] { return m }
+        let m = try Transformer(directory: path)
+        models[path] = m
+        return m
+    }
+
+    func tiny(_ name: String) throws -> Transformer { try model(Fixtures.path("tiny/\(name)")) }
+}
