@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // C libraries from Debian: libopenblas-dev and libzstd-dev.
@@ -40,7 +41,10 @@ let package = Package(
         .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd"]),
         .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NSISyntaxTests", dependencies: ["NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSIRuntime", "NSITensor", "NSITokenizer"]),
+        .testTarget(name: "NSIRuntimeTests", dependencies: [
+            "NSIRuntime", "NSITensor", "NSITokenizer",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"]),
     ],
     swiftLanguageModes: [.v6]

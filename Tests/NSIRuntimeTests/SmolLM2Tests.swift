@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+import Testing
+import NSITensor
+@testable import NSIRuntime
+
+/// The real model, when Scripts/fetch-model has produced models/smollm2-135m (CI fetches it).
+/// Reference: transformers, float32, eager attention (Tests/Fixtures/smollm2-135m-logits.json).
+@Suite(.enabled(if: Fixtures.smolLM2 != nil, "models/smollm2-135m not fetched (run Scripts/fetch-model)"))
+struct SmolLM2Tests {
+    struct Case: Decodable {
+        let prompt: String
+        let ids: [Int]
+        let last_top20_ids: [Int]
+        let last_top20_logits: [Float]
+        let logits_row_mean: [Float]
+        let logits_row_std: [Float]
+        let greedy16_ids: [Int]
+    }
+    struct Reference: Decodable { let cases: [Case] }
+
+    static func reference() throws -> [Case] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m-logits.json")))
+        return try JSONDecoder().decode(Reference.self, from: data).cases
+    }
+
+    var model: Transformer { get throws { try ModelCache.shared.model(Fixtures.smolLM2!) } }
+
+    @Test func everyTensorHasTheReferenceSHA256() throws {
+        struct Entry: Decodable { let shape: [Int]; let sha256_f32_le: String }
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m-tensors.json")))
+        let expected = try JSONDecoder().decode([String: Entry].self, from: data)
+        let archive = try SafetensorsArchive(directory: Fixtures.smolLM2!)
+        #expect(Set(archive.names) == Set(expected.keys))
+        var matched = 0
+        for (name, e) in expected {
+            let t = try archive.tensor(name)
+            #expect(t.dtype == .f32 && t.shape == e.shape, "\(name)")
+            let bytes = UnsafeRawBufferPointer(start: t.storage.base + t.offset * 4, count: t.count * 4)
+            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            if digest == e.sha256_f32_le { matched += 1 } else { Issue.record("\(name): sha256 \(digest), expected \(e.sha256_f32_le)") }
+        }
+        print("smollm2: \(matched)/\(expected.count) tensors match their SHA-256")
+    }
+
+    @Test func logitsMatchTransformers() throws {
+        let model = try model
+        for c in try Self.reference() {
+            let (out, _) = try model.trace(prompts: [c.ids])
+            let logits = try #require(out).select(dim: 0, index: 0)           // [T, vocab]
+            let last = logits.select(dim: 0, index: -1)
+            let (values, indices) = last.topk(20)
+            #expect(indices.toInts() == c.last_top20_ids, "\(c.prompt)")
+            let topDiff = maxAbsDiff(values.toFloats(), c.last_top20_logits)
+            let means = logits.mean(dim: -1).toFloats()
+            let centered = logits - logits.mean(dim: -1, keepdim: true)
+            let n = Float(logits.shape[1])
+            let stds = (centered * centered).sum(dim: -1).toFloats().map { ($0 / (n - 1)).squareRoot() }
+            let meanDiff = maxAbsDiff(means, c.logits_row_mean), stdDiff = maxAbsDiff(stds, c.logits_row_std)
+            print("smollm2 \"\(c.prompt.prefix(24))\": top-20 logits max diff \(topDiff), row mean \(meanDiff), row std \(stdDiff) (tolerance 1e-3)")
+            #expect(topDiff <= 1e-3)
+            #expect(meanDiff <= 1e-3)
+            #expect(stdDiff <= 1e-3)
+        }
+    }
+
+    @Test func greedyGenerationMatchesTransformers() throws {
+        let model = try model
+        for c in try Self.reference() {
+            let r = try model.generate(prompts: [c.ids], options: SamplingOptions(maxTokens: 16, stopAtEOS: false))
+            #expect(r.generated[0] == c.greedy16_ids, "\(c.prompt)")
+        }
+    }
+
+    @Test func batchedPromptsMatchSingleRuns() throws {
+        let model = try model
+        let cases = try Self.reference()
+        let (batched, _) = try model.trace(prompts: cases.map(\.ids))
+        let all = try #require(batched)
+        var worst: Float = 0
+        for (r, c) in cases.enumerated() {
+            let (alone, _) = try model.trace(prompts: [c.ids])
+            worst = max(worst, maxAbsDiff(all.select(dim: 0, index: r).select(dim: 0, index: -1).toFloats(),
+                                          try #require(alone).select(dim: 1, index: -1).toFloats()))
+        }
+        print("smollm2: batched vs single last-position logits, max difference \(worst) (tolerance 1e-4)")
+        #expect(worst <= 1e-4)
+    }
+}
