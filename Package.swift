@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "nsi", targets: ["nsi"]),
+        .executable(name: "nsi-bench", targets: ["nsi-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
+        // Timing runner for Benchmarks/run-runtime.
+        .executableTarget(name: "nsi-bench", dependencies: [
+            "NSIRuntime", "NSITensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Benchmarks/NSIBench"),
 
         .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd"]),
         .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"], resources: [.copy("Fixtures")]),

@@ -9,6 +9,9 @@ public struct NSICommand: AsyncParsableCommand {
         abstract: "Check, compile, inspect and run .nsi intervention scripts on transformer models.",
         version: version,
         subcommands: [
+            InspectCommand.self,
+            GenerateCommand.self,
+            LogitsCommand.self,
         ]
     )
 

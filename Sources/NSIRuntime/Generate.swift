@@ -87,9 +87,9 @@ public struct Sampler: Sendable {
 extension Transformer {
     /// Generates up to `options.maxTokens` tokens after each prompt, batched: one forward
     /// pass over the left-padded prompts (step 0), then one per new token with the KV cache.
-    /// `progress` is called after each step with the number of steps done.
+    /// `onStep` is called after each step with the step number and each row's new token.
     public func generate(prompts: [[Int]], options: SamplingOptions, hooks: Hooks? = nil,
-                         progress: ((Int) -> Void)? = nil) throws -> GenerationResult {
+                         onStep: ((_ step: Int, _ tokens: [Int]) -> Void)? = nil) throws -> GenerationResult {
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw RuntimeError("generate needs non-empty prompts") }
         guard options.maxTokens >= 1 else { throw RuntimeError("max_tokens must be at least 1") }
         let batch = PaddedBatch(prompts: prompts)
@@ -118,7 +118,7 @@ extension Transformer {
                 }
                 tokens.append(token)
             }
-            progress?(steps)
+            onStep?(step, tokens)
             if done.allSatisfy({ $0 }) || step == options.maxTokens - 1 { break }
             input = tokens.map { [$0] }
             valid = Array(repeating: [true], count: batch.rows)

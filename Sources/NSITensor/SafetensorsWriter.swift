@@ -37,10 +37,10 @@ public enum SafetensorsWriter {
             let begin = body.count
             body.append(bytes(of: tensor, as: dtype))
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            header.append("\(jsonString(name)):{\"dtype\":\"\(dtype.safetensorsName)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(body.count)]}")
+            header.append("\(JSONValue.quote(name)):{\"dtype\":\"\(dtype.safetensorsName)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(body.count)]}")
         }
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let fields = metadata.keys.sorted().map { "\(JSONValue.quote($0)):\(JSONValue.quote(metadata[$0]!))" }
             header.insert("\"__metadata__\":{\(fields.joined(separator: ","))}", at: 0)
         }
         var json = Data(("{" + header.joined(separator: ",") + "}").utf8)
@@ -65,22 +65,6 @@ public enum SafetensorsWriter {
         default:
             return Data(bytes: t.storage.base + t.offset * t.dtype.size, count: t.count * t.dtype.size)
         }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import NSIRuntime
+import NSITensor
+
+/// Times the runtime on a model folder and prints one JSON object per measurement.
+/// Benchmarks/run-runtime runs this beside the transformers reference and reports ratios.
+@main
+struct NSIBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "nsi-bench", abstract: "Time nsi's runtime.")
+
+    @Option(help: "Model folder.") var model = "models/smollm2-135m"
+    @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
+    @Option(help: "Comma-separated measurements: forward10, forward128, generate32.") var only = "forward10,forward128,generate32"
+
+    /// The token ids both runners use: a fixed cycle, so no tokenizer is involved.
+    static func promptIds(_ n: Int) -> [Int] {
+        let base = [504, 3575, 282, 4649, 314, 6403, 1980, 253, 655, 28, 665, 436, 253, 1838, 8085, 617]
+        return (0..<n).map { base[$0 % base.count] }
+    }
+
+    func run() throws {
+        let loadStart = Date()
+        let m = try Transformer(directory: model)
+        emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
+        for name in only.split(separator: ",").map(String.init) {
+            switch name {
+            case "forward10", "forward128":
+                let ids = Self.promptIds(name == "forward10" ? 10 : 128)
+                _ = try m.trace(prompts: [ids])     // warm-up: pages in the weights
+                emit(name, try (0..<repeats).map { _ in try time { _ = try m.trace(prompts: [ids]) } })
+            case "generate32":
+                let ids = Self.promptIds(10)
+                let options = SamplingOptions(maxTokens: 32, stopAtEOS: false)
+                _ = try m.generate(prompts: [ids], options: options)
+                emit(name, try (0..<max(1, repeats / 2)).map { _ in try time { _ = try m.generate(prompts: [ids], options: options) } })
+            default:
+                throw ValidationError("unknown measurement \(name)")
+            }
+        }
+    }
+
+    func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    }
+
+    func emit(_ name: String, _ ms: [Double], extra: [String: String] = [:]) {
+        let sorted = ms.sorted()
+        let median = sorted[sorted.count / 2]
+        var fields = ["\"name\":\"\(name)\"", "\"median_ms\":\(String(format: "%.2f", median))",
+                      "\"runs_ms\":[\(ms.map { String(format: "%.2f", $0) }.joined(separator: ","))]"]
+        for (k, v) in extra.sorted(by: { $0.key < $1.key }) { fields.append("\"\(k)\":\"\(v)\"") }
+        print("{" + fields.joined(separator: ",") + "}")
+        fflush(stdout)
+    }
+}
