@@ -12,6 +12,7 @@ public struct NSICommand: AsyncParsableCommand {
             InspectCommand.self,
             GenerateCommand.self,
             LogitsCommand.self,
+            TokenizeCommand.self,
         ]
     )
 

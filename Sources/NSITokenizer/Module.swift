@@ -1,1 +1,0 @@
-// NSITokenizer: contents arrive with the work on this module.
