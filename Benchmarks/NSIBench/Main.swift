@@ -52,7 +52,6 @@ struct NSIBench: ParsableCommand {
         var fields = ["\"name\":\"\(name)\"", "\"median_ms\":\(String(format: "%.2f", median))",
                       "\"runs_ms\":[\(ms.map { String(format: "%.2f", $0) }.joined(separator: ","))]"]
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { fields.append("\"\(k)\":\"\(v)\"") }
-        print("{" + fields.joined(separator: ",") + "}")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
     }
 }

@@ -51,8 +51,7 @@ struct GenerateCommand: ParsableCommand {
                 // across tokens appears once it is whole.
                 generated.append(tokens[0])
                 if let text = try? model.decode(generated), text.hasPrefix(printed), !text.hasSuffix("\u{FFFD}") {
-                    print(text.dropFirst(printed.count), terminator: "")
-                    fflush(stdout)
+                    FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
                     printed = text
                 }
             }
@@ -60,8 +59,8 @@ struct GenerateCommand: ParsableCommand {
                 print("[" + result.ids[0].map(String.init).joined(separator: ", ") + "]")
             } else {
                 let text = try model.decode(result.generated[0])
-                if text.count > printed.count, text.hasPrefix(printed) { print(text.dropFirst(printed.count), terminator: "") }
-                print()
+                let rest = text.count > printed.count && text.hasPrefix(printed) ? String(text.dropFirst(printed.count)) : ""
+                FileHandle.standardOutput.write(Data((rest + "\n").utf8))
             }
         }
     }
