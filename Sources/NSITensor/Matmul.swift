@@ -31,6 +31,20 @@ extension Tensor {
         if m == 0 || n == 0 { return }
         if k == 0 { if beta == 0 { out.fill(0) }; return }
         let A = BLASOperand(a), B = BLASOperand(b)
+        if m == 1 {
+            // One row: a matrix-vector product streams B once, where sgemm would first
+            // pack all of B (most of the cost of a generation step).
+            let incX = Int32(A.transposed ? A.ld : 1)
+            if B.transposed {   // B = Wᵀ with W [n, k] row-major: y = W x
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, B.pointer, Int32(B.ld),
+                            A.pointer, incX, beta, out.floatPointer, 1)
+            } else {            // B [k, n] row-major: y = Bᵀ x
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, B.pointer, Int32(B.ld),
+                            A.pointer, incX, beta, out.floatPointer, 1)
+            }
+            withExtendedLifetime((A.keepAlive, B.keepAlive)) {}
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     A.transposed ? CblasTrans : CblasNoTrans,
                     B.transposed ? CblasTrans : CblasNoTrans,

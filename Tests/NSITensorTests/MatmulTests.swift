@@ -27,6 +27,26 @@ import Testing
         print("matmul: max relative difference vs naive over 60 shapes = \(worst)")
     }
 
+    /// A single row takes the sgemv path; both layouts of B and a strided row agree with the oracle.
+    @Test func singleRowUsesMatrixVectorProduct() {
+        var rng = SeededRandom(seed: 5)
+        for (k, n) in [(1, 1), (7, 300), (576, 1536), (33, 2)] {
+            let a = rng.tensor([1, k])
+            let rowMajor = rng.tensor([k, n]), transposed = rng.tensor([n, k]).mT
+            let strided = rng.tensor([k, 3]).mT.slice(dim: 0, start: 1, end: 2)   // [1, k], stride 3 along k
+            for b in [rowMajor, transposed] {
+                for x in [a, strided] {
+                    let d = maxRelDiff(x.matmul(b).toFloats(), x.contiguous().matmulNaive(b.contiguous()).toFloats())
+                    #expect(d < 1e-4, "[1, \(k)] @ [\(k), \(n)]: \(d)")
+                }
+            }
+        }
+        // Accumulating into an output with a bias (beta = 1), as linear() does.
+        let x = rng.tensor([1, 8]), w = rng.tensor([5, 8]), bias = rng.tensor([5])
+        let want = zip(x.matmulNaive(w.mT.contiguous()).toFloats(), bias.toFloats()).map { $0 + $1 }
+        #expect(maxAbsDiff(x.linear(w, bias: bias).toFloats(), want) < 1e-5)
+    }
+
     @Test func batchedMatmulBroadcastsBatchDimensions() {
         var rng = SeededRandom(seed: 7)
         let a = rng.tensor([2, 3, 4, 5]), b = rng.tensor([3, 5, 6])
