@@ -30,11 +30,16 @@ let package = Package(
         .target(name: "NSISource"),
         // Lexer, parser, AST, formatter.
         .target(name: "NSISyntax", dependencies: ["NSISource"]),
-        // Transformer runtime: configs, weights, forward, generation, hook points.
-        .target(name: "NSIRuntime", dependencies: ["NSITensor", "NSITokenizer", "CBLAS"]),
+        // What a model folder promises without its weights: config, access points, signature.
+        .target(name: "NSIModel", dependencies: [
+            "NSITensor", "NSITokenizer",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Transformer runtime: weights, forward, generation, hooks.
+        .target(name: "NSIRuntime", dependencies: ["NSIModel", "NSITensor", "NSITokenizer", "CBLAS"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
-            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSIRuntime",
+            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSIModel", "NSIRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -45,10 +50,10 @@ let package = Package(
         ], path: "Benchmarks/NSIBench"),
 
         .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd"]),
-        .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"]),
         .testTarget(name: "NSISyntaxTests", dependencies: ["NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NSIRuntimeTests", dependencies: [
-            "NSIRuntime", "NSITensor", "NSITokenizer",
+            "NSIRuntime", "NSIModel", "NSITensor", "NSITokenizer",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSIModel
 import NSIRuntime
 import NSITensor
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSIModel
 import NSIRuntime
 
 /// `--model DIR`, defaulting to `$NSI_MODEL` or models/smollm2-135m.

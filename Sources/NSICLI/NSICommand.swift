@@ -13,6 +13,7 @@ public struct NSICommand: AsyncParsableCommand {
             GenerateCommand.self,
             LogitsCommand.self,
             TokenizeCommand.self,
+            SignatureCommand.self,
         ]
     )
 

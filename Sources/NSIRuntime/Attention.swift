@@ -1,3 +1,4 @@
+import NSIModel
 import CBLAS
 import Foundation
 import NSITensor

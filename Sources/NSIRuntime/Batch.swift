@@ -1,3 +1,4 @@
+import NSIModel
 /// Prompts of different lengths as one left-padded batch: every row ends at the same
 /// slot, pad slots are masked out of attention, and real tokens keep positions 0, 1, ...
 /// so each row computes what it would alone.

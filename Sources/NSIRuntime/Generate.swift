@@ -1,3 +1,4 @@
+import NSIModel
 import Foundation
 import NSITensor
 

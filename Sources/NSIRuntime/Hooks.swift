@@ -1,3 +1,4 @@
+import NSIModel
 import NSITensor
 
 /// Where a hook runs: which point, and which forward pass of a generation (0 is the prompt).

@@ -1,3 +1,4 @@
+import NSIModel
 import NSITensor
 
 /// Keys and values of every layer for the slots processed so far, laid out

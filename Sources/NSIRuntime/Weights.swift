@@ -1,3 +1,4 @@
+import NSIModel
 import NSITensor
 
 public struct WeightError: Error, CustomStringConvertible, Sendable {

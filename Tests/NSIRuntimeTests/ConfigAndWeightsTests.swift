@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NSITensor
+import NSIModel
 @testable import NSIRuntime
 
 @Suite struct ConfigAndWeightsTests {

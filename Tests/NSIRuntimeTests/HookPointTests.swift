@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NSITensor
+import NSIModel
 @testable import NSIRuntime
 
 /// Every point kind on a Llama-family model (tiny Qwen2: GQA, q/k/v bias, tied head):

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import NSITensor
+import NSIModel
 @testable import NSIRuntime
 
 /// The real model, when Scripts/fetch-model has produced models/smollm2-135m (CI fetches it).
@@ -20,7 +21,7 @@ struct SmolLM2Tests {
     struct Reference: Decodable { let cases: [Case] }
 
     static func reference() throws -> [Case] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m-logits.json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m/logits.json")))
         return try JSONDecoder().decode(Reference.self, from: data).cases
     }
 
@@ -28,7 +29,7 @@ struct SmolLM2Tests {
 
     @Test func everyTensorHasTheReferenceSHA256() throws {
         struct Entry: Decodable { let shape: [Int]; let sha256_f32_le: String }
-        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m-tensors.json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m/tensors.json")))
         let expected = try JSONDecoder().decode([String: Entry].self, from: data)
         let archive = try SafetensorsArchive(directory: Fixtures.smolLM2!)
         #expect(Set(archive.names) == Set(expected.keys))

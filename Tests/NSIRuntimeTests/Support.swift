@@ -1,5 +1,6 @@
 import Foundation
 import NSITensor
+import NSIModel
 import NSIRuntime
 
 enum Fixtures {

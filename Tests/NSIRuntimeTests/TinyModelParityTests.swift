@@ -1,5 +1,6 @@
 import Testing
 import NSITensor
+import NSIModel
 @testable import NSIRuntime
 
 /// Parity with Hugging Face transformers on the four tiny random models: logits at every

@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func truncatedFile() throws {
-        let full = try Data(contentsOf: Fixtures.url("smollm2-135m-tokenizer", "json"))
+        let full = try Data(contentsOf: Fixtures.url("smollm2-135m/tokenizer.json"))
         let error = Self.loadError(full.prefix(full.count / 2), source: "truncated.json")
         #expect(error?.kind == .malformedJSON)
         #expect(error?.description.contains("truncated.json") == true)

@@ -2,22 +2,15 @@ import Foundation
 import Testing
 @testable import NSITokenizer
 
-/// Access to the files in Fixtures/ and the SmolLM2 tokenizer, loaded once for all tests.
+/// The repository's shared test data (Tests/Fixtures) and the SmolLM2 tokenizer, loaded once for all tests.
 enum Fixtures {
-    struct Missing: Error, CustomStringConvertible {
-        let name: String
-        var description: String { "fixture \(name) is not in the test bundle" }
-    }
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    static func url(_ name: String, _ ext: String) throws -> URL {
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures") else {
-            throw Missing(name: "\(name).\(ext)")
-        }
-        return url
-    }
+    static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
     private static let smolLM2Result = Result<Tokenizer, Error> {
-        try Tokenizer(contentsOf: url("smollm2-135m-tokenizer", "json"))
+        try Tokenizer(contentsOf: url("smollm2-135m/tokenizer.json"))
     }
 
     static func smolLM2() throws -> Tokenizer {

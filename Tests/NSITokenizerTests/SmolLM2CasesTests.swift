@@ -15,7 +15,7 @@ import Testing
     }
 
     static func cases() throws -> [Case] {
-        let data = try Data(contentsOf: Fixtures.url("smollm2-135m-tokenizer-cases", "json"))
+        let data = try Data(contentsOf: Fixtures.url("smollm2-135m/tokenizer-cases.json"))
         return try JSONDecoder().decode(CaseFile.self, from: data).cases
     }
 

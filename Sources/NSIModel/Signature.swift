@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import NSITensor
+import NSITokenizer
+
+/// A module a script may call as a function: a pure function of one tensor.
+public struct CallableModule: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case embed, norm, linear, mlp, lmHead }
+    public let kind: Kind
+    /// Canonical name (`layers.3.mlp`) and Hugging Face path (`model.layers.3.mlp`).
+    public let name: String
+    public let hfName: String
+    public let layer: Int?
+    /// Last dimension in and out; leading dimensions pass through. `embed` takes integer ids.
+    public let inputLast: Int?
+    public let outputLast: Int
+}
+
+/// Everything a script can be checked against, read from config.json and tokenizer.json
+/// without loading weights: dimensions, every access point with its shape template and
+/// names, in forward order, the skippable and callable modules, and a stable hash.
+public struct ModelSignature: Sendable {
+    public let config: ModelConfig
+    public let points: PointTable
+    public let callables: [CallableModule]
+    public let tokenizer: Tokenizer?
+    /// SHA-256 of tokenizer.json, or nil without one.
+    public let tokenizerHash: String?
+    /// SHA-256 over the canonical text of the signature: plans record it, and a plan is
+    /// refused by a model whose signature differs.
+    public private(set) var hash: String
+
+    public init(config: ModelConfig, tokenizer: Tokenizer?, tokenizerBytes: Data?) {
+        self.config = config
+        points = PointTable(config: config)
+        self.tokenizer = tokenizer
+        tokenizerHash = tokenizerBytes.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
+        var callables: [CallableModule] = []
+        let gpt2 = config.architecture == .gpt2
+        let h = config.hiddenSize
+        callables.append(CallableModule(kind: .embed, name: "embed", hfName: gpt2 ? "transformer.wte" : "model.embed_tokens",
+                                        layer: nil, inputLast: nil, outputLast: h))
+        for l in 0..<config.numLayers {
+            let hf = gpt2 ? "transformer.h.\(l)" : "model.layers.\(l)"
+            callables.append(CallableModule(kind: .norm, name: "layers.\(l).attn_norm", hfName: gpt2 ? "\(hf).ln_1" : "\(hf).input_layernorm",
+                                            layer: l, inputLast: h, outputLast: h))
+            callables.append(CallableModule(kind: .norm, name: "layers.\(l).mlp_norm", hfName: gpt2 ? "\(hf).ln_2" : "\(hf).post_attention_layernorm",
+                                            layer: l, inputLast: h, outputLast: h))
+            callables.append(CallableModule(kind: .mlp, name: "layers.\(l).mlp", hfName: "\(hf).mlp", layer: l, inputLast: h, outputLast: h))
+        }
+        callables.append(CallableModule(kind: .norm, name: "norm", hfName: gpt2 ? "transformer.ln_f" : "model.norm",
+                                        layer: nil, inputLast: h, outputLast: h))
+        callables.append(CallableModule(kind: .lmHead, name: "lm_head", hfName: "lm_head", layer: nil, inputLast: h, outputLast: config.vocabSize))
+        self.callables = callables
+        hash = ""
+        hash = SHA256.hash(data: Data(canonicalText(includeHash: false).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Reads config.json (and tokenizer.json when present) from a model folder.
+    public static func load(directory: String) throws -> ModelSignature {
+        let config = try ModelConfig.load(directory: directory)
+        let path = directory + "/tokenizer.json"
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            return ModelSignature(config: config, tokenizer: nil, tokenizerBytes: nil)
+        }
+        return ModelSignature(config: config, tokenizer: try Tokenizer(data: bytes, source: path), tokenizerBytes: bytes)
+    }
+
+    /// Compile-time integers a script reads as `model.<name>`.
+    public var dimensions: [(String, Int)] {
+        [("num_layers", config.numLayers), ("hidden_size", config.hiddenSize), ("num_heads", config.numHeads),
+         ("num_kv_heads", config.numKVHeads), ("head_dim", config.headDim),
+         ("intermediate_size", config.intermediateSize), ("vocab_size", config.vocabSize)]
+    }
+
+    public func dimension(_ name: String) -> Int? { dimensions.first { $0.0 == name }?.1 }
+
+    public func callable(named name: String) -> CallableModule? {
+        callables.first { $0.name == name || $0.hfName == name }
+    }
+
+    /// The readable listing `nsi signature` prints; with the hash line excluded it is also
+    /// what the hash is computed over, so any change a script could observe changes the hash.
+    public func canonicalText(includeHash: Bool = true) -> String {
+        var out = "model_type \(config.modelType)\n"
+        for (name, value) in dimensions { out += "model.\(name) = \(value)\n" }
+        out += "max_positions = \(config.maxPositions)\n"
+        out += "tokenizer \(tokenizerHash ?? "none")\n"
+        out += "\npoints (forward order): id  shape  names\n"
+        for p in points.points {
+            let shape = "[" + p.shape.map(\.description).joined(separator: ", ") + "]"
+            out += "  \(p.id)  \(shape)  " + (p.canonicalNames.map { "model.\($0)" } + p.hfNames.map { "model.\($0)" }).joined(separator: " | ") + "\n"
+        }
+        out += "\nskippable modules:\n"
+        for m in points.modules { out += "  model.\(m.canonicalName) | model.\(m.hfName)\n" }
+        out += "\ncallable modules (pure functions of one tensor):\n"
+        for c in callables {
+            let input = c.inputLast.map { "f32[..., \($0)]" } ?? "i32[...]"
+            out += "  model.\(c.name) | model.\(c.hfName): \(input) -> f32[..., \(c.outputLast)]\n"
+        }
+        if includeHash { out += "\nhash \(hash)\n" }
+        return out
+    }
+
+    /// The same content as JSON.
+    public func json() -> String {
+        func q(_ s: String) -> String { JSONValue.quote(s) }
+        var fields: [String] = []
+        fields.append("\"model_type\":\(q(config.modelType))")
+        fields.append("\"dimensions\":{" + dimensions.map { "\(q($0.0)):\($0.1)" }.joined(separator: ",") + "}")
+        fields.append("\"max_positions\":\(config.maxPositions)")
+        fields.append("\"tokenizer_sha256\":" + (tokenizerHash.map(q) ?? "null"))
+        let pts = points.points.map { p in
+            "{\"id\":\(p.id),\"kind\":\(q(p.kind.rawValue)),\"layer\":\(p.layer.map(String.init) ?? "null"),"
+            + "\"shape\":[" + p.shape.map { q($0.description) }.joined(separator: ",") + "],"
+            + "\"names\":[" + p.canonicalNames.map { q("model." + $0) }.joined(separator: ",") + "],"
+            + "\"hf_names\":[" + p.hfNames.map { q("model." + $0) }.joined(separator: ",") + "]}"
+        }
+        fields.append("\"points\":[\n  " + pts.joined(separator: ",\n  ") + "]")
+        fields.append("\"skippable\":[" + points.modules.map { q("model." + $0.canonicalName) }.joined(separator: ",") + "]")
+        let calls = callables.map { c in
+            "{\"name\":\(q("model." + c.name)),\"hf_name\":\(q("model." + c.hfName)),\"kind\":\(q(c.kind.rawValue)),"
+            + "\"input_last\":\(c.inputLast.map(String.init) ?? "null"),\"output_last\":\(c.outputLast)}"
+        }
+        fields.append("\"callables\":[\n  " + calls.joined(separator: ",\n  ") + "]")
+        fields.append("\"hash\":\(q(hash))")
+        return "{" + fields.joined(separator: ",\n") + "}\n"
+    }
+}
