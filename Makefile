@@ -28,7 +28,7 @@ test: model
 
 # Once per change to unsafe code: the whole suite under AddressSanitizer.
 test-asan: model
-	$(SWIFT) test --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 bench: model
 	Benchmarks/run-runtime
