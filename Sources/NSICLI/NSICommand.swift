@@ -9,6 +9,8 @@ public struct NSICommand: AsyncParsableCommand {
         abstract: "Check, compile, inspect and run .nsi intervention scripts on transformer models.",
         version: version,
         subcommands: [
+            FmtCommand.self,
+            ParseCommand.self,
         ]
     )
 
