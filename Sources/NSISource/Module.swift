@@ -1,1 +1,0 @@
-// NSISource: contents arrive with the work on this module.

@@ -1,1 +1,0 @@
-// NSISyntax: contents arrive with the work on this module.
