@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""The NNsight side of nsi's VM benchmarks, on SmolLM2-135M (PyTorch, float32, eager
+attention, CPU), to be compared with nsi at the same thread count. Prints one JSON object
+per measurement ({name, median_ms, runs_ms, ...}), like hf_runtime.py:
+
+- forward10: a plain transformers forward of a 10-token prompt (no NNsight), the baseline;
+- trace_empty10: an NNsight trace of that prompt with an empty body (NNsight's fixed cost);
+- trace_rw_layers10: a trace that reads every decoder layer's output and writes it back
+  (`out = layer.output; layer.output = out * 1.0`): overhead_ms / overhead_pct are its
+  extra time over forward10;
+- forward_batch31: a plain forward of the patching batch (31 rows of 14 tokens);
+- patching31: the brief's patching example end to end (1 clean + 30 corrupt invokes batched
+  into one forward, 30 reads, 30 writes, 30 saved logit differences);
+- probe_layer4: a trace that only reads model.layers[4].output; probe_layer4_stop: the same
+  followed by tracer.stop(). NNsight does not stop on its own after the last point a trace
+  needs; ran_layers says how many decoder layers actually ran in each.
+
+    python Benchmarks/nnsight_vm.py --threads 2 [--repeats 5] [--model models/smollm2-135m]
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+import warnings
+
+import torch
+
+BASE = [504, 3575, 282, 4649, 314, 6403, 1980, 253, 655, 28, 665, 436, 253, 1838, 8085, 617]
+CLEAN = "When John and Mary went to the store, Mary gave a drink to"
+CORRUPT = "When John and Mary went to the store, John gave a drink to"
+POS = 9
+
+
+def prompt_ids(n):
+    return torch.tensor([[BASE[i % len(BASE)] for i in range(n)]])
+
+
+def timed(fn, repeats, warmup=1):
+    for _ in range(warmup):
+        fn()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - start) * 1000)
+    return runs
+
+
+def emit(name, runs, **extra):
+    print(json.dumps({"name": name, "median_ms": round(statistics.median(runs), 2),
+                      "runs_ms": [round(r, 2) for r in runs], **extra}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="NNsight side of the nsi VM benchmarks")
+    ap.add_argument("--model", default=os.environ.get("NSI_MODEL", "models/smollm2-135m"))
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--only", default="hooks,patching,probe")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(args.threads)
+
+    import nnsight
+    import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    start = time.perf_counter()
+    hf = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation="eager")
+    hf.eval()
+    tok = AutoTokenizer.from_pretrained(args.model, padding_side="left")
+    try:
+        from nnsight import TransformersModel
+        lm = TransformersModel(hf, tokenizer=tok, task="text-generation")
+    except ImportError:
+        from nnsight import LanguageModel
+        lm = LanguageModel(hf, tokenizer=tok)
+    emit("load", [(time.perf_counter() - start) * 1000], threads=str(torch.get_num_threads()),
+         nnsight=nnsight.__version__, transformers=transformers.__version__, torch=torch.__version__,
+         loadavg=[round(x, 2) for x in os.getloadavg()])
+    layers = lm.model.layers
+    n = len(layers)
+    ids = prompt_ids(10)
+
+    def forward10():
+        hf(ids)
+
+    def trace_empty():
+        with lm.trace(ids):
+            pass
+
+    def trace_rw():
+        with lm.trace(ids):
+            for layer in layers:
+                out = layer.output
+                layer.output = out * 1.0
+
+    ran = []
+    counter = [hf.model.layers[i].register_forward_hook(lambda m, i, o: ran.append(1)) for i in range(n)]
+
+    def count_layers(fn):
+        ran.clear()
+        fn()
+        return len(ran)
+
+    def probe():
+        with lm.trace(ids):
+            h = layers[4].output.save()
+        return h
+
+    def probe_stop():
+        with lm.trace(ids) as tracer:
+            h = layers[4].output.save()
+            tracer.stop()
+        return h
+
+    def patching():
+        diffs = []
+        mary, john = tok(" Mary")["input_ids"][0], tok(" John")["input_ids"][0]
+        with lm.trace() as tracer:
+            c = {}
+            with tracer.invoke(CLEAN):
+                for l in range(n):
+                    c[l] = layers[l].output[:, POS].clone()
+            for l in range(n):
+                with tracer.invoke(CORRUPT):
+                    out = layers[l].output
+                    out[:, POS] = c[l]
+                    lg = lm.lm_head.output[0, -1]
+                    diffs.append((lg[mary] - lg[john]).save())
+        return diffs
+
+    batch31 = tok([CLEAN] + [CORRUPT] * n, return_tensors="pt", padding=True)
+
+    def forward_batch31():
+        hf(**batch31)
+
+    with torch.no_grad():
+        for what in args.only.split(","):
+            if what == "hooks":
+                base = timed(forward10, args.repeats)
+                emit("forward10", base)
+                b = statistics.median(base)
+                empty = timed(trace_empty, args.repeats)
+                e = statistics.median(empty)
+                emit("trace_empty10", empty, overhead_ms=round(e - b, 2), overhead_pct=round(100 * (e - b) / b, 1))
+                rw = timed(trace_rw, args.repeats)
+                r = statistics.median(rw)
+                emit("trace_rw_layers10", rw, overhead_ms=round(r - b, 2), overhead_pct=round(100 * (r - b) / b, 1),
+                     per_layer_us=round(1000 * (r - b) / n, 1))
+            elif what == "patching":
+                emit("forward_batch31", timed(forward_batch31, args.repeats), rows=31, tokens=batch31["input_ids"].shape[1])
+                emit("patching31", timed(patching, args.repeats), invokes=31)
+            elif what == "probe":
+                emit("forward10", timed(forward10, args.repeats), ran_layers=count_layers(forward10))
+                emit("probe_layer4", timed(probe, args.repeats), ran_layers=count_layers(probe))
+                emit("probe_layer4_stop", timed(probe_stop, args.repeats), ran_layers=count_layers(probe_stop))
+            else:
+                raise SystemExit(f"unknown measurement group {what}")
+    for h in counter:
+        h.remove()
+
+
+if __name__ == "__main__":
+    main()
