@@ -35,17 +35,24 @@ let package = Package(
             "NSITensor", "NSITokenizer",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The intervention graph: typed SSA instructions anchored at points and steps.
+        .target(name: "NSIIR", dependencies: ["NSITensor"]),
+        // Checker: names, shapes, causality and params against a model signature; builds
+        // the intervention graph.
+        .target(name: "NSICheck", dependencies: ["NSISource", "NSISyntax", "NSIIR", "NSIModel", "NSITensor"]),
         // Transformer runtime: weights, forward, generation, hooks.
         .target(name: "NSIRuntime", dependencies: ["NSIModel", "NSITensor", "NSITokenizer", "CBLAS"]),
+        // Runs a checked program on a loaded model.
+        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
-            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSIModel", "NSIRuntime",
+            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
         // Timing runner for Benchmarks/run-runtime.
         .executableTarget(name: "nsi-bench", dependencies: [
-            "NSIRuntime", "NSITensor",
+            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/NSIBench"),
 
@@ -56,7 +63,9 @@ let package = Package(
             "NSIRuntime", "NSIModel", "NSITensor", "NSITokenizer",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "NSICLITests", dependencies: ["NSICLI"]),
+        .testTarget(name: "NSICheckTests", dependencies: ["NSICheck", "NSIIR", "NSISyntax", "NSISource", "NSIModel"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

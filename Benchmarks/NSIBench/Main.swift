@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import NSICheck
 import NSIModel
 import NSIRuntime
+import NSISource
+import NSISyntax
 import NSITensor
 
 /// Times the runtime on a model folder and prints one JSON object per measurement.
@@ -12,7 +15,7 @@ struct NSIBench: ParsableCommand {
 
     @Option(help: "Model folder.") var model = "models/smollm2-135m"
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
-    @Option(help: "Comma-separated measurements: forward10, forward128, generate32.") var only = "forward10,forward128,generate32"
+    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k.") var only = "forward10,forward128,generate32"
 
     /// The token ids both runners use: a fixed cycle, so no tokenizer is involved.
     static func promptIds(_ n: Int) -> [Int] {
@@ -21,6 +24,7 @@ struct NSIBench: ParsableCommand {
     }
 
     func run() throws {
+        if only == "check10k" { return try checkBenchmark() }
         let loadStart = Date()
         let m = try Transformer(directory: model)
         emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
@@ -39,6 +43,35 @@ struct NSIBench: ParsableCommand {
                 throw ValidationError("unknown measurement \(name)")
             }
         }
+    }
+
+    /// Parses and checks a generated 10,000-line script against the model's signature.
+    func checkBenchmark() throws {
+        let signature = try ModelSignature.load(directory: model)
+        var lines = ["param alpha: float = 0.5", "# a generated script: lets, saves, module calls and writes",
+                     "", "trace \"The Eiffel Tower is located in the city of\" {"]
+        while lines.count < 9_999 {
+            let i = lines.count, l = i % 30
+            switch i % 4 {
+            case 0: lines.append("    let h\(i) = model.layers[\(l)].output[0, -1] * alpha")
+            case 1: lines.append("    let p\(i) = model.lm_head(model.norm(h\(i - 1))).softmax(-1)[tok(\" Paris\")]")
+            case 2: lines.append("    save s\(i) = p\(i - 1) + h\(i - 2).norm(dim = -1)")
+            default: lines.append("    model.norm.output[:, -1] += 0.01 * h\(i - 3)")
+            }
+        }
+        lines.append("}")
+        let text = lines.joined(separator: "\n") + "\n"
+        var runs: [Double] = []
+        var diagnostics = 0
+        for _ in 0..<repeats {
+            runs.append(time {
+                let parsed = Parser.parse(SourceFile(path: "bench.nsi", text: text))
+                let result = Checker.check(parsed, signature: signature)
+                diagnostics = parsed.diagnostics.count + result.diagnostics.count
+            })
+        }
+        let perLine = runs.sorted()[runs.count / 2] / Double(lines.count) * 1000
+        emit("check10k", runs, extra: ["lines": "\(lines.count)", "us_per_line": String(format: "%.2f", perLine), "diagnostics": "\(diagnostics)"])
     }
 
     func time(_ body: () throws -> Void) rethrows -> Double {

@@ -14,6 +14,8 @@ public struct NSICommand: AsyncParsableCommand {
             LogitsCommand.self,
             TokenizeCommand.self,
             SignatureCommand.self,
+            CheckCommand.self,
+            RunCommand.self,
             FmtCommand.self,
             ParseCommand.self,
         ]

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func theFourAcceptanceSamplesAreThere() {
-        #expect(Fixtures.sampleNames == ["ablation.nsi", "logit_lens.nsi", "patching.nsi", "steering.nsi"])
+        #expect(Set(["ablation.nsi", "logit_lens.nsi", "patching.nsi", "steering.nsi"]).isSubset(of: Fixtures.sampleNames))
     }
 
     @Test func theBriefsFragmentsAreThere() {

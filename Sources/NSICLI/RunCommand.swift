@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import NSIIR
+import NSIRuntime
+import NSITensor
+import NSIVM
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Check and run a script on a model; write the saved values to a safetensors file.",
+        discussion: "Results go to --out (default results.safetensors) with a JSON sidecar beside it (prompts, token ids, generated text, shapes, timings).")
+
+    @Argument(help: "The .nsi script.") var script: String
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var paramOptions: ParamOptions
+    @OptionGroup var diagnosticsOptions: DiagnosticsOptions
+
+    @Option(name: .long, help: ArgumentHelp("Results file.", valueName: "file.safetensors"))
+    var out = "results.safetensors"
+
+    @Option(name: .long, help: "Stop a run that takes longer than this many seconds.")
+    var deadline: Double?
+
+    @Flag(name: .long, help: "Print nothing but errors.")
+    var quiet = false
+
+    func run() throws {
+        let params = try paramOptions.parsed()
+        var checked = CheckedScript.check(path: script, modelDirectory: modelOptions.directory, params: params,
+                                          format: diagnosticsOptions.diagnostics, color: ScriptInput.stderrIsColorTerminal)
+        guard let program = checked.program else { return try checked.output.emit() }
+        checked.output.exitCode = 0
+        try checked.output.emit()   // warnings
+        try runReportingErrors {
+            let model = try modelOptions.load()
+            let vm = VM(model: model, limits: VMLimits(deadline: deadline))
+            let interactive = !quiet && ScriptInput.stderrIsColorTerminal
+            let progress: ((String) -> Void)? = !interactive ? nil : { line in
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+            }
+            let results: RunResults
+            do {
+                results = try vm.run(program, progress: progress)
+            } catch let e as VMError {
+                if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                throw CLIError("\(script):\(e)")
+            }
+            if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            try ResultsFile.write(results, to: out, script: script, model: model.directory)
+            if !quiet { print(Self.summary(results, model: model, out: out), terminator: "") }
+        }
+    }
+
+    /// Names, shapes, a few values; the top tokens of a vocabulary-sized row.
+    static func summary(_ results: RunResults, model: LanguageModel, out: String) -> String {
+        var lines: [String] = []
+        for b in results.blocks {
+            if let text = b.generatedText {
+                for (p, t) in zip(b.prompts, text) { lines.append("generated: \(JSONValue.quote(p)) -> \(JSONValue.quote(t))") }
+            }
+        }
+        let vocab = model.transformer.config.vocabSize
+        for (key, v) in results.values {
+            switch v {
+            case .str(let s): lines.append("\(key): \(JSONValue.quote(s))")
+            case .strings(let s): lines.append("\(key): [" + s.map(JSONValue.quote).joined(separator: ", ") + "]")
+            case .topk(let values, let indices):
+                var line = "\(key): topk \(describeShape(values.shape))"
+                if values.rank == 1 {
+                    let pairs = zip(indices.toInts(), values.toFloats()).prefix(10).map { id, v in
+                        "\(JSONValue.quote((try? model.decode([id])) ?? "?"))=\(String(format: "%.3f", v))"
+                    }
+                    line += " " + pairs.joined(separator: " ")
+                }
+                lines.append(line)
+            default:
+                guard let t = v.tensor else { continue }
+                var line = "\(key): \(t.dtype.rawValue)\(describeShape(t.shape))"
+                let flat: Tensor = t.contiguous().reshape([t.count])
+                let values: [Float] = flat.slice(dim: 0, end: 6).toFloats()
+                let texts: [String] = values.map { (x: Float) -> String in t.dtype.isInteger ? String(Int(x)) : String(format: "%.4g", Double(x)) }
+                line += " " + texts.joined(separator: " ") + (t.count > 6 ? " ..." : "")
+                if t.rank == 1 && t.count == vocab && t.dtype == .f32 {
+                    let (_, idx) = t.topk(5)
+                    line += "  top: " + idx.toInts().map { JSONValue.quote((try? model.decode([$0])) ?? "?") }.joined(separator: " ")
+                }
+                lines.append(line)
+            }
+        }
+        lines.append(String(format: "wrote %@ (%d values) in %.0f ms", out, results.values.count, results.milliseconds))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,136 @@
+import NSIIR
+import NSIModel
+import NSISource
+import NSISyntax
+import NSITensor
+
+extension CheckContext {
+    /// `point[index] op= value`: the target must be an access point (optionally indexed),
+    /// the value must broadcast to it, be numeric f32-compatible, and exist by the time the
+    /// forward pass reaches the point.
+    func checkAssignment(_ a: Assignment, _ range: SourceRange) {
+        let (root, parts) = chain(a.target)
+        guard case .model = root.kind else {
+            let what: String
+            if case .name(let n) = root.kind { what = "`\(n)`" } else { what = "`\(text(a.target.range))`" }
+            report(.notAssignable(what), at: a.target.range)
+            return
+        }
+        guard let b = block, b.hasPrompt || invoke != nil else {
+            report(.pointOutsideBlock(), at: a.target.range)
+            return
+        }
+        // The point: the chain up to the first attribute that names one.
+        var path = ModelPath(display: "model")
+        var pointInfo: Point?
+        var consumed = 0
+        var targetRange = root.range
+        for (k, part) in parts.enumerated() {
+            switch part {
+            case .attribute(let n):
+                path.components.append(n.name)
+                path.display += "." + n.name
+                targetRange = targetRange.union(n.range)
+            case .index(let items, let r):
+                guard let i = layerIndex(items, path) else { return }
+                path.components.append(String(i))
+                path.display += "[\(i)]"
+                targetRange = targetRange.union(r)
+            case .call(_, let r):
+                report(.notAssignable("the result of a call"), at: r)
+                return
+            }
+            if let p = signature.points.point(named: path.name) {
+                pointInfo = p
+                consumed = k + 1
+                break
+            }
+        }
+        guard let point = pointInfo else {
+            let sug = suggestion(for: path.name, among: signature.points.allNames).map(displayName)
+            report(.unknownPoint(path.display, suggestion: sug), at: targetRange)
+            return
+        }
+        if let m = skippingModule(of: point) {
+            report(.writeAfterSkip(path.display, module: displayName(m.canonicalName)), at: targetRange)
+            return
+        }
+        var targetType = pointType(point)
+        var items: [IndexItem] = []
+        let rest = parts[consumed...]
+        if let first = rest.first {
+            guard rest.count == 1, case .index(let idx, let r) = first else {
+                report(.notAssignable("`\(text(a.target.range))`"), at: a.target.range)
+                return
+            }
+            guard let (its, t) = indexItems(ValueRef(id: ValueID(-1), type: targetType, constant: nil, anchor: currentAnchor, range: targetRange),
+                                            idx, targetRange.union(r)) else { return }
+            items = its
+            targetType = t
+            if items.contains(where: { if case .gather = $0 { return true }; return false }) {
+                report(.indexType(.tensor(.i64, [])), at: r, notes: ["writes take positions and slices, not integer-tensor indices"])
+                return
+            }
+        }
+        guard let value = checkExpr(a.value) else { return }
+        guard value.type == .int || value.type == .float || value.type.elementType == .f32 else {
+            report(.writeDType(value.type), at: a.value.range)
+            return
+        }
+        let targetShape = targetType.shape!, valueShape = value.type.shape!
+        let (combined, bad) = broadcastShapes(targetShape, valueShape)
+        if combined != targetShape {
+            var note: String?
+            let r0 = max(targetShape.count, valueShape.count)
+            if let i = bad ?? (0..<r0).first(where: { combined?[$0] != (i2d(targetShape, $0, r0)) }) {
+                let t = i2d(targetShape, i, r0), v = i2d(valueShape, i, r0)
+                let dimIndex = i - (r0 - targetShape.count)
+                note = dimIndex >= 0 ? "dimension \(dimIndex): \(v) does not broadcast to \(t)" : "the value has more dimensions than the target"
+            }
+            var d = Diagnostic(CheckMessage.assignShape(value: value.type, target: text(a.target.range), targetType: targetType, note: note), at: a.value.range)
+            d.secondary.append(Label(a.target.range, targetType.description))
+            diagnostics.append(d)
+            return
+        }
+        // Causality: everything the write uses must exist when the pass reaches the point.
+        let operands = [value] + items.flatMap { item -> [ValueID] in
+            switch item {
+            case .at(let v), .gather(let v): return [v]
+            case .slice(let x, let y, let z): return [x, y, z].compactMap { $0 }
+            }
+        }.map { refFor($0) }
+        for op in operands where op.id != nil || op.constant == nil {
+            let phase = effectivePhase(op)
+            if phase > .point(point.id) {
+                let valuePoint: String
+                switch phase {
+                case .point(let p): valuePoint = displayName(signature.points.points[p].name)
+                case .after: valuePoint = "the generation's result"
+                case .before: valuePoint = "?"
+                }
+                let sameInvoke = op.anchor.invoke == invoke || op.anchor.block != block?.index
+                let message: CheckMessage = sameInvoke
+                    ? .usedBeforeComputed(value: valuePoint, target: path.display)
+                    : .laterInvokeValue(value: valuePoint, target: path.display)
+                report(message, at: op.range, secondary: [Label(a.target.range, "written here, when the model computes \(path.display)")],
+                       notes: ["the model computes \(path.display) before \(valuePoint)"])
+                return
+            }
+        }
+        let v = tensorValue(value)
+        let fn: AssignFn
+        switch a.op {
+        case .assign: fn = .set
+        case .add: fn = .add
+        case .subtract: fn = .sub
+        case .multiply: fn = .mul
+        case .divide: fn = .div
+        }
+        emit(.write(point: point.id, index: items, fn: fn, value: v.id!), type: nil, operands: operands.map { $0.id == nil ? materialize($0) : $0 },
+             range: range, phase: .point(point.id))
+    }
+
+    private func i2d(_ shape: [ShapeDim], _ i: Int, _ r0: Int) -> ShapeDim {
+        i < r0 - shape.count ? .known(1) : shape[i - (r0 - shape.count)]
+    }
+}

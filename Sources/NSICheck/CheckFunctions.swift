@@ -1,0 +1,154 @@
+import Foundation
+import NSIIR
+import NSIModel
+import NSISource
+import NSISyntax
+import NSITensor
+
+extension CheckContext {
+    func checkFunction(_ name: String, _ nameRange: SourceRange, _ args: [CallArgument], _ range: SourceRange) -> ValueRef? {
+        let what = "`\(name)`"
+        let whole = nameRange.union(range)
+        switch name {
+        case "zeros", "ones":
+            var dims: [ShapeDim] = []
+            for arg in args {
+                guard arg.label == nil, let v = checkExpr(arg.value) else {
+                    if let l = arg.label { report(.argumentCount(what, "unknown argument `\(l.name)`"), at: l.range) }
+                    return nil
+                }
+                if case .list(let items) = v.constant { dims += items.compactMap(\.intValue).map { .known($0) } }
+                else if let i = v.constant?.intValue, i >= 0 { dims.append(.known(i)) }
+                else { report(.argumentType("a dimension of \(what)", expected: "a non-negative compile-time integer", got: v.type), at: arg.value.range); return nil }
+            }
+            return emit(.fill(shape: dims, value: name == "ones" ? 1 : 0), type: .tensor(.f32, dims), operands: [], range: whole, phase: .before)
+        case "zeros_like", "ones_like":
+            guard let a = bind(what, args, ["input"], required: 1, range), let v = a["input"] else { return nil }
+            guard case .tensor(_, let s) = v.type else { report(.notATensor(what, v.type), at: a.range("input")!); return nil }
+            let t = tensorValue(v)
+            return emit(.fillLike(t.id!, value: name == "ones_like" ? 1 : 0), type: .tensor(.f32, s), operands: [t], range: whole)
+        case "cat", "stack":
+            guard let a = bind(what, args, ["tensors", "dim"], required: 1, range), let list = a["tensors"],
+                  let dOpt = constInt(a, "dim", what) else { return nil }
+            let items: [ValueRef]
+            if let its = list.items { items = its }
+            else if case .tensor(_, let s) = list.type, list.constant != nil, s.count >= 1 {
+                report(.argumentType("the first argument of \(what)", expected: "a list of tensors", got: list.type), at: a.range("tensors")!)
+                return nil
+            } else {
+                report(.argumentType("the first argument of \(what)", expected: "a list of tensors", got: list.type), at: a.range("tensors")!)
+                return nil
+            }
+            var shapes: [[ShapeDim]] = []
+            var dtype: DType = .f32
+            for (k, it) in items.enumerated() {
+                guard case .tensor(let d, let s) = it.type else { report(.notATensor(what, it.type), at: it.range); return nil }
+                if k == 0 { dtype = d } else if d != dtype {
+                    report(.catShape("\(what) of tensors with different dtypes \(dtype.rawValue) and \(d.rawValue)"), at: it.range)
+                    return nil
+                }
+                shapes.append(s)
+            }
+            guard let first = shapes.first else { report(.argumentCount(what, "needs at least one tensor"), at: whole); return nil }
+            let rank = first.count
+            let extra = name == "stack" ? 1 : 0
+            guard let d = resolveDim(dOpt ?? 0, rank: rank, a.range("dim") ?? whole, extra: extra) else { return nil }
+            var out = first
+            for (k, s) in shapes.enumerated().dropFirst() {
+                guard s.count == rank else {
+                    report(.catShape("\(what): tensor \(k) has rank \(s.count), the first has \(rank)"), at: items[k].range)
+                    return nil
+                }
+                for i in 0..<rank where (name == "stack" || i != d) && s[i] != first[i] {
+                    report(.catShape("\(what): tensor \(k) has shape \(s.described), which does not fit \(first.described) along dimension \(i)"), at: items[k].range)
+                    return nil
+                }
+            }
+            let ids = items.map { tensorValue($0) }
+            if name == "stack" {
+                out.insert(.known(items.count), at: d)
+                return emit(.stack(ids.map { $0.id! }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
+            }
+            let total = shapes.map { $0[d] }
+            if let known = total.allKnown { out[d] = .known(known.reduce(0, +)) } else { out[d] = .symbol("N") }
+            return emit(.cat(ids.map { $0.id! }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
+        case "where":
+            guard let a = bind(what, args, ["condition", "input", "other"], required: 3, range),
+                  let c = a["condition"], let x = a["input"], let y = a["other"] else { return nil }
+            guard c.type.elementType == .bool else { report(.conditionType(c.type), at: a.range("condition")!); return nil }
+            guard x.type.isNumeric, y.type.isNumeric else { report(.operandType("where", x.type, y.type), at: whole); return nil }
+            let (s1, _) = broadcastShapes(c.type.shape!, x.type.shape!)
+            guard let s1, let s = broadcastShapes(s1, y.type.shape!).shape else {
+                report(.broadcast(x.type, y.type, axis: "the condition and both values must broadcast together"), at: whole)
+                return nil
+            }
+            let refs = [tensorValue(c), tensorValue(x), tensorValue(y)]
+            return emit(.select(refs[0].id!, refs[1].id!, refs[2].id!), type: .tensor(.f32, s), operands: refs, range: whole)
+        case "cosine":
+            guard let a = bind(what, args, ["a", "b", "dim"], required: 2, range),
+                  let x = a["a"], let y = a["b"], let dOpt = constInt(a, "dim", what) else { return nil }
+            guard case .tensor(_, let sx) = x.type, case .tensor(_, let sy) = y.type else {
+                report(.notATensor(what, x.type.shape == nil ? x.type : y.type), at: whole)
+                return nil
+            }
+            guard let s = broadcastShapes(sx, sy).shape else {
+                report(.broadcast(x.type, y.type, axis: "cosine compares tensors that broadcast together"), at: whole)
+                return nil
+            }
+            guard let d = resolveDim(dOpt ?? -1, rank: s.count, a.range("dim") ?? whole) else { return nil }
+            var out = s
+            out.remove(at: d)
+            let refs = [tensorValue(x), tensorValue(y)]
+            return emit(.cosine(refs[0].id!, refs[1].id!, dim: d), type: .tensor(.f32, out), operands: refs, range: whole)
+        case "tok", "toks":
+            guard let a = bind(what, args, ["text"], required: 1, range), let v = a["text"] else { return nil }
+            guard v.type == .str else { report(.argumentType("the argument of \(what)", expected: "a string", got: v.type), at: a.range("text")!); return nil }
+            guard let tokenizer = signature.tokenizer else {
+                report(.argumentType("\(what)", expected: "a model with a tokenizer.json", got: .str), at: whole)
+                return nil
+            }
+            guard case .str(let text) = v.constant else {
+                if name == "toks" {
+                    let m = materialize(v)
+                    return emit(.tokens(m.id!), type: .tensor(.i64, [.symbol("N")]), operands: [m], range: whole)
+                }
+                report(.argumentType("the argument of `tok`", expected: "a compile-time string", got: v.type), at: a.range("text")!)
+                return nil
+            }
+            let ids = tokenizer.encode(text, addSpecialTokens: false)
+            if name == "tok" {
+                guard ids.count == 1 else { report(.notOneToken(text, ids), at: whole); return nil }
+                return constant(.int(ids[0]), type: .int, range: whole)
+            }
+            return constant(.list(ids.map { .int($0) }), type: .tensor(.i64, [.known(ids.count)]), range: whole)
+        case "load":
+            guard let a = bind(what, args, ["file", "key"], required: 2, range), let f = a["file"], let k = a["key"] else { return nil }
+            guard case .str(let file) = f.constant, case .str(let key) = k.constant else {
+                report(.argumentType("the arguments of `load`", expected: "compile-time strings", got: f.constant == nil ? f.type : k.type), at: whole)
+                return nil
+            }
+            let path = file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
+            do {
+                let st = try SafetensorsFile(path: path)
+                guard let entry = st.entry(key) else {
+                    report(.loadFailed("\(file) has no tensor \"\(key)\""), at: a.range("key")!,
+                           notes: st.names.isEmpty ? [] : ["it has: " + st.names.prefix(10).joined(separator: ", ")])
+                    return nil
+                }
+                guard entry.dtype.isFloatingPoint else {
+                    report(.loadFailed("tensor \"\(key)\" in \(file) is \(entry.dtype.rawValue); load reads floating-point tensors"), at: a.range("key")!)
+                    return nil
+                }
+                let t = try st.tensor(key)
+                return emit(.tensorConstant(shape: entry.shape, data: t.toFloats()), type: .tensor(.f32, entry.shape.map { .known($0) }),
+                            operands: [], range: whole, phase: .before)
+            } catch {
+                report(.loadFailed("\(error)"), at: a.range("file")!)
+                return nil
+            }
+        default:
+            report(.unknownFunction(name, suggestion: suggestion(for: name, among: Self.functions + Self.methods)), at: nameRange)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import NSIIR
+import NSISource
+import NSISyntax
+import NSITensor
+
+extension CheckContext {
+    /// `x[...]` on a tensor: positions remove a dimension, slices keep it, one integer
+    /// tensor gathers, `...` stands for the dimensions not named.
+    func checkIndexing(_ base: ValueRef, _ items: [SubscriptIndex], _ range: SourceRange) -> ValueRef? {
+        guard let (index, type) = indexItems(base, items, range) else { return nil }
+        let b = tensorValue(base)
+        let operands = [b] + index.flatMap { item -> [ValueID] in
+            switch item {
+            case .at(let v), .gather(let v): return [v]
+            case .slice(let a, let c, let d): return [a, c, d].compactMap { $0 }
+            }
+        }.map { id in refFor(id) }
+        return emit(.index(b.id!, index), type: type, operands: operands, range: range)
+    }
+
+    /// A value reference for an instruction already emitted.
+    func refFor(_ id: ValueID) -> ValueRef {
+        let ins = instructions[id.index]
+        return ValueRef(id: id, type: ins.type ?? .int, constant: nil, anchor: ins.anchor, range: SourceRange(start: ins.range.start, end: ins.range.end), sourcePoint: nil)
+    }
+
+    func indexItems(_ base: ValueRef, _ items: [SubscriptIndex], _ range: SourceRange) -> ([IndexItem], ValueType)? {
+        guard case .tensor(let dtype, let shape) = base.type else {
+            report(.notATensor("indexing", base.type), at: range)
+            return nil
+        }
+        let ellipses = items.filter { if case .ellipsis = $0 { return true }; return false }.count
+        let named = items.count - ellipses
+        if ellipses > 1 || named > shape.count {
+            report(.tooManyIndices(named, rank: shape.count, type: base.type), at: range)
+            return nil
+        }
+        var expanded: [SubscriptIndex?] = []
+        for item in items {
+            if case .ellipsis = item { expanded += Array(repeating: nil, count: shape.count - named) } else { expanded.append(item) }
+        }
+        expanded += Array(repeating: nil, count: shape.count - expanded.count)
+        var out: [IndexItem] = []
+        var outShape: [ShapeDim] = []
+        var gathered = false
+        for (d, item) in expanded.enumerated() {
+            let size = shape[d]
+            guard let item else {
+                out.append(.slice(nil, nil, nil))
+                outShape.append(size)
+                continue
+            }
+            switch item {
+            case .ellipsis: continue
+            case .expr(let e):
+                guard let v = checkExpr(e) else { return nil }
+                if v.type == .int {
+                    if let i = v.constant?.intValue, let n = size.value, i < -n || i >= n {
+                        report(.indexOutOfRange(i, dim: d, size: n), at: e.range)
+                        return nil
+                    }
+                    out.append(.at(materialize(v).id!))
+                } else if case .tensor(let t, let s) = v.type, t == .i32 || t == .i64 {
+                    if gathered {
+                        report(.indexType(v.type), at: e.range, notes: ["only one integer-tensor index is supported per subscript"])
+                        return nil
+                    }
+                    if let values = v.constant.flatMap(literalShape)?.1, let n = size.value,
+                       let bad = values.first(where: { Int($0) < -n || Int($0) >= n }) {
+                        report(.indexOutOfRange(Int(bad), dim: d, size: n), at: e.range)
+                        return nil
+                    }
+                    gathered = true
+                    out.append(.gather(tensorValue(v).id!))
+                    outShape += s
+                } else {
+                    report(.indexType(v.type), at: e.range)
+                    return nil
+                }
+            case .slice(let s):
+                var parts: [ValueRef?] = []
+                for part in [s.lower, s.upper, s.step] {
+                    guard let part else { parts.append(nil); continue }
+                    guard let v = checkExpr(part) else { return nil }
+                    guard v.type == .int else { report(.indexType(v.type), at: part.range); return nil }
+                    if part == s.step, let st = v.constant?.intValue, st <= 0 {
+                        report(.indexType(v.type), at: part.range, notes: ["a slice step must be positive"])
+                        return nil
+                    }
+                    parts.append(v)
+                }
+                outShape.append(sliceLength(size, parts[0]?.constant?.intValue, parts[1]?.constant?.intValue, parts[2]?.constant?.intValue,
+                                            dynamic: parts.contains { $0 != nil && $0!.constant == nil }))
+                out.append(.slice(parts[0].map { materialize($0).id! }, parts[1].map { materialize($0).id! }, parts[2].map { materialize($0).id! }))
+            }
+        }
+        return (out, .tensor(dtype, outShape))
+    }
+
+    /// Python's slice length when the size and bounds are known; a symbol otherwise.
+    func sliceLength(_ size: ShapeDim, _ lo: Int?, _ hi: Int?, _ step: Int?, dynamic: Bool) -> ShapeDim {
+        if !dynamic && lo == nil && hi == nil && (step ?? 1) == 1 { return size }
+        guard !dynamic, let n = size.value else {
+            return .symbol("\(size)[\(lo.map(String.init) ?? ""):\(hi.map(String.init) ?? "")\(step.map { ":\($0)" } ?? "")]")
+        }
+        func clamp(_ v: Int?, _ fallback: Int) -> Int {
+            guard var v else { return fallback }
+            if v < 0 { v += n }
+            return min(max(v, 0), n)
+        }
+        let a = clamp(lo, 0), b = max(clamp(hi, n), a), st = step ?? 1
+        return .known((b - a + st - 1) / st)
+    }
+}

@@ -1,0 +1,342 @@
+import NSIIR
+import NSIModel
+import NSISource
+import NSISyntax
+import NSITensor
+
+extension CheckContext {
+    func checkScript(_ script: Script) {
+        // Params first, in order, so blocks see them all.
+        for stmt in script.statements {
+            if case .param(let p) = stmt.kind { checkParam(p, stmt.range) }
+        }
+        checkParamOverrides(script)
+        for stmt in script.statements {
+            switch stmt.kind {
+            case .param: continue
+            case .trace(let t): checkTrace(t, stmt.range)
+            case .generate(let g): checkGenerate(g, stmt.range)
+            default:
+                report(.misplaced(describe(stmt), "at the top level of a script",
+                                  help: "a script holds `param` declarations and `trace`/`generate` blocks"), at: stmt.range)
+            }
+        }
+    }
+
+    func describe(_ stmt: Stmt) -> String {
+        switch stmt.kind {
+        case .param: return "`param`"
+        case .trace: return "`trace`"
+        case .generate: return "`generate`"
+        case .invoke: return "`invoke`"
+        case .step: return "`step`"
+        case .eachStep: return "`each step`"
+        case .binding(let b): return "`\(b.kind.rawValue)`"
+        case .assign: return "an assignment"
+        case .skip: return "`skip`"
+        case .forLoop: return "`for`"
+        case .ifElse: return "`if`"
+        case .placeholder: return "`...`"
+        case .expression: return "an expression"
+        }
+    }
+
+    // MARK: Blocks
+
+    func checkTrace(_ t: TraceBlock, _ range: SourceRange) {
+        let index = blocks.count
+        if let prompt = t.prompt {
+            guard let inv = promptInvoke(prompt) else { return }
+            block = BlockState(index: index, isGenerate: false, hasPrompt: true, tokens: tokensDim([inv]), invokes: [inv])
+            invoke = 0
+            steps = .prompt
+            withScope(.block) { checkBody(t.body.statements) }
+        } else {
+            // Invokes are found first so every point shape uses the batch's padded length.
+            var state = BlockState(index: index, isGenerate: false, hasPrompt: false, tokens: .known(0))
+            state.tokens = tokensDim(collectInvokePrompts(t.body.statements))
+            block = state
+            invoke = nil
+            steps = .prompt
+            withScope(.block) { checkBody(t.body.statements) }
+            if block?.invokes.isEmpty ?? true { report(.emptyTrace(), at: range) }
+        }
+        if let b = block { blocks.append(ProgramBlock(kind: .trace, invokes: b.invokes, range: span(range))) }
+        block = nil
+        invoke = nil
+    }
+
+    func checkGenerate(_ g: GenerateBlock, _ range: SourceRange) {
+        guard let inv = promptInvoke(g.prompt) else { return }
+        let options = generateOptions(g.options)
+        let index = blocks.count
+        var state = BlockState(index: index, isGenerate: true, hasPrompt: true, tokens: tokensDim([inv]), invokes: [inv])
+        state.maxTokens = options.maxTokens
+        block = state
+        invoke = 0
+        steps = .prompt
+        lastGenerate = index
+        withScope(.block) { checkBody(g.body.statements) }
+        blocks.append(ProgramBlock(kind: .generate(options), invokes: [inv], range: span(range)))
+        block = nil
+        invoke = nil
+    }
+
+    func generateOptions(_ args: [CallArgument]) -> GenerateOptions {
+        var o = GenerateOptions(maxTokens: 16, temperature: 0, topK: nil, topP: nil, seed: 0)
+        for arg in args {
+            guard let label = arg.label else { continue }  // the parser reports unlabeled options
+            guard let v = checkExpr(arg.value) else { continue }
+            func int() -> Int? {
+                if let i = v.constant?.intValue { return i }
+                report(.unknownOption(label.name, "must be a compile-time integer"), at: arg.value.range)
+                return nil
+            }
+            func float() -> Double? {
+                if let f = v.constant?.numberValue, v.type == .int || v.type == .float { return f }
+                report(.unknownOption(label.name, "must be a compile-time number"), at: arg.value.range)
+                return nil
+            }
+            switch label.name {
+            case "max_tokens":
+                if let n = int() {
+                    if n < 1 || n > 4096 { report(.unknownOption("max_tokens", "must be in 1...4096"), at: arg.value.range) }
+                    else { o.maxTokens = n }
+                }
+            case "temperature":
+                if let t = float() { if t < 0 { report(.unknownOption("temperature", "must not be negative"), at: arg.value.range) } else { o.temperature = t } }
+            case "top_k":
+                if let k = int() { if k < 1 { report(.unknownOption("top_k", "must be at least 1"), at: arg.value.range) } else { o.topK = k } }
+            case "top_p":
+                if let p = float() { if !(p > 0 && p <= 1) { report(.unknownOption("top_p", "must be in (0, 1]"), at: arg.value.range) } else { o.topP = p } }
+            case "seed":
+                if let s = int() { o.seed = s }
+            default:
+                report(.unknownOption(label.name, "is not known"), at: label.range)
+            }
+        }
+        return o
+    }
+
+    /// The prompts of a trace, invoke or generate: a string, a list of strings, or a str param.
+    func promptInvoke(_ expr: Expr) -> Invoke? {
+        let saved = (block, invoke)
+        block = nil
+        invoke = nil
+        defer { (block, invoke) = saved }
+        guard let v = checkExpr(expr) else { return nil }
+        switch v.type {
+        case .str:
+            if case .str(let s) = v.constant { return Invoke(prompts: [s], promptParam: nil, rows: 1, range: span(expr.range)) }
+            if case .param(let name) = v.id.flatMap({ id in instructions.first { $0.id == id }?.op }) {
+                return Invoke(prompts: nil, promptParam: name, rows: 1, range: span(expr.range))
+            }
+        case .strings(let n):
+            if case .list(let items) = v.constant {
+                return Invoke(prompts: items.compactMap { if case .str(let s) = $0 { return s }; return nil }, promptParam: nil, rows: n, range: span(expr.range))
+            }
+        default: break
+        }
+        report(.argumentType("a prompt", expected: "a string, a list of strings or a str param", got: v.type), at: expr.range)
+        return nil
+    }
+
+    /// The prompts of the invokes a prompt-less trace will hold (loops included), for T.
+    func collectInvokePrompts(_ stmts: [Stmt]) -> [Invoke] {
+        var out: [Invoke] = []
+        for s in stmts {
+            switch s.kind {
+            case .invoke(let inv):
+                let diagCount = diagnostics.count
+                if let i = promptInvoke(inv.prompt) { out.append(i) }
+                diagnostics.removeSubrange(diagCount...)   // reported again when the invoke is checked
+            case .forLoop(let f): out += collectInvokePrompts(f.body.statements)
+            case .ifElse(let i): out += collectInvokePrompts(i.then.statements)
+            default: break
+            }
+        }
+        return out
+    }
+
+    func tokensDim(_ invokes: [Invoke]) -> ShapeDim {
+        guard let tokenizer = signature.tokenizer else { return .symbol("T") }
+        var longest = 0
+        for inv in invokes {
+            guard let prompts = inv.prompts else { return .symbol("T") }
+            for p in prompts { longest = max(longest, tokenizer.encode(p, addSpecialTokens: true).count) }
+        }
+        return longest > 0 ? .known(longest) : .symbol("T")
+    }
+
+    // MARK: Bodies
+
+    func checkBody(_ stmts: [Stmt]) {
+        for stmt in stmts { checkStatement(stmt) }
+    }
+
+    func checkStatement(_ stmt: Stmt) {
+        switch stmt.kind {
+        case .param:
+            report(.misplaced("`param`", "inside a block", help: "declare params at the top level of the script"), at: stmt.range)
+        case .trace, .generate:
+            report(.misplaced(describe(stmt), "inside another block"), at: stmt.range)
+        case .invoke(let inv):
+            checkInvoke(inv, stmt.range)
+        case .step(let s):
+            checkStep(s, stmt.range)
+        case .eachStep(let e):
+            guard let b = block, b.isGenerate, !insideStepBody else {
+                report(.misplaced("`each step`", "outside a generate block's top level"), at: stmt.range)
+                return
+            }
+            inSteps(.all) { checkBody(e.body.statements) }
+        case .binding(let b):
+            checkBinding(b, stmt.range)
+        case .assign(let a):
+            checkAssignment(a, stmt.range)
+        case .skip(let s):
+            checkSkip(s, stmt.range)
+        case .forLoop(let f):
+            checkFor(f, stmt.range)
+        case .ifElse(let i):
+            checkIf(i)
+        case .placeholder:
+            break
+        case .expression:
+            break   // reported by the parser (E0108)
+        }
+    }
+
+    func checkInvoke(_ inv: InvokeBlock, _ range: SourceRange) {
+        guard var b = block, !b.isGenerate, !b.hasPrompt, invoke == nil else {
+            report(.misplaced("`invoke`", block == nil ? "outside a trace" : "here",
+                              help: "invokes go directly in a `trace` that has no prompt of its own"), at: range)
+            return
+        }
+        guard let i = promptInvoke(inv.prompt) else { return }
+        b.invokes.append(i)
+        block = b
+        invoke = b.invokes.count - 1
+        withScope(.invoke) { checkBody(inv.body.statements) }
+        invoke = nil
+    }
+
+    func checkStep(_ s: StepBlock, _ range: SourceRange) {
+        guard let b = block, b.isGenerate, !insideStepBody else {
+            report(.misplaced("`step`", "outside a generate block's top level"), at: range)
+            return
+        }
+        var set: StepSet?
+        if case .range(let r) = s.steps.kind {
+            if let lo = checkExpr(r.lower)?.constant?.intValue, let hi = checkExpr(r.upper)?.constant?.intValue {
+                if lo < 0 || hi <= lo || hi > b.maxTokens {
+                    report(.misplaced("`step \(lo)..<\(hi)`", "in a generate of \(b.maxTokens) steps (0..<\(b.maxTokens))"), at: s.steps.range)
+                } else {
+                    set = .range(lo, hi)
+                }
+            } else {
+                report(.nonStaticLoop("step bounds"), at: s.steps.range)
+            }
+        } else if let n = checkExpr(s.steps)?.constant?.intValue {
+            if n < 0 || n >= b.maxTokens {
+                report(.misplaced("`step \(n)`", "in a generate of \(b.maxTokens) steps (0..<\(b.maxTokens))"), at: s.steps.range)
+            } else {
+                set = .only(n)
+            }
+        } else {
+            report(.nonStaticLoop("a step number"), at: s.steps.range)
+        }
+        guard let set else { return }
+        inSteps(set) { checkBody(s.body.statements) }
+    }
+
+    func inSteps(_ set: StepSet, _ body: () -> Void) {
+        let saved = steps
+        steps = set
+        insideStepBody = true
+        withScope(.plain, body)
+        insideStepBody = false
+        steps = saved
+    }
+
+    func checkFor(_ f: ForLoop, _ range: SourceRange) {
+        var values: [ConstValue] = []
+        if case .range(let r) = f.sequence.kind {
+            guard let lo = checkExpr(r.lower), let hi = checkExpr(r.upper) else { return }
+            guard let a = lo.constant?.intValue, let b = hi.constant?.intValue else {
+                report(.nonStaticLoop("integer bounds"), at: f.sequence.range)
+                return
+            }
+            values = b > a ? (a..<b).map { .int($0) } : []
+        } else {
+            guard let seq = checkExpr(f.sequence) else { return }
+            guard case .list(let items) = seq.constant else {
+                report(.nonStaticLoop("a list"), at: f.sequence.range)
+                return
+            }
+            values = items
+        }
+        iterations += values.count
+        if iterations > Checker.maxIterations {
+            report(.loopTooLong(Checker.maxIterations), at: f.sequence.range)
+            return
+        }
+        for v in values {
+            let type: ValueType
+            switch v {
+            case .int: type = .int
+            case .float: type = .float
+            case .str: type = .str
+            case .bool: type = .bool
+            case .list: type = .list([])
+            }
+            withScope(.loopBody) {
+                define(f.variable.name, .value(constant(v, type: type, range: f.variable.range)), at: f.variable.range)
+                checkBody(f.body.statements)
+            }
+            if diagnostics.hasErrors && diagnostics.count > 200 { return }
+        }
+    }
+
+    func checkIf(_ i: IfStmt) {
+        guard let cond = checkExpr(i.condition) else { return }
+        if case .bool(let b) = cond.constant {
+            // A static condition: only the branch taken is checked, like code that never runs.
+            if b { withScope(.plain) { checkBody(i.then.statements) } }
+            else if let e = i.elseClause { checkElse(e) }
+            return
+        }
+        guard cond.type == .bool || (cond.type.shape.map { $0.allKnown?.reduce(1, *) == 1 } ?? false) else {
+            report(.conditionType(cond.type), at: i.condition.range)
+            return
+        }
+        // A runtime branch: both sides are checked and run under the condition.
+        let c = materialize(cond)
+        let saved = guardValue
+        let notC = emit(.unary(.not, c.id!), type: .bool, operands: [c], range: i.condition.range)
+        if let g = saved {
+            let gv = ValueRef(id: g, type: .bool, constant: nil, anchor: c.anchor, range: c.range)
+            guardValue = emit(.binary(.and, g, c.id!), type: .bool, operands: [gv, c], range: i.condition.range).id
+        } else {
+            guardValue = c.id
+        }
+        withScope(.plain) { checkBody(i.then.statements) }
+        if let e = i.elseClause {
+            if let g = saved {
+                let gv = ValueRef(id: g, type: .bool, constant: nil, anchor: c.anchor, range: c.range)
+                guardValue = emit(.binary(.and, g, notC.id!), type: .bool, operands: [gv, notC], range: i.condition.range).id
+            } else {
+                guardValue = notC.id
+            }
+            checkElse(e)
+        }
+        guardValue = saved
+    }
+
+    func checkElse(_ e: ElseClause) {
+        switch e {
+        case .block(let b): withScope(.plain) { checkBody(b.statements) }
+        case .elseIf(let i, _): checkIf(i)
+        }
+    }
+}

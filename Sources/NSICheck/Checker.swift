@@ -1,0 +1,193 @@
+import Foundation
+import NSIIR
+import NSIModel
+import NSISource
+import NSISyntax
+import NSITensor
+
+/// What the checker produced: the program (nil when there are errors) and every diagnostic.
+public struct CheckResult: Sendable {
+    public let program: Program?
+    public let diagnostics: [Diagnostic]
+    public var hasErrors: Bool { diagnostics.hasErrors }
+}
+
+/// Checks a parsed script against a model signature: names, shapes, causality, params.
+/// Static loops are unrolled and static `if`s resolved while checking, so the program it
+/// returns is the whole experiment as an intervention graph.
+public struct Checker {
+    /// Bound on unrolled loop iterations, so no script makes compiling run long.
+    public static let maxIterations = 100_000
+
+    public static func check(_ parsed: ParseResult, signature: ModelSignature,
+                             params: [String: String] = [:], baseDirectory: String = ".") -> CheckResult {
+        let context = CheckContext(file: parsed.file, signature: signature, paramOverrides: params, baseDirectory: baseDirectory)
+        context.checkScript(parsed.script)
+        // Unrolled loops report one problem once per iteration: keep the first of each.
+        var seen = Set<String>()
+        let diagnostics = context.diagnostics.filter {
+            seen.insert("\($0.code)|\($0.primary.range)|\($0.message)").inserted
+        }
+        let program = diagnostics.hasErrors ? nil : context.program()
+        return CheckResult(program: program, diagnostics: diagnostics)
+    }
+}
+
+/// The block (trace or generate) being checked, with the sizes its points have.
+struct BlockState {
+    var index: Int
+    var isGenerate: Bool
+    var hasPrompt: Bool
+    /// Padded prompt length: known when every prompt is known when compiling.
+    var tokens: ShapeDim
+    var invokes: [Invoke] = []
+    var maxTokens: Int = 1
+    /// Modules skipped in this pass: (invoke, steps, module id).
+    var skipped: [(Int, StepSet, Int)] = []
+}
+
+final class CheckContext {
+    let file: SourceFile
+    let signature: ModelSignature
+    let paramOverrides: [String: String]
+    let baseDirectory: String
+    var diagnostics: [Diagnostic] = []
+    var instructions: [Instruction] = []
+    var params: [ParamInfo] = []
+    var saves: [SaveInfo] = []
+    var saveRanges: [String: SourceRange] = [:]
+    var blocks: [ProgramBlock] = []
+    var scopes: [Scope] = [Scope(kind: .script)]
+    var block: BlockState?
+    var invoke: Int?
+    var steps: StepSet = .prompt
+    var guardValue: ValueID?
+    var iterations = 0
+    /// Whether a generate block has finished (or is the current one), for `result`.
+    var lastGenerate: Int?
+    var insideStepBody = false
+
+    init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], baseDirectory: String) {
+        self.file = file
+        self.signature = signature
+        self.paramOverrides = paramOverrides
+        self.baseDirectory = baseDirectory
+    }
+
+    func program() -> Program {
+        Program(params: params, blocks: blocks, instructions: instructions, saves: saves, signatureHash: signature.hash)
+    }
+
+    // MARK: Diagnostics
+
+    func report(_ message: CheckMessage, at range: SourceRange, secondary: [Label] = [], notes: [String] = []) {
+        var d = Diagnostic(message, at: range)
+        d.secondary += secondary
+        d.notes += notes
+        diagnostics.append(d)
+    }
+
+    func text(_ range: SourceRange) -> String {
+        String(decoding: file.bytes[range.start..<min(range.end, file.bytes.count)], as: UTF8.self)
+    }
+
+    // MARK: Instructions
+
+    /// A source range with its line and column, as plans record it.
+    func span(_ r: SourceRange) -> SourceSpan {
+        let loc = file.location(of: r.start)
+        return SourceSpan(start: r.start, end: r.end, line: loc.line, column: loc.column)
+    }
+
+    var currentAnchor: Anchor {
+        Anchor(block: block?.index ?? -1, invoke: invoke, phase: .before, steps: steps, guardValue: guardValue)
+    }
+
+    /// Appends an instruction; its phase is the latest of its operands' (and the guard's).
+    @discardableResult
+    func emit(_ op: Op, type: ValueType?, operands: [ValueRef], range: SourceRange, phase: Phase? = nil,
+              sourcePoint: Int? = nil) -> ValueRef {
+        var anchor = currentAnchor
+        anchor.phase = phase ?? operands.map { effectivePhase($0) }.max() ?? .before
+        if let g = guardValue, let gi = instructions.first(where: { $0.id == g }) {
+            anchor.phase = max(anchor.phase, gi.anchor.phase)
+        }
+        let id = ValueID(instructions.count)
+        instructions.append(Instruction(id: id, op: op, type: type, anchor: anchor, range: span(range)))
+        let point = sourcePoint ?? operands.compactMap(\.sourcePoint).max()
+        return ValueRef(id: id, type: type ?? .int, constant: nil, anchor: anchor, range: range, sourcePoint: point)
+    }
+
+    /// The phase a value has when used in the current block and steps: values from earlier
+    /// blocks, and values of step 0 used at later steps only, are there before the pass.
+    func effectivePhase(_ v: ValueRef) -> Phase {
+        guard let b = block, v.anchor.block == b.index else { return .before }
+        if !steps.contains(0) && v.anchor.steps == .prompt { return .before }
+        return v.anchor.phase
+    }
+
+    /// A compile-time constant as a value; the instruction is made when something needs it.
+    func constant(_ c: ConstValue, type: ValueType, range: SourceRange) -> ValueRef {
+        ValueRef(id: nil, type: type, constant: c, anchor: currentAnchor, range: range, sourcePoint: nil)
+    }
+
+    /// Makes sure a value has an instruction (constants get one on first use).
+    func materialize(_ v: ValueRef) -> ValueRef {
+        if v.id != nil { return v }
+        guard let c = v.constant else { return v }
+        var r = emit(.constant(c), type: v.type, operands: [], range: v.range, phase: .before)
+        r.constant = c
+        return r
+    }
+
+    // MARK: Scopes
+
+    func lookup(_ name: String) -> (Symbol, SourceRange)? {
+        for scope in scopes.reversed() {
+            if let s = scope.symbols[name] { return s }
+        }
+        return nil
+    }
+
+    func define(_ name: String, _ symbol: Symbol, at range: SourceRange) {
+        let scope = scopes[scopes.count - 1]
+        if let (_, earlier) = scope.symbols[name] {
+            report(.duplicateDefinition(name), at: range, secondary: [Label(earlier, "first defined here")])
+            return
+        }
+        if scopes.dropLast().contains(where: { $0.symbols[name] != nil }) && !name.hasPrefix("_") {
+            report(.shadowed(name), at: range)
+        }
+        scope.symbols[name] = (symbol, range)
+        scope.order.append(name)
+    }
+
+    func withScope(_ kind: Scope.Kind, _ body: () -> Void) {
+        let scope = Scope(kind: kind)
+        scopes.append(scope)
+        body()
+        scopes.removeLast()
+        // Block and invoke bodies export their top-level names to the scope around them.
+        if scope.exports {
+            for name in scope.order {
+                guard let (symbol, range) = scope.symbols[name] else { continue }
+                let outer = scopes[scopes.count - 1]
+                if let (_, earlier) = outer.symbols[name] {
+                    if case .indexed(let mine, _) = symbol, case .indexed(let theirs, let r) = outer.symbols[name]!.0 {
+                        outer.symbols[name] = (.indexed(theirs.merging(mine) { a, _ in a }, range: r), earlier)
+                        continue
+                    }
+                    report(.duplicateDefinition(name), at: range, secondary: [Label(earlier, "first defined here")])
+                    continue
+                }
+                outer.symbols[name] = (symbol, range)
+                outer.order.append(name)
+            }
+        }
+    }
+
+    /// The scope that holds indexed names defined in loops: the nearest one that is not a loop body.
+    var indexedScope: Scope {
+        scopes.last { $0.kind == .script || $0.kind == .block || $0.kind == .invoke } ?? scopes[0]
+    }
+}

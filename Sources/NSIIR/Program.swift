@@ -1,0 +1,313 @@
+import NSITensor
+
+/// Where in the script something was written: byte offsets and the 1-based line and
+/// column of the start (the line table of a plan).
+public struct SourceSpan: Hashable, Sendable {
+    public var start: Int
+    public var end: Int
+    public var line: Int
+    public var column: Int
+
+    public init(start: Int, end: Int, line: Int, column: Int) {
+        self.start = start
+        self.end = end
+        self.line = line
+        self.column = column
+    }
+}
+
+/// An SSA value of the intervention graph.
+public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+    public var description: String { "%\(index)" }
+}
+
+/// When, within one forward pass, a value exists: before the pass (constants, params,
+/// earlier blocks), at an access point (by id, in forward order), or after the pass
+/// (generation results).
+public enum Phase: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case before
+    case point(Int)
+    case after
+
+    public var description: String {
+        switch self {
+        case .before: return "before"
+        case .point(let p): return "@\(p)"
+        case .after: return "after"
+        }
+    }
+}
+
+/// The forward passes of a block an instruction runs in: step 0 is the prompt pass (the
+/// only one of a trace); steps 1... are generated tokens.
+public enum StepSet: Hashable, Sendable, CustomStringConvertible {
+    case only(Int)
+    /// `lower..<upper`; `upper` nil means every step from `lower` on.
+    case range(Int, Int?)
+
+    public static let prompt = StepSet.only(0)
+    public static let all = StepSet.range(0, nil)
+
+    public func contains(_ step: Int) -> Bool {
+        switch self {
+        case .only(let s): return s == step
+        case .range(let lo, let hi): return step >= lo && (hi.map { step < $0 } ?? true)
+        }
+    }
+
+    public var first: Int {
+        switch self {
+        case .only(let s): return s
+        case .range(let lo, _): return lo
+        }
+    }
+
+    /// Whether some step is in both sets.
+    public func overlaps(_ other: StepSet) -> Bool {
+        func bounds(_ s: StepSet) -> (Int, Int) {
+            switch s {
+            case .only(let n): return (n, n + 1)
+            case .range(let lo, let hi): return (lo, hi ?? Int.max)
+            }
+        }
+        let (a, b) = bounds(self), (c, d) = bounds(other)
+        return a < d && c < b
+    }
+
+    public var isSingle: Bool {
+        switch self {
+        case .only: return true
+        case .range(let lo, let hi): return hi == lo + 1
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .only(let s): return "step \(s)"
+        case .range(let lo, let hi): return hi.map { "steps \(lo)..<\($0)" } ?? (lo == 0 ? "each step" : "steps \(lo)...")
+        }
+    }
+}
+
+/// Elementwise functions of one value.
+public enum UnaryFn: String, Sendable, CaseIterable {
+    case neg, not, abs, exp, log, sqrt, relu, sigmoid, tanh
+}
+
+/// Elementwise functions of two values (broadcasting).
+public enum BinaryFn: String, Sendable, CaseIterable {
+    case add, sub, mul, div, mod, pow, matmul
+    case eq, ne, lt, le, gt, ge, and, or
+}
+
+public enum ReduceFn: String, Sendable, CaseIterable {
+    case sum, mean, max, min, argmax, argmin, norm
+}
+
+/// One entry of an index expression, after `...` is expanded: one per indexed dimension.
+public enum IndexItem: Hashable, Sendable, CustomStringConvertible {
+    /// A single position (removes the dimension); the value is an int scalar.
+    case at(ValueID)
+    /// Integer tensor indexing along this dimension.
+    case gather(ValueID)
+    /// `lower:upper:step`, each optional; values are int scalars.
+    case slice(ValueID?, ValueID?, ValueID?)
+
+    public var description: String {
+        switch self {
+        case .at(let v): return v.description
+        case .gather(let v): return "gather(\(v))"
+        case .slice(let a, let b, let c):
+            return (a?.description ?? "") + ":" + (b?.description ?? "") + (c.map { ":\($0)" } ?? "")
+        }
+    }
+}
+
+public enum AssignFn: String, Sendable {
+    case set, add, sub, mul, div
+}
+
+/// What an instruction does.
+public enum Op: Hashable, Sendable {
+    case constant(ConstValue)
+    /// A tensor constant (`load`, literals): shape and f32 data.
+    case tensorConstant(shape: [Int], data: [Float])
+    /// A param bound when the plan runs.
+    case param(String)
+    /// The tensor at an access point, for the invoke's rows.
+    case readPoint(Int)
+    /// Token ids of a string (`toks` of a run-time string).
+    case tokens(ValueID)
+    case resultIds
+    case resultText
+    case unary(UnaryFn, ValueID)
+    case binary(BinaryFn, ValueID, ValueID)
+    case index(ValueID, [IndexItem])
+    case reduce(ReduceFn, ValueID, dim: Int?, keepdim: Bool)
+    case softmax(ValueID, dim: Int, log: Bool)
+    case topk(ValueID, k: Int, dim: Int)
+    case topkValues(ValueID)
+    case topkIndices(ValueID)
+    case reshape(ValueID, [ShapeDim])
+    case transpose(ValueID, Int, Int)
+    case unsqueeze(ValueID, Int)
+    case squeeze(ValueID, Int?)
+    case clone(ValueID)
+    case cast(ValueID, DType)
+    case cat([ValueID], dim: Int)
+    case stack([ValueID], dim: Int)
+    case select(ValueID, ValueID, ValueID)
+    case cosine(ValueID, ValueID, dim: Int)
+    case fill(shape: [ShapeDim], value: Double)
+    case fillLike(ValueID, value: Double)
+    /// A pure module of the model applied to a value (`model.norm(h)`).
+    case callModule(String, ValueID)
+    /// Writes into the running model at a point, for the invoke's rows.
+    case write(point: Int, index: [IndexItem], fn: AssignFn, value: ValueID)
+    case save(key: String, ValueID)
+    case skip(module: Int)
+}
+
+/// Where an instruction belongs: which block, which invoke (rows), when in the forward
+/// pass, at which steps, and (inside a runtime `if`) under which condition.
+public struct Anchor: Hashable, Sendable {
+    public var block: Int
+    public var invoke: Int?
+    public var phase: Phase
+    public var steps: StepSet
+    public var guardValue: ValueID?
+
+    public init(block: Int, invoke: Int?, phase: Phase, steps: StepSet, guardValue: ValueID?) {
+        self.block = block
+        self.invoke = invoke
+        self.phase = phase
+        self.steps = steps
+        self.guardValue = guardValue
+    }
+}
+
+public struct Instruction: Hashable, Sendable {
+    public let id: ValueID
+    public let op: Op
+    /// nil for effects (write, save, skip).
+    public let type: ValueType?
+    public let anchor: Anchor
+    public let range: SourceSpan
+
+    public init(id: ValueID, op: Op, type: ValueType?, anchor: Anchor, range: SourceSpan) {
+        self.id = id
+        self.op = op
+        self.type = type
+        self.anchor = anchor
+        self.range = range
+    }
+}
+
+/// One invoke: the rows it adds to its trace's batch.
+public struct Invoke: Hashable, Sendable {
+    /// Compile-time prompts, or nil when they come from a run-time param.
+    public var prompts: [String]?
+    /// The param giving the prompt at run time.
+    public var promptParam: String?
+    public var rows: Int
+    public var range: SourceSpan
+
+    public init(prompts: [String]?, promptParam: String?, rows: Int, range: SourceSpan) {
+        self.prompts = prompts
+        self.promptParam = promptParam
+        self.rows = rows
+        self.range = range
+    }
+}
+
+public enum BlockKind: Hashable, Sendable {
+    case trace
+    case generate(GenerateOptions)
+}
+
+public struct GenerateOptions: Hashable, Sendable {
+    public var maxTokens: Int
+    public var temperature: Double
+    public var topK: Int?
+    public var topP: Double?
+    public var seed: Int
+
+    public init(maxTokens: Int, temperature: Double, topK: Int?, topP: Double?, seed: Int) {
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.seed = seed
+    }
+}
+
+public struct ProgramBlock: Hashable, Sendable {
+    public var kind: BlockKind
+    public var invokes: [Invoke]
+    public var range: SourceSpan
+
+    public init(kind: BlockKind, invokes: [Invoke], range: SourceSpan) {
+        self.kind = kind
+        self.invokes = invokes
+        self.range = range
+    }
+}
+
+/// How a param is bound: fixed when compiling (it shapes the plan) or given when running.
+public enum ParamBinding: String, Sendable {
+    case compileTime = "compile time"
+    case runTime = "run time"
+}
+
+public struct ParamInfo: Sendable {
+    public var name: String
+    public var type: ValueType
+    public var binding: ParamBinding
+    public var value: ConstValue?
+    /// A tensor default (`load(...)`), as shape and data.
+    public var tensorDefault: (shape: [Int], data: [Float])?
+    public var range: SourceSpan
+
+    public init(name: String, type: ValueType, binding: ParamBinding, value: ConstValue?, tensorDefault: (shape: [Int], data: [Float])?, range: SourceSpan) {
+        self.name = name
+        self.type = type
+        self.binding = binding
+        self.value = value
+        self.tensorDefault = tensorDefault
+        self.range = range
+    }
+}
+
+/// A saved result: its key in the results file, type and where it was saved.
+public struct SaveInfo: Sendable, Equatable {
+    public var key: String
+    public var type: ValueType
+    public var range: SourceSpan
+
+    public init(key: String, type: ValueType, range: SourceSpan) {
+        self.key = key
+        self.type = type
+        self.range = range
+    }
+}
+
+/// The checked program as an intervention graph: blocks with their invokes, and
+/// instructions in source order, each with its anchor.
+public struct Program: Sendable {
+    public var params: [ParamInfo]
+    public var blocks: [ProgramBlock]
+    public var instructions: [Instruction]
+    public var saves: [SaveInfo]
+    public var signatureHash: String
+
+    public init(params: [ParamInfo], blocks: [ProgramBlock], instructions: [Instruction], saves: [SaveInfo], signatureHash: String) {
+        self.params = params
+        self.blocks = blocks
+        self.instructions = instructions
+        self.saves = saves
+        self.signatureHash = signatureHash
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import NSIIR
+import NSITensor
+
+extension Execution {
+    func unary(_ fn: UnaryFn, _ v: RunValue, _ ins: Instruction) throws -> RunValue {
+        switch (fn, v) {
+        case (.neg, .int(let i)): return .int(-i)
+        case (.neg, .float(let f)): return .float(-f)
+        case (.not, .bool(let b)): return .bool(!b)
+        case (.abs, .int(let i)): return .int(abs(i))
+        default: break
+        }
+        if case .float(let f) = v {
+            switch fn {
+            case .abs: return .float(abs(f))
+            case .exp: return .float(exp(f))
+            case .log: return .float(log(f))
+            case .sqrt: return .float(f.squareRoot())
+            case .relu: return .float(max(f, 0))
+            case .sigmoid: return .float(1 / (1 + exp(-f)))
+            case .tanh: return .float(tanh(f))
+            default: break
+            }
+        }
+        guard let t = v.tensor else { throw VMError("\(fn.rawValue) needs a number or a tensor", span: ins.range) }
+        let result: Tensor
+        switch fn {
+        case .neg: result = t.unary(.neg)
+        case .not: result = t.binary(.eq, 0)
+        case .abs: result = t.unary(.abs)
+        case .exp: result = t.unary(.exp)
+        case .log: result = t.unary(.log)
+        case .sqrt: result = t.unary(.sqrt)
+        case .relu: result = t.unary(.relu)
+        case .sigmoid: result = t.unary(.sigmoid)
+        case .tanh: result = t.unary(.tanh)
+        }
+        return .tensor(conform(result, ins))
+    }
+
+    /// Casts a computed tensor to the dtype the checker gave the instruction.
+    func conform(_ t: Tensor, _ ins: Instruction) -> Tensor {
+        if case .tensor(let dtype, _) = ins.type, dtype != t.dtype { return t.cast(to: dtype) }
+        return t
+    }
+
+    func binary(_ fn: BinaryFn, _ a: RunValue, _ b: RunValue, _ ins: Instruction) throws -> RunValue {
+        // Scalars stay scalars, in Python's arithmetic.
+        switch (a, b, ins.type) {
+        case (.int(let x), .int(let y), .some(.int)):
+            switch fn {
+            case .add: return .int(x &+ y)
+            case .sub: return .int(x &- y)
+            case .mul: return .int(x &* y)
+            case .mod:
+                guard y != 0 else { throw VMError("integer modulo by zero", span: ins.range) }
+                let m = x % y
+                return .int(m != 0 && (m < 0) != (y < 0) ? m + y : m)
+            default: break
+            }
+        case (_, _, .some(.float)):
+            if let x = number(a), let y = number(b) {
+                switch fn {
+                case .add: return .float(x + y)
+                case .sub: return .float(x - y)
+                case .mul: return .float(x * y)
+                case .div: return .float(x / y)
+                case .pow: return .float(pow(x, y))
+                case .mod: return .float(x - (x / y).rounded(.down) * y)
+                default: break
+                }
+            }
+        case (_, _, .some(.bool)):
+            if case .str(let x) = a, case .str(let y) = b { return .bool((x == y) == (fn == .eq)) }
+            if let x = number(a), let y = number(b) {
+                switch fn {
+                case .eq: return .bool(x == y)
+                case .ne: return .bool(x != y)
+                case .lt: return .bool(x < y)
+                case .le: return .bool(x <= y)
+                case .gt: return .bool(x > y)
+                case .ge: return .bool(x >= y)
+                case .and: return .bool(x != 0 && y != 0)
+                case .or: return .bool(x != 0 || y != 0)
+                default: break
+                }
+            }
+        default: break
+        }
+        guard let x = a.tensor, let y = b.tensor else { throw VMError("\(fn.rawValue) needs numbers or tensors", span: ins.range) }
+        if fn != .matmul && Tensor.broadcastShape(x.shape, y.shape) == nil {
+            throw VMError("shapes \(describeShape(x.shape)) and \(describeShape(y.shape)) do not broadcast", span: ins.range)
+        }
+        let result: Tensor
+        switch fn {
+        case .add: result = x.binary(.add, y)
+        case .sub: result = x.binary(.sub, y)
+        case .mul: result = x.binary(.mul, y)
+        case .div: result = x.binary(.div, y)
+        case .pow: result = x.binary(.pow, y)
+        case .mod:
+            // Python's modulo: the result takes the divisor's sign.
+            let shape = Tensor.broadcastShape(x.shape, y.shape)!
+            let xs = x.cast(to: .f32).broadcast(to: shape).toFloats(), ys = y.cast(to: .f32).broadcast(to: shape).toFloats()
+            result = Tensor(shape: shape, floats: zip(xs, ys).map { $0 - ($0 / $1).rounded(.down) * $1 })
+        case .matmul:
+            guard x.rank >= 1, y.rank >= 1, x.shape[x.rank - 1] == y.shape[max(y.rank - 2, 0)] else {
+                throw VMError("cannot multiply \(describeShape(x.shape)) by \(describeShape(y.shape))", span: ins.range)
+            }
+            result = x.matmul(y)
+        case .eq: result = x.binary(.eq, y)
+        case .ne: result = x.binary(.ne, y)
+        case .lt: result = x.binary(.lt, y)
+        case .le: result = x.binary(.le, y)
+        case .gt: result = x.binary(.gt, y)
+        case .ge: result = x.binary(.ge, y)
+        case .and: result = x.binary(.ne, 0).binary(.mul, y.binary(.ne, 0)).binary(.ne, 0)
+        case .or: result = x.binary(.ne, 0).binary(.maximum, y.binary(.ne, 0)).binary(.ne, 0)
+        }
+        if case .some(.int) = ins.type { return .int(result.toInts()[0]) }
+        if case .some(.float) = ins.type { return .float(Double(result.toFloats()[0])) }
+        if case .some(.bool) = ins.type { return .bool(result.toFloats()[0] != 0) }
+        return .tensor(conform(result, ins))
+    }
+
+    func number(_ v: RunValue) -> Double? {
+        switch v {
+        case .int(let i): return Double(i)
+        case .float(let f): return f
+        case .bool(let b): return b ? 1 : 0
+        case .tensor(let t) where t.count == 1 && t.rank == 0: return Double(t.toFloats()[0])
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,5 @@
+trace "The capital of France is" {
+    let h = model.layers[1].output[0]                  # [T, 576]
+    let a = model.layers[1].mlp.act[0]                 # [T, 1536]
+    save m = h @ a                                     # expect: E0309 @ 4:16
+}

@@ -1,0 +1,2 @@
+param layer: int                                       # expect: E0603 @ 1:7
+trace "x" { save y = model.logits }

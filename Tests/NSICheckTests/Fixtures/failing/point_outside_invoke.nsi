@@ -1,0 +1,5 @@
+trace {
+    invoke "The capital of France is" { let a = model.logits[0, -1] }
+    save b = model.layers[3].output                    # expect: E0406 @ 3:14
+    model.layers[2].output[:] = 0                      # expect: E0406 @ 4:5
+}

@@ -1,0 +1,2 @@
+trace {                                    # expect: E0211 @ 1:1
+}
