@@ -18,10 +18,10 @@ release: setup
 	$(SWIFT) build -c release --product nsi
 
 demo: model release
-	@echo "== nsi logits: the next token after a prompt, on SmolLM2-135M"
-	$$($(SWIFT) build -c release --show-bin-path)/nsi logits --model $(MODEL) -k 5 "The Eiffel Tower is located in the city of"
-	@echo "== nsi generate: greedy continuation"
-	$$($(SWIFT) build -c release --show-bin-path)/nsi generate --model $(MODEL) --max-tokens 24 "The capital of France is"
+	@echo "== nsi run Samples/logit_lens.nsi: at which layer does SmolLM2-135M know the answer?"
+	$$($(SWIFT) build -c release --show-bin-path)/nsi run --model $(MODEL) --out results/logit_lens.safetensors Samples/logit_lens.nsi
+	@echo "== nsi run Samples/steering.nsi: a contrastive steering vector during generation"
+	$$($(SWIFT) build -c release --show-bin-path)/nsi run --model $(MODEL) --out results/steering.safetensors Samples/steering.nsi
 
 test: model
 	$(SWIFT) test

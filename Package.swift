@@ -65,6 +65,9 @@ let package = Package(
         ]),
         .testTarget(name: "NSICheckTests", dependencies: ["NSICheck", "NSIIR", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "NSIVMTests", dependencies: [
+            "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
+        ]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,8 @@ public enum ResultsFile {
     }
 
     public static func write(_ results: RunResults, to path: String, script: String, model: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try SafetensorsWriter.write(tensors(results), metadata: ["format": "pt", "producer": "nsi"], to: path)
         let sidecar = (path as NSString).deletingPathExtension + ".json"
         try Data(json(results, script: script, model: model).utf8).write(to: URL(fileURLWithPath: sidecar), options: .atomic)

@@ -277,6 +277,6 @@ final class Execution {
         if executed > vm.limits.maxInstructions {
             throw VMError("the run executed more than \(vm.limits.maxInstructions) instructions", span: ins.range)
         }
-        if executed % 1024 == 0 { try checkDeadline(ins.range) }
+        try checkDeadline(ins.range)
     }
 }

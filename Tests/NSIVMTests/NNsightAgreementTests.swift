@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import NSITensor
+import NSIVM
+
+/// Every sample, run by the VM on SmolLM2, agrees with the same experiment written for
+/// NNsight on transformers (Tests/Fixtures/nnsight, made by Samples/nnsight/run_all.py):
+/// every saved tensor within 1e-3, relative to the value's magnitude where it exceeds 1
+/// (SmolLM2's residual stream holds values near 22,500, where one f32 step is 0.002),
+/// integer tensors (token ids, topk indices) equal.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct NNsightAgreementTests {
+    static let samples = ["logit_lens", "patching", "steering", "ablation", "mean_ablation",
+                          "cache_residuals", "batched_trace", "attention_pattern"]
+
+    @Test(arguments: samples)
+    func sampleMatchesNNsight(sample: String) throws {
+        let text = try String(contentsOf: Fixtures.repository.appendingPathComponent("Samples/\(sample).nsi"), encoding: .utf8)
+        let results = try run(text)
+        let golden = try SafetensorsFile(path: Fixtures.path("nnsight/\(sample).safetensors"))
+        let ours = Dictionary(uniqueKeysWithValues: ResultsFile.tensors(results))
+        #expect(Set(ours.keys) == Set(golden.names), "keys differ: \(Set(ours.keys).symmetricDifference(golden.names))")
+        var worst: Float = 0
+        for name in golden.names {
+            guard let mine = ours[name] else { continue }
+            let ref = try golden.tensor(name)
+            #expect(mine.shape == ref.shape, "\(name): shape \(mine.shape) vs \(ref.shape)")
+            guard mine.shape == ref.shape else { continue }
+            if ref.dtype.isInteger {
+                #expect(mine.toInt64s() == ref.toInt64s(), "\(name): integers differ")
+            } else {
+                let diff = zip(mine.toFloats(), ref.toFloats()).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                worst = max(worst, diff)
+                #expect(diff <= 1e-3, "\(name): difference \(diff)")
+            }
+        }
+        print("\(sample): \(golden.names.count) saved tensors agree with NNsight, max difference \(worst) (tolerance 1e-3, relative above 1)")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import NSIIR
+import NSITensor
+import NSIVM
+
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct VMBehaviourTests {
+    /// An invoke's write changes only its own rows: the other invoke sees exactly what it
+    /// sees when run alone, although both share one forward pass.
+    @Test func rowIsolation() throws {
+        let alone = try run(#"trace "The capital of France is" { save logits = model.logits[0, -1] }"#)
+        let shared = try run(#"""
+        trace {
+            invoke "The capital of France is" {
+                model.layers[3].output[:] = 0
+                save a = model.logits[0, -1]
+            }
+            invoke "The capital of France is" { save b = model.logits[0, -1] }
+            invoke "The capital of France is" {
+                model.layers[5].mlp.output *= 3.0
+                save c = model.layers[3].output
+            }
+        }
+        """#)
+        let base = try #require(alone.value("logits")?.tensor).toFloats()
+        let b = try #require(shared.value("b")?.tensor).toFloats()
+        let a = try #require(shared.value("a")?.tensor).toFloats()
+        let d = zip(b, base).map { abs($0 - $1) }.max() ?? 0
+        print("row isolation: untouched invoke differs from a lone run by \(d)")
+        #expect(d < 1e-4)
+        #expect(zip(a, base).map { abs($0 - $1) }.max()! > 0.1)
+        // The third invoke's reads are its own rows only, and another invoke's zeroing is not in them.
+        let c = try #require(shared.value("c")?.tensor)
+        #expect(c.shape[0] == 1)
+        #expect(c.toFloats().contains { $0 != 0 })
+    }
+
+    @Test func skipInOneInvokeLeavesTheOthers() throws {
+        let alone = try run(#"trace "Hello there" { save x = model.layers[6].output }"#)
+        let shared = try run(#"""
+        trace {
+            invoke "Hello there" { skip model.layers[4] ; save y = model.layers[6].output }
+            invoke "Hello there" { save x = model.layers[6].output }
+        }
+        """#)
+        let x = try #require(shared.value("x")?.tensor).toFloats(), y = try #require(shared.value("y")?.tensor).toFloats()
+        let base = try #require(alone.value("x")?.tensor).toFloats()
+        #expect(zip(x, base).map { abs($0 - $1) / max(1, abs($1)) }.max()! < 1e-4)
+        #expect(zip(y, base).map { abs($0 - $1) }.max()! > 1e-2)
+    }
+
+    @Test func runtimeErrorsNameTheSourceLocation() throws {
+        let script = """
+        param prompt: str = "Hi"
+        trace prompt {
+            save x = model.layers[3].output[:, 40]
+        }
+        """
+        #expect { try run(script) } throws: { error in
+            "\(error)" == "3:14: index 40 is out of range for dimension 1 of size 1"
+        }
+    }
+
+    @Test func limitsAreEnforced() throws {
+        let script = #"trace "The capital of France is" { save h = model.layers[2].output ; save l = model.logits }"#
+        #expect { try run(script, limits: VMLimits(maxSavedBytes: 1000)) } throws: { "\($0)".contains("saved results exceed the limit of 1000 bytes") }
+        #expect { try run(script, limits: VMLimits(maxInstructions: 1)) } throws: { "\($0)".contains("more than 1 instructions") }
+        #expect { try run(script, limits: VMLimits(maxRegisterBytes: 10_000)) } throws: { "\($0)".contains("bytes of intermediate values") }
+        let gen = #"generate "Hi" (max_tokens = 8) { save ids = result.ids }"#
+        #expect { try run(gen, limits: VMLimits(maxGeneratedTokens: 4)) } throws: { "\($0)".contains("exceeds the limit of 4 generated tokens") }
+        let long = #"trace "The capital of France is" { for l in 0..<30 { save h[l] = model.layers[l].output * 2.0 } }"#
+        #expect { try run(long, limits: VMLimits(deadline: 0)) } throws: { "\($0)".contains("deadline") }
+    }
+
+    @Test func planForAnotherModelIsRefused() throws {
+        let program = try compile(#"trace "x" { save y = model.logits }"#, model: Fixtures.path("tiny/tiny-qwen2"))
+        #expect { try VM(model: try Fixtures.model()).run(program) } throws: {
+            "\($0)".contains("checked against another model")
+        }
+    }
+
+    @Test func runTimeParamsAreBound() throws {
+        let script = """
+        param prompt: str = "The capital of France is"
+        param scale: float = 1.0
+        trace prompt { save s = model.layers[1].output[0, -1, 0] * scale }
+        """
+        let one = try run(script)
+        let two = try run(script, params: ["scale": .float(2.0), "prompt": .str("The capital of Italy is")])
+        let a = try #require(one.value("s")?.tensor).item(), b = try #require(two.value("s")?.tensor).item()
+        #expect(a != 0 && b != 0 && abs(b / a) != 2)   // another prompt, scaled
+        #expect(two.blocks[0].prompts == ["The capital of Italy is"])
+        #expect { try run(script, params: ["nope": .int(1)]) } throws: { "\($0)".contains("no param `nope`") }
+    }
+}
