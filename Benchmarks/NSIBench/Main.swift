@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import NSICheck
+import NSIIR
 import NSIModel
 import NSIRuntime
 import NSISource
 import NSISyntax
 import NSITensor
+import NSIVM
 
 /// Times the runtime on a model folder and prints one JSON object per measurement.
 /// Benchmarks/run-runtime runs this beside the transformers reference and reports ratios.
@@ -25,6 +27,7 @@ struct NSIBench: ParsableCommand {
 
     func run() throws {
         if only == "check10k" { return try checkBenchmark() }
+        if only == "vm" { return try vmBenchmark() }
         let loadStart = Date()
         let m = try Transformer(directory: model)
         emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
@@ -72,6 +75,47 @@ struct NSIBench: ParsableCommand {
         }
         let perLine = runs.sorted()[runs.count / 2] / Double(lines.count) * 1000
         emit("check10k", runs, extra: ["lines": "\(lines.count)", "us_per_line": String(format: "%.2f", perLine), "diagnostics": "\(diagnostics)"])
+    }
+
+    /// The VM against plain forward passes: hook overhead of reading and writing every
+    /// layer, the brief's 31-invoke patching example, and a probe that stops at layer 4.
+    func vmBenchmark() throws {
+        let lm = try LanguageModel(directory: model)
+        let signature = try ModelSignature.load(directory: model)
+        func program(_ text: String) throws -> Program {
+            let parsed = Parser.parse(SourceFile(path: "bench.nsi", text: text))
+            guard let p = Checker.check(parsed, signature: signature, baseDirectory: ".").program else {
+                throw ValidationError("benchmark script does not check")
+            }
+            return p
+        }
+        let prompt = "The Eiffel Tower is located in the city of"
+        let ids = try lm.encode(prompt)
+        let vm = VM(model: lm)
+        let rw = try program("trace \"\(prompt)\" { for l in 0..<model.num_layers { let h = model.layers[l].output ; model.layers[l].output = h * 1.0 } }")
+        let probe = try program("trace \"\(prompt)\" { save h = model.layers[4].output }")
+        let patchingText = try String(contentsOfFile: "Samples/patching.nsi", encoding: .utf8)
+        let patching = try program(patchingText)
+        let clean = try lm.encode("When John and Mary went to the store, Mary gave a drink to")
+        let batch31 = Array(repeating: clean, count: 31)
+        // Warm-up, then alternate so load changes hit every measurement alike.
+        _ = try lm.transformer.trace(prompts: [ids]); _ = try vm.run(rw); _ = try vm.run(probe); _ = try vm.run(patching)
+        var f: [Double] = [], r: [Double] = [], p: [Double] = [], b: [Double] = [], pt: [Double] = []
+        for _ in 0..<repeats {
+            f.append(try time { _ = try lm.transformer.trace(prompts: [ids]) })
+            r.append(try time { _ = try vm.run(rw) })
+            p.append(try time { _ = try vm.run(probe) })
+            b.append(try time { _ = try lm.transformer.trace(prompts: batch31) })
+            pt.append(try time { _ = try vm.run(patching) })
+        }
+        func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
+        let fm = median(f)
+        emit("forward10", f)
+        emit("trace_rw_layers10", r, extra: ["overhead_ms": String(format: "%.2f", median(r) - fm),
+                                             "overhead_pct": String(format: "%.1f", (median(r) - fm) / fm * 100)])
+        emit("probe_layer4", p, extra: ["fraction_of_forward": String(format: "%.2f", median(p) / fm)])
+        emit("forward_batch31", b)
+        emit("patching31", pt)
     }
 
     func time(_ body: () throws -> Void) rethrows -> Double {
