@@ -8,12 +8,10 @@ struct FmtCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fmt",
         abstract: "Print scripts in canonical formatting.",
-        discussion: """
-            Prints the formatted script to stdout, or with --write rewrites the file in place.
-            With --check, prints nothing but the names of files that would change and exits
-            with status 1 if there are any. A script with syntax errors is not formatted: its
-            diagnostics are printed and the exit status is 1.
-            """
+        discussion: "Prints the formatted scripts to stdout, or with --write rewrites the files in place. "
+            + "With --check, prints only the names of files that would change and exits with status 1 "
+            + "if there are any. A script with syntax errors is not formatted: its diagnostics are "
+            + "printed and the exit status is 1."
     )
 
     enum Mode: Sendable {

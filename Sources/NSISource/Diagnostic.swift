@@ -94,7 +94,12 @@ extension Array where Element == Diagnostic {
 
     /// In source order; diagnostics at the same place keep the order they were reported.
     public func sortedBySource() -> [Diagnostic] {
-        if zip(self, dropFirst()).allSatisfy({ $0.primary.range.start <= $1.primary.range.start }) { return self }
+        var sorted = true
+        for i in indices.dropFirst() where self[i - 1].primary.range.start > self[i].primary.range.start {
+            sorted = false
+            break
+        }
+        if sorted { return self }
         return enumerated()
             .sorted { ($0.element.primary.range.start, $0.offset) < ($1.element.primary.range.start, $1.offset) }
             .map(\.element)

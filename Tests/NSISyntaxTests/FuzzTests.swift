@@ -1,6 +1,6 @@
 import Foundation
 import NSISource
-@testable import NSISyntax
+import NSISyntax
 import Testing
 
 /// Parses at least 100,000 random and mutated scripts (deterministically, from a fixed
@@ -67,10 +67,18 @@ import Testing
             if DiagnosticCatalogue.entry(for: diagnostic.code) == nil { problems.append("unknown code \(diagnostic.code)") }
         }
         if result.diagnostics.count > Parser.maxDiagnostics + 1 { problems.append("too many diagnostics") }
-        var nodes = [ASTDump.node(result.script)]
-        while let node = nodes.popLast() {
-            if let range = node.range, !inside(range) { problems.append("\(node.head) at \(range) out of the file") }
-            nodes += node.children.map(\.node)
+        var statements = result.script.statements
+        var expressions: [Expr] = []
+        while let statement = statements.popLast() {
+            let blocks = statement.blocks
+            let ranges = [statement.range] + blocks.map(\.range)
+            if !ranges.allSatisfy(inside) { problems.append("statement at \(statement.range) out of the file") }
+            expressions += statement.expressions
+            statements += blocks.flatMap(\.statements)
+        }
+        while let expr = expressions.popLast() {
+            if !inside(expr.range) { problems.append("expression at \(expr.range) out of the file") }
+            expressions += expr.children
         }
         if render {
             _ = TextRenderer(useColor: true).render(result.diagnostics, in: result.file)

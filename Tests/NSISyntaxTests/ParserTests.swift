@@ -99,6 +99,34 @@ import Testing
         #expect(param.defaultValue == nil)
     }
 
+    /// Walking the tree through `blocks`, `expressions` and `children` reaches every
+    /// name of a script.
+    @Test func childrenReachEveryNode() {
+        let result = Parser.parse(WellFormedScriptTests.load("wellformed/every_construct.nsi"))
+        var names = Set<String>()
+        var expressions: [Expr] = []
+        var statements = result.script.statements
+        while let statement = statements.popLast() {
+            expressions += statement.expressions
+            statements += statement.blocks.flatMap(\.statements)
+        }
+        while let expr = expressions.popLast() {
+            if case .name(let name) = expr.kind { names.insert(name) }
+            expressions += expr.children
+        }
+        #expect(names.isSuperset(of: ["layer", "alpha", "steer", "h", "c", "greedy", "clean", "prompts", "B", "T"]))
+    }
+
+    /// A long `else if` chain nests: past the limit it is one error, and the next
+    /// statement parses.
+    @Test func longElseIfChainsAreBounded() {
+        let chain = "if a {}" + String(repeating: " else if a {}", count: 400)
+        let result = Parser.parse(SourceFile(path: "t.nsi", text: "trace p {\n    \(chain)\n    let x = 1\n}\n"))
+        #expect(result.diagnostics.map(\.code.rawValue) == ["E0107"])
+        guard case .trace(let trace) = result.script.statements.first?.kind else { return }
+        #expect(trace.body.statements.count == 2)
+    }
+
     /// Deep input is rejected by the limit, not by the stack.
     @Test func deepNestingIsBounded() {
         for opener in ["(", "[", "-", "not ", "a ** ", "f(", "x."] {

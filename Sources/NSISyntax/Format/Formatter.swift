@@ -68,7 +68,7 @@ struct FormatWriter {
             // Comments inside a multi-line statement go before it.
             flushComments(before: statement.range.end, separating: false)
             line(simpleStatement(statement) + trailingComment(sameLineAs: statement.range.end, before: nextStart))
-            lastLine = file.line(of: statement.range.end)
+            mark(file.line(of: statement.range.end))
         }
     }
 
@@ -99,7 +99,7 @@ struct FormatWriter {
         flushComments(before: body.openBrace.start, separating: false)
         let closing = open(header, body, nextStart)
         line(closing + trailingComment(sameLineAs: closeOffset(body), before: nextStart))
-        lastLine = file.line(of: closeOffset(body))
+        mark(file.line(of: closeOffset(body)))
     }
 
     /// `if c { } else if d { } else { }`, each `}` sharing its line with the next `else`.
@@ -109,10 +109,10 @@ struct FormatWriter {
         switch statement.elseClause {
         case nil:
             line(closing + trailingComment(sameLineAs: closeOffset(statement.then), before: nextStart))
-            lastLine = file.line(of: closeOffset(statement.then))
+            mark(file.line(of: closeOffset(statement.then)))
         case .block(let elseBlock):
             line(open(closing + " else", elseBlock, nextStart) + trailingComment(sameLineAs: closeOffset(elseBlock), before: nextStart))
-            lastLine = file.line(of: closeOffset(elseBlock))
+            mark(file.line(of: closeOffset(elseBlock)))
         case .elseIf(let nested, _):
             ifChain(nested, prefix: closing + " else ", nextStart: nextStart)
         }
@@ -131,7 +131,7 @@ struct FormatWriter {
             trailing = trailingComment(sameLineAs: body.openBrace.start, before: nextStart)
         }
         line(header + " {" + trailing)
-        lastLine = file.line(of: body.openBrace.start)
+        mark(file.line(of: body.openBrace.start))
         indent += 1
         statements(body.statements, end: close)
         indent -= 1
@@ -151,7 +151,7 @@ struct FormatWriter {
             nextComment += 1
             if separating { separate(fromLine: file.line(of: comment.start)) }
             line(text(of: comment))
-            lastLine = file.line(of: comment.start)
+            mark(file.line(of: comment.start))
         }
     }
 
@@ -174,6 +174,12 @@ struct FormatWriter {
     private mutating func separate(fromLine sourceLine: Int) {
         if !atBlockStart, sourceLine > lastLine + 1 { out += "\n" }
         atBlockStart = false
+    }
+
+    /// Records that the source up to `sourceLine` has been written. Comments moved into
+    /// a later block come from earlier lines, so the mark never goes back.
+    private mutating func mark(_ sourceLine: Int) {
+        lastLine = max(lastLine, sourceLine)
     }
 
     private mutating func line(_ text: String) {

@@ -63,8 +63,18 @@ extension Lexer {
 
 /// The values of number literals, shared by the lexer (range check) and the parser.
 enum NumberValue {
+    /// Decimal digits and underscores to an Int64, nil on overflow; by hand because this
+    /// runs for every integer literal, twice.
     static func integer(_ text: String) -> Int64? {
-        Int64(text.replacingUnderscores())
+        var value: Int64 = 0
+        for byte in text.utf8 where byte != UInt8(ascii: "_") {
+            guard byte.isDigit else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            if overflow1 || overflow2 { return nil }
+            value = sum
+        }
+        return value
     }
 
     static func float(_ text: String) -> Double? {
@@ -84,6 +94,6 @@ enum NumberValue {
 
 extension String {
     fileprivate func replacingUnderscores() -> String {
-        contains("_") ? String(filter { $0 != "_" }) : self
+        utf8.contains(UInt8(ascii: "_")) ? String(filter { $0 != "_" }) : self
     }
 }

@@ -104,19 +104,28 @@ extension Parser {
         return kinds[next] == .leftBrace
     }
 
-    /// The block of a header. When its `{` is missing, the error is reported and the rest
-    /// of the line searched for one (`for l in 0..<n) {` still parses its body).
+    /// The block of a header. When its `{` is missing, the error is reported and the
+    /// parser looks for evidence of where the body is:
+    /// - a `{` later on the line: the junk before it is skipped (`if a == 1) {`);
+    /// - statements and then a `}` on the line, or a next line indented deeper than the
+    ///   header: the `{` is taken as present before them (`if c ... } else { ... }`).
+    /// Otherwise the block is missing and the header's statement ends there.
     mutating func parseBlockExpected(help: String? = nil) -> Block {
         if atBlockStart {
             while kinds[index] == .newline { advance() }
             return parseBlock()
         }
+        let headerLine = file.line(of: previousEnd)
         reportExpected("`{`", help: kind == .assign ? help : nil)
-        var next = currentIndex
+        let bodyStart = currentIndex
+        var next = bodyStart
         var depth = 0
         scan: while true {
             switch kinds[next] {
-            case .newline, .endOfFile, .rightBrace, .semicolon:
+            case .newline, .endOfFile, .semicolon:
+                break scan
+            case .rightBrace:
+                if depth == 0, next > bodyStart { return parseBlock(openedAt: .empty(at: previousEnd)) }
                 break scan
             case .leftBrace where depth == 0:
                 index = next
@@ -130,12 +139,34 @@ extension Parser {
             }
             next += 1
         }
+        if kinds[bodyStart] == .newline, nextLineIsIndented(beyond: headerLine) {
+            return parseBlock(openedAt: .empty(at: previousEnd))
+        }
         return Block(statements: [], openBrace: .empty(at: previousEnd), closeBrace: nil)
     }
 
-    /// `{ statements }`, the `{` being current.
-    mutating func parseBlock() -> Block {
-        let open = advance()
+    /// Whether the next line with a token starts deeper than `line` and not with `}`.
+    private func nextLineIsIndented(beyond line: Int) -> Bool {
+        var next = index
+        while kinds[next] == .newline { next += 1 }
+        guard kinds[next] != .endOfFile, kinds[next] != .rightBrace else { return false }
+        return file.location(of: tokens[next].range.start).column > indentation(of: line)
+    }
+
+    /// The column of the first character of `line` that is not a space or a tab.
+    private func indentation(of line: Int) -> Int {
+        let content = file.lineContent(line)
+        var offset = content.lowerBound
+        while offset < content.upperBound, file.bytes[offset] == UInt8(ascii: " ") || file.bytes[offset] == UInt8(ascii: "\t") {
+            offset += 1
+        }
+        return file.location(of: offset).column
+    }
+
+    /// `{ statements }`, the `{` being current; or, with `openedAt`, a body whose
+    /// missing `{` (already reported) is taken to be there.
+    mutating func parseBlock(openedAt inserted: SourceRange? = nil) -> Block {
+        let open = inserted.map { Token(kind: .leftBrace, range: $0) } ?? advance()
         guard enterNesting(at: open.range) else {
             skipBalancedBraces()
             return Block(statements: [], openBrace: open.range, closeBrace: .empty(at: previousEnd))

@@ -93,6 +93,10 @@ extension Parser {
             return Stmt(.assign(assignment), span(target.range, value.range))
         }
         if case .ellipsis = target.kind { return Stmt(.placeholder, target.range) }
+        if kind == .invalid {
+            // `model..layers`: the lexer's error explains it; the statement is skipped.
+            statementHasError = true
+        }
         report(.expressionStatement, at: target.range)
         return Stmt(.expression(target), target.range)
     }
@@ -202,49 +206,5 @@ extension TokenKind {
         default:
             false
         }
-    }
-}
-
-extension Expr {
-    /// A name, or a name or `model` followed by attributes and subscripts.
-    var isAssignable: Bool {
-        switch kind {
-        case .name, .missing: true
-        case .attribute(let attribute): attribute.base.isPathRoot
-        case .subscript(let sub): sub.base.isPathRoot
-        default: false
-        }
-    }
-
-    private var isPathRoot: Bool {
-        switch kind {
-        case .name, .model, .missing: true
-        case .attribute(let attribute): attribute.base.isPathRoot
-        case .subscript(let sub): sub.base.isPathRoot
-        default: false
-        }
-    }
-
-    /// `model.` followed by attributes and subscripts (no calls).
-    var isModulePath: Bool {
-        switch kind {
-        case .missing: true
-        case .attribute(let attribute): attribute.base.isModulePathPrefix
-        case .subscript(let sub): sub.base.isModulePathPrefix && !sub.base.isModelKeyword
-        default: false
-        }
-    }
-
-    private var isModulePathPrefix: Bool {
-        switch kind {
-        case .model: true
-        case .attribute(let attribute): attribute.base.isModulePathPrefix
-        case .subscript(let sub): sub.base.isModulePathPrefix
-        default: false
-        }
-    }
-
-    private var isModelKeyword: Bool {
-        if case .model = kind { true } else { false }
     }
 }

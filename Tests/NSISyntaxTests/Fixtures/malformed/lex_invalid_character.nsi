@@ -10,4 +10,7 @@ trace "prompt" {
 # expect: E0006 @ 9:12
     for l in 0..3 { let d = l }
 # expect: E0006 @ 11:15
+    $name = 1
+# expect: E0006 @ 13:5
+    let e = 2
 }
