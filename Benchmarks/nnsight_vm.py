@@ -12,8 +12,16 @@ per measurement ({name, median_ms, runs_ms, ...}), like hf_runtime.py:
 - patching31: the brief's patching example end to end (1 clean + 30 corrupt invokes batched
   into one forward, 30 reads, 30 writes, 30 saved logit differences);
 - probe_layer4: a trace that only reads model.layers[4].output; probe_layer4_stop: the same
-  followed by tracer.stop(). NNsight does not stop on its own after the last point a trace
-  needs; ran_layers says how many decoder layers actually ran in each.
+  followed by tracer.stop(); probe_forward10 is the plain forward timed alongside them.
+  NNsight does not stop on its own after the last point a trace needs: layers_completed
+  says how many decoder layers ran to the end (with the stop, layer 4 computes its output
+  and the run ends in its output hook, so 4 complete).
+
+Each line also has median_cpu_ms, the process CPU time of the runs: with --threads 1 it is
+robust to other work on a shared machine (time spent descheduled is not counted).
+Overheads against the baseline timed alongside (overhead_ms, overhead_pct, per_layer_us) come
+from the wall-clock medians, and the cpu_ ones from the CPU-time medians. Measurements that are compared are timed in alternation (a, b, a, b, ...), after one warm-up
+run each, so that a change in the machine's load during the run affects them alike.
 
     python Benchmarks/nnsight_vm.py --threads 2 [--repeats 5] [--model models/smollm2-135m]
 """
@@ -47,9 +55,43 @@ def timed(fn, repeats, warmup=1):
     return runs
 
 
+def timed_rounds(fns, repeats, warmup=1):
+    """Times several functions in alternation (a, b, c, a, b, c, ...), so that a machine whose
+    load changes during the run slows each of them alike; returns {name: runs_ms}."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    runs = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            cpu, start = time.process_time(), time.perf_counter()
+            fn()
+            runs[name].append((time.perf_counter() - start) * 1000)
+            CPU_MS.setdefault(name, []).append((time.process_time() - cpu) * 1000)
+    return runs
+
+
+# Process CPU time of each timed run, by name. With one thread it is what the run would
+# take on an idle machine (time spent descheduled is not counted); emitted as median_cpu_ms.
+CPU_MS = {}
+
+
+def overhead(runs, name, base, per=None):
+    """Extra time of `name` over `base`, from the wall-clock and the CPU-time medians."""
+    out = {}
+    for tag, series in (("", runs), ("cpu_", CPU_MS)):
+        b, m = statistics.median(series[base]), statistics.median(series[name])
+        out[f"{tag}overhead_ms"] = round(m - b, 2)
+        out[f"{tag}overhead_pct"] = round(100 * (m - b) / b, 1)
+        if per:
+            out[f"{tag}per_layer_us"] = round(1000 * (m - b) / per, 1)
+    return out
+
+
 def emit(name, runs, **extra):
+    cpu = {"median_cpu_ms": round(statistics.median(CPU_MS[name]), 2)} if name in CPU_MS else {}
     print(json.dumps({"name": name, "median_ms": round(statistics.median(runs), 2),
-                      "runs_ms": [round(r, 2) for r in runs], **extra}), flush=True)
+                      "runs_ms": [round(r, 2) for r in runs], **cpu, **extra}), flush=True)
 
 
 def main():
@@ -139,23 +181,21 @@ def main():
     with torch.no_grad():
         for what in args.only.split(","):
             if what == "hooks":
-                base = timed(forward10, args.repeats)
-                emit("forward10", base)
-                b = statistics.median(base)
-                empty = timed(trace_empty, args.repeats)
-                e = statistics.median(empty)
-                emit("trace_empty10", empty, overhead_ms=round(e - b, 2), overhead_pct=round(100 * (e - b) / b, 1))
-                rw = timed(trace_rw, args.repeats)
-                r = statistics.median(rw)
-                emit("trace_rw_layers10", rw, overhead_ms=round(r - b, 2), overhead_pct=round(100 * (r - b) / b, 1),
-                     per_layer_us=round(1000 * (r - b) / n, 1))
+                runs = timed_rounds({"forward10": forward10, "trace_empty10": trace_empty,
+                                     "trace_rw_layers10": trace_rw}, args.repeats)
+                emit("forward10", runs["forward10"])
+                emit("trace_empty10", runs["trace_empty10"], **overhead(runs, "trace_empty10", "forward10"))
+                emit("trace_rw_layers10", runs["trace_rw_layers10"],
+                     **overhead(runs, "trace_rw_layers10", "forward10", per=n))
             elif what == "patching":
-                emit("forward_batch31", timed(forward_batch31, args.repeats), rows=31, tokens=batch31["input_ids"].shape[1])
-                emit("patching31", timed(patching, args.repeats), invokes=31)
+                runs = timed_rounds({"forward_batch31": forward_batch31, "patching31": patching}, args.repeats)
+                emit("forward_batch31", runs["forward_batch31"], rows=31, tokens=batch31["input_ids"].shape[1])
+                emit("patching31", runs["patching31"], invokes=31, **overhead(runs, "patching31", "forward_batch31"))
             elif what == "probe":
-                emit("forward10", timed(forward10, args.repeats), ran_layers=count_layers(forward10))
-                emit("probe_layer4", timed(probe, args.repeats), ran_layers=count_layers(probe))
-                emit("probe_layer4_stop", timed(probe_stop, args.repeats), ran_layers=count_layers(probe_stop))
+                runs = timed_rounds({"probe_forward10": forward10, "probe_layer4": probe,
+                                     "probe_layer4_stop": probe_stop}, args.repeats)
+                for name, fn in (("probe_forward10", forward10), ("probe_layer4", probe), ("probe_layer4_stop", probe_stop)):
+                    emit(name, runs[name], layers_completed=count_layers(fn), **overhead(runs, name, "probe_forward10"))
             else:
                 raise SystemExit(f"unknown measurement group {what}")
     for h in counter:

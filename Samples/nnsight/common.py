@@ -161,7 +161,8 @@ class Golden:
         if not ok:
             raise AssertionError(f"{self.sample}: check {name} failed {detail}")
 
-    def write(self, ref: Reference, out_dir: Path = FIXTURES) -> None:
+    def write(self, ref: Reference, out_dir: Path | None = None) -> None:
+        out_dir = Path(out_dir or os.environ.get("NSI_GOLDEN_OUT") or FIXTURES)
         out_dir.mkdir(parents=True, exist_ok=True)
         st = out_dir / f"{self.sample}.safetensors"
         write_safetensors(st, self.tensors)
@@ -188,7 +189,7 @@ class Golden:
             meta["nsi_source"] = self.nsi
         (out_dir / f"{self.sample}.json").write_text(dump_json(meta) + "\n", encoding="utf-8")
         size = st.stat().st_size
-        print(f"  wrote {st.relative_to(REPO)} ({len(self.tensors)} tensors, {size} bytes)", flush=True)
+        print(f"  wrote {st} ({len(self.tensors)} tensors, {size} bytes)", flush=True)
 
 
 def dump_json(value, indent: str = "") -> str:

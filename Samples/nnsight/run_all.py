@@ -8,6 +8,7 @@ non-zero exit and leaves that sample's previous files in place.
 """
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,12 +26,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="model folder (default: $NSI_MODEL or models/smollm2-135m)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: $NSI_THREADS or 2)")
+    ap.add_argument("--out", default=None,
+                    help="write the files here instead of Tests/Fixtures/nnsight (e.g. to compare a rerun)")
     ap.add_argument("--only", default=",".join(SAMPLES), help="comma-separated samples to run")
     args = ap.parse_args()
     names = [n for n in args.only.split(",") if n]
     unknown = [n for n in names if n not in SAMPLES]
     if unknown:
         sys.exit(f"unknown samples: {', '.join(unknown)} (known: {', '.join(SAMPLES)})")
+    if args.out:
+        os.environ["NSI_GOLDEN_OUT"] = args.out
     common.quiet()
     start = time.perf_counter()
     ref = common.load(args.model, args.threads)
@@ -40,7 +45,7 @@ def main() -> None:
         with torch.no_grad():
             importlib.import_module(name).run(ref)
         print(f"  {name}: {time.perf_counter() - t0:.1f} s", flush=True)
-    print(f"all {len(names)} samples written to {common.FIXTURES.relative_to(common.REPO)}", flush=True)
+    print(f"all {len(names)} samples written to {args.out or common.FIXTURES}", flush=True)
 
 
 if __name__ == "__main__":
