@@ -31,4 +31,11 @@ import NSISyntax
         #expect(missing.isEmpty, "codes with no failing script: \(missing)")
         #expect(Self.scripts.count >= 60)
     }
+
+    /// The language reference lists every checker code.
+    @Test func referenceListsEveryCode() throws {
+        let doc = try String(contentsOf: Fixtures.repository.appendingPathComponent("docs/language.md"), encoding: .utf8)
+        let missing = CheckCode.allCases.map(\.rawValue).filter { !doc.contains("| \($0) |") }
+        #expect(missing.isEmpty, "docs/language.md does not list \(missing)")
+    }
 }
