@@ -92,7 +92,7 @@ struct NSIBench: ParsableCommand {
         let prompt = "The Eiffel Tower is located in the city of"
         let ids = try lm.encode(prompt)
         let vm = VM(model: lm)
-        let rw = try program("trace \"\(prompt)\" { for l in 0..<model.num_layers { let h = model.layers[l].output ; model.layers[l].output = h * 1.0 } }")
+        let rw = try program("trace \"\(prompt)\" { for l in 0..<model.num_layers { let h = model.layers[l].output ; model.layers[l].output = h * 1.0 } ; let lg = model.logits }")
         let probe = try program("trace \"\(prompt)\" { save h = model.layers[4].output }")
         let patchingText = try String(contentsOfFile: "Samples/patching.nsi", encoding: .utf8)
         let patching = try program(patchingText)

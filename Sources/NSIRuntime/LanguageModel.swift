@@ -9,6 +9,8 @@ public final class LanguageModel: @unchecked Sendable {
     public let directory: String
     public let transformer: Transformer
     public let tokenizer: Tokenizer?
+    /// What scripts are checked against; plans carry its hash.
+    public let signature: ModelSignature
 
     public init(directory: String) throws {
         var isDir: ObjCBool = false
@@ -21,8 +23,9 @@ public final class LanguageModel: @unchecked Sendable {
         self.directory = directory
         transformer = try Transformer(directory: directory)
         let tokenizerPath = directory + "/tokenizer.json"
-        tokenizer = FileManager.default.fileExists(atPath: tokenizerPath)
-            ? try Tokenizer(contentsOf: URL(fileURLWithPath: tokenizerPath)) : nil
+        let bytes = FileManager.default.contents(atPath: tokenizerPath)
+        tokenizer = try bytes.map { try Tokenizer(data: $0, source: tokenizerPath) }
+        signature = ModelSignature(config: transformer.config, tokenizer: tokenizer, tokenizerBytes: bytes)
     }
 
     public func requireTokenizer() throws -> Tokenizer {

@@ -38,7 +38,7 @@ public final class VM {
 
     /// `params` binds run-time params by name (strings are parsed by the param's type).
     public func run(_ program: Program, params: [String: RunValue] = [:], progress: ((String) -> Void)? = nil) throws -> RunResults {
-        let signature = try ModelSignature.load(directory: model.directory)
+        let signature = model.signature
         guard signature.hash == program.signatureHash else {
             throw VMError("this plan was checked against another model (signature \(program.signatureHash.prefix(12))), not \(model.directory) (signature \(signature.hash.prefix(12)))")
         }
