@@ -40,6 +40,11 @@ enum CheckedScript {
             return Outcome(program: nil, output: CommandOutput(stderr: loaded.diagnostics, exitCode: 1))
         }
         let signature: ModelSignature
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let hint = modelDirectory == ModelOptions.defaultDirectory ? " (make demo or Scripts/fetch-model fetches it)" : ""
+            return Outcome(program: nil, output: CommandOutput(stderr: loaded.diagnostics + "error: model folder \(modelDirectory) does not exist\(hint)\n", exitCode: 1))
+        }
         do {
             signature = try ModelSignature.load(directory: modelDirectory)
         } catch {
