@@ -14,7 +14,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case select = 0x30, cosine, fill, fillLike, callModule
     case write = 0x40, save, skip
 
-    public var info: OpcodeInfo { OpcodeInfo.byOpcode[self]! }
+    public var info: OpcodeInfo { OpcodeInfo.byRawValue[Int(rawValue)]! }
 }
 
 public struct OpcodeInfo: Sendable {
@@ -32,7 +32,12 @@ public struct OpcodeInfo: Sendable {
         self.effect = effect
     }
 
-    static let byOpcode: [Opcode: OpcodeInfo] = Dictionary(uniqueKeysWithValues: table.map { ($0.opcode, $0) })
+    /// The table indexed by opcode byte.
+    static let byRawValue: [OpcodeInfo?] = {
+        var out = [OpcodeInfo?](repeating: nil, count: 256)
+        for row in table { out[Int(row.opcode.rawValue)] = row }
+        return out
+    }()
 
     private static func o(_ name: String, _ kind: OperandKind) -> OperandSpec { OperandSpec(name: name, kind: kind) }
 

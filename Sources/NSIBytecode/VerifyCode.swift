@@ -4,17 +4,22 @@ import NSITensor
 /// Checks each instruction in order: its operands by kind (from the opcode table), its
 /// anchor, its result type, and the rules of its opcode. Only earlier instructions are
 /// ever looked at, so every register operand refers backwards (SSA) and has been checked.
-struct CodeVerifier {
+final class CodeVerifier {
     let verifier: Verifier
-    var plan: Plan { verifier.plan }
-    var target: PlanTarget { verifier.target }
-    var limits: BytecodeLimits { verifier.limits }
+    let plan: Plan
+    let target: PlanTarget
+    let limits: BytecodeLimits
     /// Save instructions in order, matched against the save table at the end.
     var saveKeys: [(key: Int, type: Int?)] = []
 
-    init(verifier: Verifier) { self.verifier = verifier }
+    init(verifier: Verifier) {
+        self.verifier = verifier
+        plan = verifier.plan
+        target = verifier.target
+        limits = verifier.limits
+    }
 
-    mutating func verify() throws(BytecodeError) {
+    func verify() throws(BytecodeError) {
         for i in plan.code.indices { try check(i) }
         guard saveKeys.count == plan.saves.count else {
             throw .saveMismatch(detail: "\(saveKeys.count) save instructions for \(plan.saves.count) table entries")
@@ -33,7 +38,7 @@ struct CodeVerifier {
 
     // MARK: One instruction
 
-    mutating func check(_ i: Int) throws(BytecodeError) {
+    func check(_ i: Int) throws(BytecodeError) {
         let ins = plan.code[i]
         let at = CodeLocation(index: i, offset: ins.offset)
         let info = ins.opcode.info

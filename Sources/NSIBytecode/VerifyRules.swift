@@ -5,7 +5,7 @@ import NSITensor
 /// result type fits its operands. Ranks are derived from the sources of values (points,
 /// constants, params, token ids), so a plan cannot claim a rank the run will not have.
 extension CodeVerifier {
-    mutating func checkRules(_ ins: PlanInstruction, _ result: PlanType?, _ at: CodeLocation) throws(BytecodeError) {
+    func checkRules(_ ins: PlanInstruction, _ result: PlanType?, _ at: CodeLocation) throws(BytecodeError) {
         let ops = ins.operands
         func n(_ k: Int) -> Int { if case .int(let v) = ops[k] { return v }; return -1 }
         func rank(_ r: Int) -> Int { type(of: r)?.rank ?? 0 }

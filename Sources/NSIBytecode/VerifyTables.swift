@@ -4,10 +4,16 @@ import NSITensor
 /// The verifier: every check a plan must pass before anything uses it. It never trusts a
 /// number it has not bounded; each failure is its own `BytecodeError`. Pools and tables
 /// first (so code checks may index them), then each instruction in order.
-struct Verifier {
+final class Verifier {
     let plan: Plan
     let target: PlanTarget
     let limits: BytecodeLimits
+
+    init(plan: Plan, target: PlanTarget, limits: BytecodeLimits) {
+        self.plan = plan
+        self.target = target
+        self.limits = limits
+    }
 
     func verify() throws(BytecodeError) {
         guard Container.isHash(Array(plan.signatureHash.utf8)) else { throw .malformedSignatureHash(plan.signatureHash) }
@@ -22,8 +28,7 @@ struct Verifier {
             throw .lineTableMismatch(spans: plan.spans.count, instructions: plan.code.count)
         }
         for (i, s) in plan.spans.enumerated() { try checkSpan(s, "instruction %\(i)") }
-        var code = CodeVerifier(verifier: self)
-        try code.verify()
+        try CodeVerifier(verifier: self).verify()
     }
 
     // MARK: Pools
@@ -79,28 +84,28 @@ struct Verifier {
         }
     }
 
-    func poolIndex(_ index: Int, _ count: Int, _ what: String) throws(BytecodeError) {
-        guard index >= 0 && index < count else { throw .poolReference(what: what, index: index, count: count) }
+    func poolIndex(_ index: Int, _ count: Int, _ what: @autoclosure () -> String) throws(BytecodeError) {
+        guard index >= 0 && index < count else { throw .poolReference(what: what(), index: index, count: count) }
     }
 
     /// Known dimensions are in 0...maxDimension; symbols name strings.
-    func checkDims(_ dims: [PlanDim], _ what: String, _ fail: (String) throws(BytecodeError) -> Void) throws(BytecodeError) {
+    func checkDims(_ dims: [PlanDim], _ what: @autoclosure () -> String, _ fail: (String) throws(BytecodeError) -> Void) throws(BytecodeError) {
         for d in dims {
             switch d {
             case .known(let n):
                 if n < 0 || n > limits.maxDimension { try fail("dimension \(n) is out of bounds") }
             case .symbol(let s):
-                try poolIndex(s, plan.strings.count, "a symbolic dimension of \(what)")
+                try poolIndex(s, plan.strings.count, "a symbolic dimension of \(what())")
             }
         }
     }
 
     // MARK: Tables
 
-    func checkSpan(_ s: SourceSpan, _ what: String) throws(BytecodeError) {
+    func checkSpan(_ s: SourceSpan, _ what: @autoclosure () -> String) throws(BytecodeError) {
         let bound = limits.maxDimension
         guard s.start >= 0, s.end >= s.start, s.line >= 0, s.column >= 0,
-              s.end <= bound, s.line <= bound, s.column <= bound else { throw .badSpan(what: what) }
+              s.end <= bound, s.line <= bound, s.column <= bound else { throw .badSpan(what: what()) }
     }
 
     func checkParams() throws(BytecodeError) {

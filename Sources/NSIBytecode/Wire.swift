@@ -60,8 +60,9 @@ struct ByteReader {
 
     mutating func u8() throws(BytecodeError) -> UInt8 {
         guard position < end else { throw .truncatedSection(section: section, offset: position) }
-        defer { position += 1 }
-        return bytes[position]
+        let b = bytes[position]
+        position &+= 1
+        return b
     }
 
     mutating func u32() throws(BytecodeError) -> UInt32 {
@@ -84,6 +85,11 @@ struct ByteReader {
     /// so each number has exactly one encoding and a plan re-encodes to the same bytes.
     mutating func varint() throws(BytecodeError) -> UInt64 {
         let start = position
+        // Most numbers in a plan fit one byte.
+        if position < end && bytes[position] < 0x80 {
+            position &+= 1
+            return UInt64(bytes[start])
+        }
         var v: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -180,7 +186,16 @@ enum CRC32 {
 
     static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        table.withUnsafeBufferPointer { t in
+            bytes.withUnsafeBufferPointer { b in
+                guard let tp = t.baseAddress, let bp = b.baseAddress else { return }
+                var i = 0
+                while i < b.count {
+                    c = tp[Int((c ^ UInt32(bp[i])) & 0xFF)] ^ (c >> 8)
+                    i &+= 1
+                }
+            }
+        }
         return c ^ 0xFFFF_FFFF
     }
 }
