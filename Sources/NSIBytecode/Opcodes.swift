@@ -118,6 +118,47 @@ public enum OperandKind: Sendable, Equatable {
     /// varint count, then per dimension a u8 tag (0 known + zigzag, 1 symbol + string).
     case shape
 
+    /// Every kind once (register classes and name roles are shown by the label), for docs.
+    static let all: [OperandKind] = [.reg(.any), .registers, .value, .tensor, .number, .string(.param), .point, .module,
+                                     .axis, .newAxis, .optionalAxis, .count, .flag, .unaryFn, .binaryFn, .reduceFn,
+                                     .assignFn, .dtype, .index, .shape]
+
+    /// How it is written, and what the verifier checks, in one line each (docs/bytecode.md).
+    public var encoding: String {
+        switch self {
+        case .reg: return "varint register"
+        case .registers: return "varint count, then registers"
+        case .value, .tensor, .number, .string: return "varint pool index"
+        case .point, .module: return "varint id"
+        case .axis, .newAxis, .count: return "zigzag varint"
+        case .optionalAxis: return "varint: 0 for none, else zigzag + 1"
+        case .flag, .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype: return "u8"
+        case .index: return "varint count, then per item u8 tag (0 position, 1 gather, 2 slice) and registers (slice: three optional)"
+        case .shape: return "varint count, then per dimension u8 tag (0 known + zigzag, 1 symbol + string index)"
+        }
+    }
+
+    public var check: String {
+        switch self {
+        case .reg: return "an earlier instruction with a value, of the class (any, numeric, operand = numeric or str, str, topk), available at this phase"
+        case .registers: return "at least one; each as reg(numeric)"
+        case .value: return "< number of values"
+        case .tensor: return "< number of tensors"
+        case .number: return "< number of floats"
+        case .string: return "< number of strings; names a param, a callable module of the model or a save key"
+        case .point: return "< the model's number of points"
+        case .module: return "< the model's number of skippable modules"
+        case .axis: return "0 ..< rank of the register operands"
+        case .newAxis: return "0 ... rank of the register operands"
+        case .optionalAxis: return "none, or as axis"
+        case .count: return ">= 1 (and <= the dimension when known)"
+        case .flag: return "0 or 1"
+        case .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype: return "< number of codes"
+        case .index: return "one item per dimension; positions and slice bounds are ints, at most one gather of integers"
+        case .shape: return "known dimensions in 0 ... 2^40; symbols name strings"
+        }
+    }
+
     /// The short name in listings and docs.
     public var label: String {
         switch self {
@@ -193,6 +234,18 @@ enum WireCodes {
         case .assignFn: return assign.count
         case .dtype: return dtypes.count
         default: return nil
+        }
+    }
+
+    /// Names in code order, for docs.
+    static func names(of kind: OperandKind) -> [String] {
+        switch kind {
+        case .unaryFn: return unary.map(\.rawValue)
+        case .binaryFn: return binary.map(\.rawValue)
+        case .reduceFn: return reduce.map(\.rawValue)
+        case .assignFn: return assign.map(\.rawValue)
+        case .dtype: return dtypes.map(\.rawValue)
+        default: return []
         }
     }
 

@@ -89,7 +89,7 @@ struct PlanDump {
         out += table(batch, indent: "    ")
         let mine = program.instructions.filter { $0.anchor.block == b }
         let before = mine.filter { $0.anchor.phase == .before }
-        if !before.isEmpty { out += "  before the pass: " + grouped(before) + "\n" }
+        if !before.isEmpty { out += "  before the pass: " + (before.count <= 12 ? grouped(before) : summary(before)) + "\n" }
         var byPoint: [Int: [Instruction]] = [:]
         for ins in mine { if case .point(let p) = ins.anchor.phase { byPoint[p, default: []].append(ins) } }
         if !byPoint.isEmpty {
@@ -112,7 +112,7 @@ struct PlanDump {
             out += "  every step runs the whole pass (sampling needs the logits)\n"
         }
         let after = mine.filter { $0.anchor.phase == .after }
-        if !after.isEmpty { out += "  after the pass: " + grouped(after) + "\n" }
+        if !after.isEmpty { out += "  after the pass: " + (after.count <= 12 ? grouped(after) : summary(after)) + "\n" }
         return out
     }
 
