@@ -37,6 +37,13 @@ public struct BytecodeLimits: Sendable {
     public var maxRank = 16
     /// Depth of nested lists in values and types.
     public var maxNesting = 32
+    /// Elements of every constant and type the program holds, with list entries that the
+    /// pools share written out each time (a few shared entries nested deep would
+    /// otherwise expand to billions).
+    public var maxExpandedElements = 1 << 22
+    /// f32 elements over every use of a tensor constant (a load is used twice: by its
+    /// instruction and as its param's default).
+    public var maxTensorElementUses = 64 << 20
     public var maxListItems = 1 << 20
     public var maxBlocks = 1 << 16
     public var maxInvokes = 1 << 16

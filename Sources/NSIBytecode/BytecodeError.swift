@@ -39,6 +39,7 @@ public enum BytecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidUTF8(offset: Int)
     case unknownTag(what: String, tag: Int, offset: Int)
     case nestingTooDeep(what: String, limit: Int)
+    case expansionTooLarge(limit: Int)
     case poolReference(what: String, index: Int, count: Int)
     case badTensor(index: Int, detail: String)
     case badType(index: Int, detail: String)
@@ -100,6 +101,7 @@ public enum BytecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidUTF8: return "invalidUTF8"
         case .unknownTag: return "unknownTag"
         case .nestingTooDeep: return "nestingTooDeep"
+        case .expansionTooLarge: return "expansionTooLarge"
         case .poolReference: return "poolReference"
         case .badTensor: return "badTensor"
         case .badType: return "badType"
@@ -182,6 +184,8 @@ public enum BytecodeError: Error, Equatable, Sendable, CustomStringConvertible {
             return "body offset \(offset): unknown \(what) \(tag)"
         case .nestingTooDeep(let what, let limit):
             return "\(what) nest deeper than \(limit) levels"
+        case .expansionTooLarge(let limit):
+            return "the plan's constants and types, with shared entries written out at each use, exceed \(limit) elements"
         case .poolReference(let what, let index, let count):
             return "\(what) refers to entry \(index) of \(count)"
         case .badTensor(let index, let detail):

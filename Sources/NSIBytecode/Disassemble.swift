@@ -19,7 +19,7 @@ struct Disassembler {
                 "\(spec.name)=\(render(operand, spec.kind))"
             }.joined(separator: " ")
             var line = "  " + hex4(ins.offset) + "  " + where_ + " " + pad("%\(i)", 6) + " " + pad(ins.opcode.info.name, 13) + " " + operands
-            if let t = ins.type { line += "  -> " + describe(plan.types[t]) }
+            if let t = ins.type { line += "  -> " + plan.describe(plan.types[t]) }
             line += "  [" + anchor(ins.anchor) + "]"
             out += line + "\n"
         }
@@ -27,8 +27,6 @@ struct Disassembler {
     }
 
     func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
-
-    func describe(_ t: PlanType) -> String { Verifier(plan: plan, target: target, limits: .standard).describe(t) }
 
     func anchor(_ a: PlanAnchor) -> String {
         var parts: [String] = []
@@ -52,7 +50,10 @@ struct Disassembler {
         switch (kind, operand) {
         case (.reg, .int(let r)): return "%\(r)"
         case (.registers, .registers(let rs)): return "[" + rs.map { "%\($0)" }.joined(separator: ", ") + "]"
-        case (.value, .int(let k)): return "K[\(k)]=" + clip(Raiser(plan: plan).value(k).description)
+        case (.value, .int(let k)):
+            var text = ""
+            describe(value: k, into: &text)
+            return "K[\(k)]=" + clip(text)
         case (.tensor, .int(let k)):
             let t = plan.tensors[k]
             return "T[\(k)]=f32[" + t.shape.map(String.init).joined(separator: ", ") + "]"
@@ -74,9 +75,29 @@ struct Disassembler {
                 }
             }.joined(separator: ", ") + "]"
         case (.shape, .shape(let dims)):
-            return "[" + dims.map { Verifier(plan: plan, target: target, limits: .standard).describe($0) }.joined(separator: ", ") + "]"
+            return "[" + dims.map(plan.describe).joined(separator: ", ") + "]"
         case (_, .int(let n)): return String(n)
         default: return "?"
+        }
+    }
+
+    /// A value as the IR prints it, stopping once the text is long enough to clip (a list
+    /// may be large).
+    func describe(value k: Int, into text: inout String) {
+        guard text.count <= 48 else { return }
+        switch plan.values[k] {
+        case .int(let i): text += String(plan.ints[i])
+        case .float(let f): text += String(Double(bitPattern: plan.floats[f]))
+        case .bool(let b): text += b ? "true" : "false"
+        case .str(let s): text += JSONValue.quote(plan.strings[s])
+        case .list(let items):
+            text += "["
+            for (n, item) in items.enumerated() {
+                guard text.count <= 48 else { break }
+                if n > 0 { text += ", " }
+                describe(value: item, into: &text)
+            }
+            text += "]"
         }
     }
 

@@ -143,3 +143,25 @@ struct PlanInstruction: Equatable {
         return out
     }
 }
+
+extension Plan {
+    func describe(_ t: PlanType) -> String {
+        switch t {
+        case .int: return "int"
+        case .float: return "float"
+        case .bool: return "bool"
+        case .str: return "str"
+        case .tensor(let d, let dims): return "\(d.rawValue)[" + dims.map(describe).joined(separator: ", ") + "]"
+        case .strings(let n): return "str[\(n)]"
+        case .topk(let dims): return "topk pair of f32[" + dims.map(describe).joined(separator: ", ") + "]"
+        case .list(let items): return "list of \(items.count)"
+        }
+    }
+
+    func describe(_ d: PlanDim) -> String {
+        switch d {
+        case .known(let n): return String(n)
+        case .symbol(let s): return s >= 0 && s < strings.count ? strings[s] : "?"
+        }
+    }
+}

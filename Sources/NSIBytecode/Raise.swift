@@ -8,7 +8,7 @@ enum Raising {
         let r = Raiser(plan: plan)
         let params = plan.params.map { p in
             ParamInfo(name: plan.strings[p.name], type: r.type(p.type), binding: p.binding, value: p.value.map(r.value),
-                      tensorDefault: p.tensor.map { (plan.tensors[$0].shape, plan.tensors[$0].data.map(Float.init(bitPattern:))) },
+                      tensorDefault: p.tensor.map { (plan.tensors[$0].shape, r.tensors[$0]) },
                       range: p.span)
         }
         let saves = plan.saves.map { SaveInfo(key: plan.strings[$0.key], type: r.type($0.type), range: $0.span) }
@@ -36,18 +36,55 @@ enum Raising {
     }
 }
 
+/// Pool entries are raised once each, in order (lists refer to earlier entries), so an
+/// entry used many times is shared rather than rebuilt.
 struct Raiser {
     let plan: Plan
+    let values: [ConstValue]
+    let types: [ValueType]
+    let tensors: [[Float]]
 
-    func value(_ i: Int) -> ConstValue {
-        switch plan.values[i] {
-        case .int(let k): return .int(plan.ints[k])
-        case .float(let k): return .float(Double(bitPattern: plan.floats[k]))
-        case .bool(let b): return .bool(b)
-        case .str(let k): return .str(plan.strings[k])
-        case .list(let items): return .list(items.map(value))
+    init(plan: Plan) {
+        self.plan = plan
+        var values: [ConstValue] = []
+        values.reserveCapacity(plan.values.count)
+        for v in plan.values {
+            switch v {
+            case .int(let k): values.append(.int(plan.ints[k]))
+            case .float(let k): values.append(.float(Double(bitPattern: plan.floats[k])))
+            case .bool(let b): values.append(.bool(b))
+            case .str(let k): values.append(.str(plan.strings[k]))
+            case .list(let items): values.append(.list(items.map { values[$0] }))
+            }
         }
+        self.values = values
+        var types: [ValueType] = []
+        types.reserveCapacity(plan.types.count)
+        func dims(_ dims: [PlanDim]) -> [ShapeDim] {
+            dims.map { d in
+                switch d {
+                case .known(let n): return .known(n)
+                case .symbol(let s): return .symbol(plan.strings[s])
+                }
+            }
+        }
+        for t in plan.types {
+            switch t {
+            case .int: types.append(.int)
+            case .float: types.append(.float)
+            case .bool: types.append(.bool)
+            case .str: types.append(.str)
+            case .tensor(let d, let s): types.append(.tensor(d, dims(s)))
+            case .strings(let n): types.append(.strings(n))
+            case .topk(let s): types.append(.topk(values: dims(s)))
+            case .list(let items): types.append(.list(items.map { types[$0] }))
+            }
+        }
+        self.types = types
+        tensors = plan.tensors.map { $0.data.map(Float.init(bitPattern:)) }
     }
+
+    func value(_ i: Int) -> ConstValue { values[i] }
 
     func dims(_ dims: [PlanDim]) -> [ShapeDim] {
         dims.map { d in
@@ -58,18 +95,7 @@ struct Raiser {
         }
     }
 
-    func type(_ i: Int) -> ValueType {
-        switch plan.types[i] {
-        case .int: return .int
-        case .float: return .float
-        case .bool: return .bool
-        case .str: return .str
-        case .tensor(let d, let s): return .tensor(d, dims(s))
-        case .strings(let n): return .strings(n)
-        case .topk(let s): return .topk(values: dims(s))
-        case .list(let items): return .list(items.map(type))
-        }
-    }
+    func type(_ i: Int) -> ValueType { types[i] }
 
     func index(_ items: [PlanIndexItem]) -> [IndexItem] {
         items.map { item in
@@ -96,7 +122,7 @@ struct Raiser {
         case .constant: return .constant(value(n(0)))
         case .tensorConstant:
             let t = plan.tensors[n(0)]
-            return .tensorConstant(shape: t.shape, data: t.data.map(Float.init(bitPattern:)))
+            return .tensorConstant(shape: t.shape, data: tensors[n(0)])
         case .param: return .param(plan.strings[n(0)])
         case .readPoint: return .readPoint(n(0))
         case .tokens: return .tokens(v(0))

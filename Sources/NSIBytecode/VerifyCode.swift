@@ -29,7 +29,7 @@ final class CodeVerifier {
                 throw .saveMismatch(detail: "the code saves \"\(plan.strings[s.key])\" where the table has \"\(plan.strings[entry.key])\"")
             }
             guard s.type.map({ plan.types[$0] }) == plan.types[entry.type] else {
-                throw .saveMismatch(detail: "\"\(plan.strings[entry.key])\" is saved as \(s.type.map { verifier.describe(plan.types[$0]) } ?? "nothing"), the table says \(verifier.describe(plan.types[entry.type]))")
+                throw .saveMismatch(detail: "\"\(plan.strings[entry.key])\" is saved as \(s.type.map { plan.describe(plan.types[$0]) } ?? "nothing"), the table says \(plan.describe(plan.types[entry.type]))")
             }
         }
     }
@@ -53,10 +53,11 @@ final class CodeVerifier {
         } else {
             guard let t = ins.type else { throw .missingType(at: at) }
             try verifier.poolIndex(t, plan.types.count, "the type of \(at)")
+            try verifier.expand(type: t)
             result = plan.types[t]
             switch (info.result, plan.types[t]) {
             case (.tensor, .tensor), (.topk, .topk), (.value, _): break
-            default: throw .resultType(at: at, expected: info.result.rawValue, found: verifier.describe(plan.types[t]))
+            default: throw .resultType(at: at, expected: info.result.rawValue, found: plan.describe(plan.types[t]))
             }
         }
         try checkAnchor(ins.anchor, at)
@@ -102,7 +103,7 @@ final class CodeVerifier {
         if let g = a.guardValue {
             guard g < at.index else { throw .guardNotEarlier(at: at, guard: g) }
             guard let t = type(of: g) else { throw .effectOperand(at: at, register: g) }
-            guard oneElement(t) else { throw .guardNotBool(at: at, guard: g, type: verifier.describe(t)) }
+            guard oneElement(t) else { throw .guardNotBool(at: at, guard: g, type: plan.describe(t)) }
             try checkCausality(g, a, at)
         }
     }
@@ -140,7 +141,7 @@ final class CodeVerifier {
         case .str: ok = t == .str
         case .topk: if case .topk = t { ok = true } else { ok = false }
         }
-        guard ok else { throw .operandType(at: at, operand: name, expected: cls.rawValue, found: verifier.describe(t)) }
+        guard ok else { throw .operandType(at: at, operand: name, expected: cls.rawValue, found: plan.describe(t)) }
         try checkCausality(r, ins.anchor, at)
     }
 
@@ -159,9 +160,13 @@ final class CodeVerifier {
             }
             for r in rs { try checkRegister(r, .numeric, name, ins, at) }
         case .value:
-            try verifier.poolIndex(try int(), plan.values.count, "operand \(name) of \(at)")
+            let k = try int()
+            try verifier.poolIndex(k, plan.values.count, "operand \(name) of \(at)")
+            try verifier.expand(value: k)
         case .tensor:
-            try verifier.poolIndex(try int(), plan.tensors.count, "operand \(name) of \(at)")
+            let k = try int()
+            try verifier.poolIndex(k, plan.tensors.count, "operand \(name) of \(at)")
+            try verifier.expand(tensor: k)
         case .number:
             try verifier.poolIndex(try int(), plan.floats.count, "operand \(name) of \(at)")
         case .string(let role):

@@ -10,7 +10,7 @@ extension CodeVerifier {
         func n(_ k: Int) -> Int { if case .int(let v) = ops[k] { return v }; return -1 }
         func rank(_ r: Int) -> Int { type(of: r)?.rank ?? 0 }
         func resultMismatch(_ expected: String) -> BytecodeError {
-            .resultType(at: at, expected: expected, found: result.map(verifier.describe) ?? "none")
+            .resultType(at: at, expected: expected, found: result.map(plan.describe) ?? "none")
         }
         func expectRank(_ expected: Int) throws(BytecodeError) {
             guard let got = result?.rank ?? result.flatMap(topkRank), got == expected else { throw resultMismatch("rank \(expected)") }
@@ -35,7 +35,7 @@ extension CodeVerifier {
             let name = plan.strings[n(0)]
             guard let p = plan.params.first(where: { plan.strings[$0.name] == name }) else { break }
             guard p.binding == .runTime else { throw .misplaced(at: at, detail: "compile-time param \(name) is read at run time") }
-            guard result == plan.types[p.type] else { throw resultMismatch(verifier.describe(plan.types[p.type])) }
+            guard result == plan.types[p.type] else { throw resultMismatch(plan.describe(plan.types[p.type])) }
         case .readPoint:
             let p = n(0)
             guard ins.anchor.phase == .point(p) else { throw .misplaced(at: at, detail: "a read of point \(p) runs at \(ins.anchor.phase)") }
@@ -137,8 +137,8 @@ extension CodeVerifier {
         guard case .int(let code) = ins.operands[0], case .int(let a) = ins.operands[1], case .int(let b) = ins.operands[2],
               let ta = type(of: a), let tb = type(of: b) else { return }
         let fn = WireCodes.binary[code]
-        let found = "\(verifier.describe(ta)) and \(verifier.describe(tb))"
-        let mismatch = BytecodeError.resultType(at: at, expected: "", found: result.map(verifier.describe) ?? "none")
+        let found = "\(plan.describe(ta)) and \(plan.describe(tb))"
+        let mismatch = BytecodeError.resultType(at: at, expected: "", found: result.map(plan.describe) ?? "none")
         if ta == .str || tb == .str {
             guard ta == tb, fn == .eq || fn == .ne else { throw .operandType(at: at, operand: "a, b", expected: "numbers or tensors", found: found) }
             guard result == .bool else { throw mismatch }
@@ -160,7 +160,7 @@ extension CodeVerifier {
             expected = max(ra, rb)
         }
         guard result?.rank == expected else {
-            throw .resultType(at: at, expected: "rank \(expected)", found: result.map(verifier.describe) ?? "none")
+            throw .resultType(at: at, expected: "rank \(expected)", found: result.map(plan.describe) ?? "none")
         }
     }
 

@@ -8,6 +8,12 @@ final class Verifier {
     let plan: Plan
     let target: PlanTarget
     let limits: BytecodeLimits
+    /// Elements of each value and type pool entry with its lists written out, capped just
+    /// above the limit; and the running total over every use.
+    var valueSize: [Int] = []
+    var typeSize: [Int] = []
+    var expanded = 0
+    var tensorUses = 0
 
     init(plan: Plan, target: PlanTarget, limits: BytecodeLimits) {
         self.plan = plan
@@ -46,10 +52,12 @@ final class Verifier {
                 throw .badTensor(index: i, detail: "shape \(t.shape) needs \(count) elements, the data has \(t.data.count)")
             }
         }
+        let cap = limits.maxExpandedElements + 1
         var depth: [Int] = []
         depth.reserveCapacity(plan.values.count)
         for (i, v) in plan.values.enumerated() {
             var d = 1
+            var size = 1
             switch v {
             case .int(let k): try poolIndex(k, plan.ints.count, "value K[\(i)]")
             case .float(let k): try poolIndex(k, plan.floats.count, "value K[\(i)]")
@@ -59,14 +67,17 @@ final class Verifier {
                 for c in items {
                     try poolIndex(c, i, "list value K[\(i)]")
                     d = max(d, depth[c] + 1)
+                    size = min(size + valueSize[c], cap)
                 }
             }
             guard d <= limits.maxNesting else { throw .nestingTooDeep(what: "value lists", limit: limits.maxNesting) }
             depth.append(d)
+            valueSize.append(size)
         }
         depth = []
         for (i, t) in plan.types.enumerated() {
             var d = 1
+            var size = 1
             switch t {
             case .int, .float, .bool, .str: break
             case .tensor(_, let dims), .topk(let dims):
@@ -77,11 +88,22 @@ final class Verifier {
                 for c in items {
                     try poolIndex(c, i, "list type \(i)")
                     d = max(d, depth[c] + 1)
+                    size = min(size + typeSize[c], cap)
                 }
             }
             guard d <= limits.maxNesting else { throw .nestingTooDeep(what: "list types", limit: limits.maxNesting) }
             depth.append(d)
+            typeSize.append(size)
         }
+    }
+
+    /// Counts one use of a value or type pool entry (the raised program holds a copy).
+    func expand(value: Int? = nil, type: Int? = nil, tensor: Int? = nil) throws(BytecodeError) {
+        if let v = value { expanded += valueSize[v] }
+        if let t = type { expanded += typeSize[t] }
+        guard expanded <= limits.maxExpandedElements else { throw .expansionTooLarge(limit: limits.maxExpandedElements) }
+        if let t = tensor { tensorUses += plan.tensors[t].data.count }
+        guard tensorUses <= limits.maxTensorElementUses else { throw .expansionTooLarge(limit: limits.maxTensorElementUses) }
     }
 
     func poolIndex(_ index: Int, _ count: Int, _ what: @autoclosure () -> String) throws(BytecodeError) {
@@ -115,25 +137,28 @@ final class Verifier {
             let name = plan.strings[p.name]
             guard seen.insert(name).inserted else { throw .duplicateName(what: "param", name: name) }
             try poolIndex(p.type, plan.types.count, "param \(name)'s type")
+            try expand(type: p.type)
             let type = plan.types[p.type]
             let compileTime = type == .int || type == .bool
             guard (p.binding == .compileTime) == compileTime else {
-                throw .badParam(name: name, detail: "a \(describe(type)) param is bound at \(compileTime ? "compile" : "run") time, not \(p.binding.rawValue)")
+                throw .badParam(name: name, detail: "a \(plan.describe(type)) param is bound at \(compileTime ? "compile" : "run") time, not \(p.binding.rawValue)")
             }
             if let v = p.value {
                 try poolIndex(v, plan.values.count, "param \(name)'s default")
+                try expand(value: v)
                 let fits: Bool
                 switch (plan.values[v], type) {
                 case (.int, .int), (.float, .float), (.bool, .bool), (.str, .str): fits = true
                 default: fits = false
                 }
-                guard fits else { throw .badParam(name: name, detail: "its default does not fit its type \(describe(type))") }
+                guard fits else { throw .badParam(name: name, detail: "its default does not fit its type \(plan.describe(type))") }
             }
             if let t = p.tensor {
                 try poolIndex(t, plan.tensors.count, "param \(name)'s tensor default")
+                try expand(tensor: t)
                 guard case .tensor(_, let dims) = type, dims.count == plan.tensors[t].shape.count,
                       zip(dims, plan.tensors[t].shape).allSatisfy({ if case .known(let n) = $0.0 { return n == $0.1 }; return true }) else {
-                    throw .badParam(name: name, detail: "its tensor default does not fit its type \(describe(type))")
+                    throw .badParam(name: name, detail: "its tensor default does not fit its type \(plan.describe(type))")
                 }
             }
             if p.value != nil && p.tensor != nil { throw .badParam(name: name, detail: "it has two defaults") }
@@ -150,6 +175,7 @@ final class Verifier {
             let key = plan.strings[s.key]
             guard seen.insert(key).inserted else { throw .duplicateName(what: "save", name: key) }
             try poolIndex(s.type, plan.types.count, "save \(key)'s type")
+            try expand(type: s.type)
             try checkSpan(s.span, "save \(key)")
         }
     }
@@ -190,26 +216,6 @@ final class Verifier {
                 guard rows <= limits.maxRows else { throw .limitExceeded(what: "rows", value: rows, limit: limits.maxRows, offset: 0) }
                 try checkSpan(inv.span, "block \(b) invoke \(k)")
             }
-        }
-    }
-
-    func describe(_ t: PlanType) -> String {
-        switch t {
-        case .int: return "int"
-        case .float: return "float"
-        case .bool: return "bool"
-        case .str: return "str"
-        case .tensor(let d, let dims): return "\(d.rawValue)[" + dims.map(describe).joined(separator: ", ") + "]"
-        case .strings(let n): return "str[\(n)]"
-        case .topk(let dims): return "topk pair of f32[" + dims.map(describe).joined(separator: ", ") + "]"
-        case .list(let items): return "list of \(items.count)"
-        }
-    }
-
-    func describe(_ d: PlanDim) -> String {
-        switch d {
-        case .known(let n): return String(n)
-        case .symbol(let s): return s >= 0 && s < plan.strings.count ? plan.strings[s] : "?"
         }
     }
 }

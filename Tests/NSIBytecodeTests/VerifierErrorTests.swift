@@ -110,6 +110,15 @@ import NSIIR
                 p.values += [.bool(true), .list([n]), .list([n + 1])]
             }
         },
+        Case("expansionTooLarge") {
+            // Each list holds the previous one twice: 24 entries that write out to 2^24.
+            try plan { p in
+                var last = p.values.count
+                p.values.append(.bool(true))
+                for _ in 0..<24 { p.values.append(.list([last, last])); last = p.values.count - 1 }
+                p.code[first(p, .constant)].operands[0] = .int(last)
+            }
+        },
         Case("poolReference") { try plan { p in p.code[first(p, .constant)].operands[0] = .int(999) } },
         Case("badTensor") { try plan { p in p.tensors[0].shape = [3] } },
         Case("badType") { try plan { p in p.types.append(.tensor(.f32, [.known(-1)])) } },
@@ -196,7 +205,7 @@ import NSIIR
                  .malformedSignatureHash, .signatureMismatch, .bodyTooLarge, .truncatedBody, .trailingBytes,
                  .decompressionFailed, .bodySizeMismatch, .checksumMismatch, .missingSection, .truncatedSection,
                  .sectionLengthMismatch, .trailingSections, .malformedVarint, .limitExceeded, .invalidUTF8, .unknownTag,
-                 .nestingTooDeep, .poolReference, .badTensor, .badType, .duplicateName, .badSpan, .lineTableMismatch,
+                 .nestingTooDeep, .expansionTooLarge, .poolReference, .badTensor, .badType, .duplicateName, .badSpan, .lineTableMismatch,
                  .badBlock, .badParam, .saveMismatch, .unknownOpcode, .forwardReference, .effectOperand, .pointOutOfRange,
                  .moduleOutOfRange, .unknownName, .blockOutOfRange, .invokeOutOfRange, .badSteps, .guardNotEarlier,
                  .guardNotBool, .effectWithType, .missingType, .operandType, .resultType, .axisOutOfRange, .badShape,
@@ -205,7 +214,7 @@ import NSIIR
             }
         }
         _ = name
-        let expected = 53
+        let expected = 54
         #expect(Set(Self.cases.map(\.code)).count == expected)
         #expect(Self.cases.count == expected)
     }
