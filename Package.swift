@@ -42,11 +42,13 @@ let package = Package(
         .target(name: "NSICheck", dependencies: ["NSISource", "NSISyntax", "NSIIR", "NSIModel", "NSITensor"]),
         // Transformer runtime: weights, forward, generation, hooks.
         .target(name: "NSIRuntime", dependencies: ["NSIModel", "NSITensor", "NSITokenizer", "CBLAS"]),
+        // Plans as compact, verified bytecode: encoder, decoder, verifier, disassembler.
+        .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
         .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
-            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM",
+            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -69,6 +71,8 @@ let package = Package(
             "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
         ]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
+        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,6 +15,8 @@ public struct NSICommand: AsyncParsableCommand {
             TokenizeCommand.self,
             SignatureCommand.self,
             CheckCommand.self,
+            CompileCommand.self,
+            DumpCommand.self,
             RunCommand.self,
             FmtCommand.self,
             ParseCommand.self,

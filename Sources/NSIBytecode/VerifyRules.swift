@@ -1,0 +1,185 @@
+import NSIIR
+import NSITensor
+
+/// The rules of each opcode beyond its operand kinds: where it may run, and that its
+/// result type fits its operands. Ranks are derived from the sources of values (points,
+/// constants, params, token ids), so a plan cannot claim a rank the run will not have.
+extension CodeVerifier {
+    func checkRules(_ ins: PlanInstruction, _ result: PlanType?, _ at: CodeLocation) throws(BytecodeError) {
+        let ops = ins.operands
+        func n(_ k: Int) -> Int { if case .int(let v) = ops[k] { return v }; return -1 }
+        func rank(_ r: Int) -> Int { type(of: r)?.rank ?? 0 }
+        func resultMismatch(_ expected: String) -> BytecodeError {
+            .resultType(at: at, expected: expected, found: result.map(plan.describe) ?? "none")
+        }
+        func expectRank(_ expected: Int) throws(BytecodeError) {
+            guard let got = result?.rank ?? result.flatMap(topkRank), got == expected else { throw resultMismatch("rank \(expected)") }
+        }
+
+        switch ins.opcode {
+        case .constant:
+            let fits: Bool
+            switch (plan.values[n(0)], result) {
+            case (.int, .int?), (.float, .float?), (.bool, .bool?), (.str, .str?): fits = true
+            case (.list(let items), .strings(let rows)?): fits = items.count == rows && items.allSatisfy { if case .str = plan.values[$0] { return true }; return false }
+            case (.list, .tensor?), (.list, .list?): fits = true
+            default: fits = false
+            }
+            guard fits else { throw resultMismatch("the type of K[\(n(0))]") }
+        case .tensorConstant:
+            let t = plan.tensors[n(0)]
+            guard case .tensor(let d, let dims)? = result, d == .f32 || d == .i64, dims == t.shape.map({ PlanDim.known($0) }) else {
+                throw resultMismatch("a tensor of shape \(t.shape)")
+            }
+        case .param:
+            let name = plan.strings[n(0)]
+            guard let p = plan.params.first(where: { plan.strings[$0.name] == name }) else { break }
+            guard p.binding == .runTime else { throw .misplaced(at: at, detail: "compile-time param \(name) is read at run time") }
+            guard result == plan.types[p.type] else { throw resultMismatch(plan.describe(plan.types[p.type])) }
+        case .readPoint:
+            let p = n(0)
+            guard ins.anchor.phase == .point(p) else { throw .misplaced(at: at, detail: "a read of point \(p) runs at \(ins.anchor.phase)") }
+            guard case .tensor(.f32, let dims)? = result, dims.count == target.pointRanks[p] else {
+                throw resultMismatch("f32 of rank \(target.pointRanks[p])")
+            }
+        case .tokens:
+            try expectRank(1)
+        case .resultIds:
+            try expectRank(2)
+        case .resultText:
+            guard case .strings? = result else { throw resultMismatch("str[rows]") }
+        case .unary:
+            // `not` of a one-element condition is typed bool by the checker.
+            if WireCodes.unary[n(0)] == .not, result == .bool, let t = type(of: n(1)), oneElement(t) { break }
+            try expectRank(rank(n(1)))
+        case .binary:
+            try checkBinary(ins, result, at)
+        case .index:
+            guard case .index(let items) = ops[1] else { break }
+            let base = rank(n(0))
+            guard items.count == base else { throw .badIndex(at: at, detail: "\(items.count) index items for rank \(base)") }
+            var out = 0
+            for item in items {
+                switch item {
+                case .at: break
+                case .slice: out += 1
+                case .gather(let r): out += rank(r)
+                }
+            }
+            try expectRank(out)
+        case .reduce:
+            let r = rank(n(1)), keep = n(3) == 1
+            if case .none = ops[2] { try expectRank(keep ? r : 0) } else { try expectRank(keep ? r : r - 1) }
+        case .softmax, .transpose, .clone, .fillLike:
+            try expectRank(rank(n(0)))
+        case .cast:
+            try expectRank(rank(n(0)))
+            guard result?.elementType == WireCodes.dtypes[n(1)] else { throw resultMismatch(WireCodes.dtypes[n(1)].rawValue) }
+        case .topk:
+            try expectRank(rank(n(0)))
+            let k = n(1), d = n(2)
+            if let dims = type(of: n(0))?.dims, d < dims.count, case .known(let size) = dims[d], k > size {
+                throw .badTopK(at: at, k: k, detail: "the dimension has \(size) entries")
+            }
+        case .topkValues, .topkIndices:
+            guard let pair = type(of: n(0)).flatMap(topkRank) else { break }
+            try expectRank(pair)
+        case .reshape:
+            guard case .shape(let dims) = ops[1] else { break }
+            guard result?.dims == dims else { throw resultMismatch("the reshape's own shape") }
+            if let from = known(type(of: n(0))?.dims), let to = known(dims) {
+                guard let a = product(from), let b = product(to), a == b else {
+                    throw .badShape(at: at, detail: "cannot reshape \(from) to \(to): the number of elements differs")
+                }
+            }
+        case .unsqueeze, .stack:
+            if ins.opcode == .stack, case .registers(let rs) = ops[0], Set(rs.map(rank)).count > 1 {
+                throw .operandType(at: at, operand: "parts", expected: "tensors of one rank", found: "ranks \(rs.map(rank))")
+            }
+            let r = ins.opcode == .stack ? registerRank(ins) ?? 0 : rank(n(0))
+            try expectRank(r + 1)
+        case .squeeze:
+            let r = rank(n(0))
+            guard let got = result?.rank, got <= r, got >= (ops[1] == .none ? 0 : r - 1) else { throw resultMismatch("rank at most \(r)") }
+        case .cat:
+            if case .registers(let rs) = ops[0], Set(rs.map(rank)).count > 1 {
+                throw .operandType(at: at, operand: "parts", expected: "tensors of one rank", found: "ranks \(rs.map(rank))")
+            }
+            try expectRank(registerRank(ins) ?? 0)
+        case .select:
+            try expectRank(registerRank(ins) ?? 0)
+        case .cosine:
+            try expectRank(max((registerRank(ins) ?? 0) - 1, 0))
+        case .fill:
+            guard case .shape(let dims) = ops[0], result?.dims == dims else { throw resultMismatch("the fill's own shape") }
+        case .callModule:
+            let r = rank(n(1))
+            guard let got = result?.rank, got == r || got == r + 1 else { throw resultMismatch("rank \(r) or \(r + 1)") }
+        case .write:
+            let p = n(0)
+            guard ins.anchor.phase == .point(p) else { throw .misplaced(at: at, detail: "a write to point \(p) runs at \(ins.anchor.phase)") }
+            guard case .index(let items) = ops[1] else { break }
+            guard items.count == 0 || items.count == target.pointRanks[p] else {
+                throw .badIndex(at: at, detail: "\(items.count) index items for point \(p) of rank \(target.pointRanks[p])")
+            }
+            if items.contains(where: { if case .gather = $0 { return true }; return false }) {
+                throw .badIndex(at: at, detail: "a write takes positions and slices, not an integer-tensor index")
+            }
+        case .save:
+            guard ins.anchor.steps.isSingle else { throw .misplaced(at: at, detail: "a save runs at \(ins.anchor.steps), not one step") }
+            saveKeys.append((key: n(0), type: plan.code[n(1)].type))
+        case .skip:
+            guard ins.anchor.phase == .before, ins.anchor.block >= 0 else { throw .misplaced(at: at, detail: "a skip belongs before a block's pass") }
+        }
+    }
+
+    func checkBinary(_ ins: PlanInstruction, _ result: PlanType?, _ at: CodeLocation) throws(BytecodeError) {
+        guard case .int(let code) = ins.operands[0], case .int(let a) = ins.operands[1], case .int(let b) = ins.operands[2],
+              let ta = type(of: a), let tb = type(of: b) else { return }
+        let fn = WireCodes.binary[code]
+        let found = "\(plan.describe(ta)) and \(plan.describe(tb))"
+        let mismatch = BytecodeError.resultType(at: at, expected: "", found: result.map(plan.describe) ?? "none")
+        if ta == .str || tb == .str {
+            guard ta == tb, fn == .eq || fn == .ne else { throw .operandType(at: at, operand: "a, b", expected: "numbers or tensors", found: found) }
+            guard result == .bool else { throw mismatch }
+            return
+        }
+        if fn == .and || fn == .or {
+            guard ta.elementType == .bool, tb.elementType == .bool else {
+                throw .operandType(at: at, operand: "a, b", expected: "bools", found: found)
+            }
+            // Nested conditions: `and` of one-element conditions is typed bool.
+            if result == .bool && oneElement(ta) && oneElement(tb) { return }
+        }
+        guard let ra = ta.rank, let rb = tb.rank else { return }
+        let expected: Int
+        if fn == .matmul {
+            guard ra >= 1 && rb >= 1 else { throw .operandType(at: at, operand: "a, b", expected: "tensors of rank 1 or more", found: found) }
+            expected = ra == 1 && rb == 1 ? 0 : ra == 1 ? rb - 1 : rb == 1 ? ra - 1 : max(ra, rb)
+        } else {
+            expected = max(ra, rb)
+        }
+        guard result?.rank == expected else {
+            throw .resultType(at: at, expected: "rank \(expected)", found: result.map(plan.describe) ?? "none")
+        }
+    }
+
+    func topkRank(_ t: PlanType) -> Int? { if case .topk(let dims) = t { return dims.count }; return nil }
+
+    func known(_ dims: [PlanDim]?) -> [Int]? {
+        guard let dims else { return nil }
+        var out: [Int] = []
+        for d in dims { guard case .known(let n) = d else { return nil }; out.append(n) }
+        return out
+    }
+
+    func product(_ dims: [Int]) -> Int? {
+        var p = 1
+        for d in dims {
+            let (r, o) = p.multipliedReportingOverflow(by: d)
+            if o { return nil }
+            p = r
+        }
+        return p
+    }
+}

@@ -1,0 +1,386 @@
+import Foundation
+import NSIBytecode
+import NSIIR
+import NSIModel
+import NSITensor
+
+/// The review text of a plan: params, each block's batch, its hooks in forward order and
+/// where its pass stops, the saved outputs with their sizes, and a cost estimate.
+struct PlanDump {
+    let program: Program
+    let signature: ModelSignature
+    let name: String
+    let model: String
+    let header: PlanHeader
+
+    var points: [Point] { signature.points.points }
+
+    func render() -> String {
+        let invokes = program.blocks.map(\.invokes.count).reduce(0, +)
+        var out = "plan \(name) for \(model) (signature \(header.signatureHash.prefix(16))...)\n"
+        out += "format \(header.version): \(header.fileSize) bytes (body \(header.bodySize) bytes before zstd); "
+            + "\(program.instructions.count) instructions, \(program.blocks.count) block\(s(program.blocks.count)), "
+            + "\(invokes) invoke\(s(invokes)), \(program.saves.count) save\(s(program.saves.count))\n"
+        out += "\n" + renderParams()
+        let setup = program.instructions.filter { $0.anchor.block < 0 }
+        if !setup.isEmpty { out += "\nbefore every block: " + summary(setup) + "\n" }
+        for (b, block) in program.blocks.enumerated() { out += "\n" + renderBlock(b, block) }
+        out += "\n" + renderSaves()
+        out += "\n" + renderCost()
+        return out
+    }
+
+    func s(_ n: Int) -> String { n == 1 ? "" : "s" }
+
+    // MARK: Params
+
+    func renderParams() -> String {
+        guard !program.params.isEmpty else { return "params: none\n" }
+        var rows: [[String]] = []
+        for p in program.params {
+            var value = ""
+            if let v = p.value { value = (p.binding == .compileTime ? "= " : "default ") + clip(v.description) }
+            if let t = p.tensorDefault { value = "default f32[" + t.shape.map(String.init).joined(separator: ", ") + "] (load)" }
+            if value.isEmpty { value = "required when running" }
+            rows.append([p.name, p.type.description, p.binding.rawValue, value])
+        }
+        return "params:\n" + table(rows, indent: "  ")
+    }
+
+    // MARK: Blocks
+
+    /// Tokens per row of a block when its prompts are known (compile-time prompts, or a
+    /// prompt param's default) and the model has a tokenizer: the padded length.
+    func tokens(_ block: ProgramBlock) -> (count: Int, source: String)? {
+        guard let tokenizer = signature.tokenizer else { return nil }
+        var texts: [String] = []
+        var fromDefaults = false
+        for inv in block.invokes {
+            if let p = inv.prompts { texts += p; continue }
+            guard let name = inv.promptParam, case .str(let text)? = program.params.first(where: { $0.name == name })?.value else { return nil }
+            texts.append(text)
+            fromDefaults = true
+        }
+        let lengths = texts.map { tokenizer.encode($0, addSpecialTokens: true).count }
+        guard let longest = lengths.max() else { return nil }
+        return (longest, fromDefaults ? "with the default prompts" : "padded")
+    }
+
+    func renderBlock(_ b: Int, _ block: ProgramBlock) -> String {
+        let rows = block.invokes.map(\.rows).reduce(0, +)
+        var out = "block \(b): "
+        switch block.kind {
+        case .trace: out += "trace"
+        case .generate(let o):
+            out += "generate (max_tokens \(o.maxTokens), temperature \(o.temperature)"
+                + (o.topK.map { ", top_k \($0)" } ?? "") + (o.topP.map { ", top_p \($0)" } ?? "") + ", seed \(o.seed))"
+        }
+        out += ", \(block.invokes.count) invoke\(s(block.invokes.count)), \(rows) row\(s(rows)) (line \(block.range.line))\n"
+        if let t = tokens(block) { out += "  T = \(t.count) tokens per row (\(t.source))\n" }
+        out += "  batch:\n"
+        var row = 0
+        var batch: [[String]] = []
+        for (k, inv) in block.invokes.enumerated() {
+            let rowText = inv.rows == 1 ? "row \(row)" : "rows \(row)..<\(row + inv.rows)"
+            let prompt = inv.prompts.map { $0.map { clip(JSONValue.quote($0)) }.joined(separator: ", ") } ?? "param \(inv.promptParam ?? "?")"
+            batch.append(["invoke \(k)", rowText, prompt])
+            row += inv.rows
+        }
+        out += table(batch, indent: "    ")
+        let mine = program.instructions.filter { $0.anchor.block == b }
+        let before = mine.filter { $0.anchor.phase == .before }
+        if !before.isEmpty { out += "  before the pass: " + (before.count <= 12 ? grouped(before) : summary(before)) + "\n" }
+        var byPoint: [Int: [Instruction]] = [:]
+        for ins in mine { if case .point(let p) = ins.anchor.phase { byPoint[p, default: []].append(ins) } }
+        if !byPoint.isEmpty {
+            out += "  hooks, in forward order:\n"
+            for p in byPoint.keys.sorted() {
+                let point = points[p]
+                out += "    @\(p) \(point.name) [" + point.shape.map(\.description).joined(separator: ", ") + "]\n"
+                out += groups(byPoint[p]!).map { "      " + $0 + "\n" }.joined()
+            }
+        }
+        switch block.kind {
+        case .trace:
+            let last = byPoint.keys.max() ?? signature.points.embed
+            if last < signature.points.logits {
+                out += "  the pass stops after @\(last) \(points[last].name); the logits are not computed\n"
+            } else {
+                out += "  the pass runs to the logits (@\(last))\n"
+            }
+        case .generate:
+            out += "  every step runs the whole pass (sampling needs the logits)\n"
+        }
+        let after = mine.filter { $0.anchor.phase == .after }
+        if !after.isEmpty { out += "  after the pass: " + (after.count <= 12 ? grouped(after) : summary(after)) + "\n" }
+        return out
+    }
+
+    /// Instructions at one point, grouped by invoke and steps, in program order.
+    func groups(_ list: [Instruction]) -> [String] {
+        var keys: [String] = []
+        var members: [String: [Instruction]] = [:]
+        for ins in list {
+            let key = "invoke \(ins.anchor.invoke ?? 0), \(ins.anchor.steps)"
+            if members[key] == nil { keys.append(key) }
+            members[key, default: []].append(ins)
+        }
+        return keys.map { "\($0): " + members[$0]!.map(brief).joined(separator: ", ") }
+    }
+
+    func grouped(_ list: [Instruction]) -> String { groups(list).joined(separator: "; ") }
+
+    func brief(_ ins: Instruction) -> String {
+        "\(ins.id) " + opName(ins.op) + (ins.anchor.guardValue.map { " if \($0)" } ?? "")
+    }
+
+    func summary(_ list: [Instruction]) -> String {
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for ins in list {
+            let n = opName(ins.op)
+            if counts[n] == nil { order.append(n) }
+            counts[n, default: 0] += 1
+        }
+        return "\(list.count) instruction\(s(list.count)) (" + order.map { "\(counts[$0]!) \($0)" }.joined(separator: ", ") + ")"
+    }
+
+    func opName(_ op: Op) -> String {
+        switch op {
+        case .constant: return "const"
+        case .tensorConstant: return "tensor"
+        case .param(let n): return "param \(n)"
+        case .readPoint: return "read"
+        case .tokens: return "tokens"
+        case .resultIds: return "result.ids"
+        case .resultText: return "result.text"
+        case .unary(let f, _): return f.rawValue
+        case .binary(let f, _, _): return f.rawValue
+        case .index: return "index"
+        case .reduce(let f, _, _, _): return f.rawValue
+        case .softmax(_, _, let log): return log ? "log_softmax" : "softmax"
+        case .topk: return "topk"
+        case .topkValues: return "topk.values"
+        case .topkIndices: return "topk.indices"
+        case .reshape: return "reshape"
+        case .transpose: return "transpose"
+        case .unsqueeze: return "unsqueeze"
+        case .squeeze: return "squeeze"
+        case .clone: return "clone"
+        case .cast: return "cast"
+        case .cat: return "cat"
+        case .stack: return "stack"
+        case .select: return "where"
+        case .cosine: return "cosine"
+        case .fill: return "fill"
+        case .fillLike: return "fill.like"
+        case .callModule(let m, _): return "call \(m)"
+        case .write(_, _, let fn, _): return fn == .set ? "write" : "write \(fn.rawValue)"
+        case .save(let key, _): return "save \(key)"
+        case .skip(let m): return "skip \(signature.points.modules[m].canonicalName)"
+        }
+    }
+
+    // MARK: Saves
+
+    /// dtype, shape and size of what the results file holds for a saved value.
+    func layout(_ t: ValueType) -> (dtype: String, shape: [ShapeDim], elementBytes: Int)? {
+        switch t {
+        case .int: return ("i64", [], 8)
+        case .float: return ("f32", [], 4)
+        case .bool: return ("u8", [], 1)
+        case .tensor(let d, let s): return (d == .bool ? "u8" : d.rawValue, s, d == .bool ? 1 : d.size)
+        case .topk(let s): return ("topk", s, 12)
+        default: return nil
+        }
+    }
+
+    /// `2304·T bytes`: the known part times the symbols.
+    func size(_ shape: [ShapeDim], _ elementBytes: Int) -> (coefficient: Int, symbols: [String]) {
+        var known = elementBytes
+        var symbols: [String] = []
+        for d in shape {
+            switch d {
+            case .known(let n): known = known.multipliedReportingOverflow(by: n).partialValue
+            case .symbol(let s): symbols.append(s)
+            }
+        }
+        return (known, symbols)
+    }
+
+    func renderSaves() -> String {
+        guard !program.saves.isEmpty else { return "saves: none\n" }
+        var rows: [[String]] = []
+        var total = 0
+        var symbolic = 0
+        for save in program.saves {
+            guard let l = layout(save.type) else {
+                rows.append([save.key, save.type.description, "text, in the JSON sidecar", "line \(save.range.line)"])
+                continue
+            }
+            let shape = l.shape.described
+            let typeText = l.dtype == "topk" ? "topk f32\(shape) + i64\(shape)" : l.dtype + shape
+            let (coefficient, symbols) = size(l.shape, l.elementBytes)
+            var sizeText: String
+            if symbols.isEmpty {
+                total += coefficient
+                sizeText = "\(coefficient) bytes"
+            } else {
+                symbolic += 1
+                sizeText = ([String(coefficient)] + symbols).joined(separator: "·") + " bytes"
+                if let t = blockTokens(ofSave: save.key), symbols.allSatisfy({ $0 == "T" || $0 == "S" }) {
+                    sizeText += " (\(symbols.reduce(coefficient) { acc, _ in acc * t }) at T = \(t))"
+                }
+            }
+            rows.append([save.key, typeText, sizeText, "line \(save.range.line)"])
+        }
+        var head = "saves: \(program.saves.count) value\(s(program.saves.count)), \(total) bytes"
+        if symbolic > 0 { head += " + \(symbolic) sized by the prompt" }
+        return head + "\n" + table(rows, indent: "  ")
+    }
+
+    func blockTokens(ofSave key: String) -> Int? {
+        guard let ins = program.instructions.first(where: { if case .save(key, _) = $0.op { return true }; return false }),
+              ins.anchor.block >= 0, case .trace = program.blocks[ins.anchor.block].kind else { return nil }
+        return tokens(program.blocks[ins.anchor.block])?.count
+    }
+
+    // MARK: Cost
+
+    /// The matmul weights of the forward pass, each with the point its output reaches.
+    func weights() -> [(point: Int, count: Int)] {
+        let c = signature.config
+        let table = signature.points
+        let gpt2 = c.architecture == .gpt2
+        let h = c.hiddenSize, q = c.numHeads * c.headDim, kv = c.numKVHeads * c.headDim, inter = c.intermediateSize
+        var out: [(Int, Int)] = []
+        for ids in table.layers {
+            if gpt2 {
+                out.append((ids.qkvProj[0], h * 3 * h))
+            } else {
+                out.append((ids.qkvProj[0], h * q))
+                out.append((ids.qkvProj[1], h * kv))
+                out.append((ids.qkvProj[2], h * kv))
+            }
+            out.append((ids.attnOutput, q * h))
+            for p in ids.mlpProj { out.append((p, h * inter)) }
+            out.append((ids.mlpOutput, inter * h))
+        }
+        out.append((table.logits, h * c.vocabSize))
+        return out
+    }
+
+    func renderCost() -> String {
+        let all = weights()
+        let total = all.map(\.count).reduce(0, +)
+        var out = "cost estimate (2 × matmul weights × tokens; attention scores and norms not counted):\n"
+        out += "  the full pass uses \(count(total)) weights: \(flops(2 * Double(total))) per token\n"
+        var grand = 0.0
+        var exact = true
+        for (b, block) in program.blocks.enumerated() {
+            let rows = block.invokes.map(\.rows).reduce(0, +)
+            let mine = program.instructions.filter { $0.anchor.block == b }
+            var used = total
+            var note = ""
+            if case .trace = block.kind {
+                let last = mine.compactMap { if case .point(let p) = $0.anchor.phase { return p }; return nil }.max() ?? signature.points.embed
+                if last < signature.points.logits {
+                    used = all.filter { $0.point <= last }.map(\.count).reduce(0, +)
+                    note = ", stopping after @\(last)"
+                }
+            }
+            guard let t = tokens(block) else {
+                out += "  block \(b): \(rows) row\(s(rows)) × T tokens\(note): \(flops(2 * Double(used) * Double(rows))) × T\n"
+                exact = false
+                continue
+            }
+            var positions = rows * t.count
+            var passes = "\(rows) row\(s(rows)) × \(t.count) tokens"
+            if case .generate(let o) = block.kind {
+                positions += rows * max(o.maxTokens - 1, 0)
+                passes += " + \(max(o.maxTokens - 1, 0)) steps × \(rows) row\(s(rows))"
+            }
+            let f = 2 * Double(used) * Double(positions)
+            grand += f
+            out += "  block \(b): \(passes)\(note): \(flops(f))\n"
+        }
+        let hooks = program.instructions.map(hookCost).reduce(0, +)
+        out += "  hooks: \(program.instructions.count) instructions ≈ \(flops(hooks))"
+        if exact && grand > 0 { out += String(format: " (%.4f%% of the passes)", 100 * hooks / grand) }
+        out += "\n"
+        if exact { out += "  total ≈ \(flops(grand + hooks))\n" }
+        return out
+    }
+
+    /// Elements an instruction touches, times its steps: a rough count of its FLOPs.
+    /// Symbols take the block's token count (or 1 when unknown).
+    func hookCost(_ ins: Instruction) -> Double {
+        let block = ins.anchor.block >= 0 ? program.blocks[ins.anchor.block] : nil
+        let t = Double(block.flatMap(tokens)?.count ?? 1)
+        func elements(_ type: ValueType?) -> Double {
+            guard let shape = type?.shape else { return 1 }
+            return shape.reduce(1.0) { acc, d in acc * (d.value.map(Double.init) ?? t) }
+        }
+        func typeOf(_ v: ValueID) -> ValueType? { program.instructions[v.index].type }
+        var cost: Double
+        switch ins.op {
+        case .binary(.matmul, let a, _):
+            cost = 2 * elements(ins.type) * Double(typeOf(a)?.shape?.last?.value ?? 1)
+        case .callModule(let name, let a):
+            let positions = elements(typeOf(a)) / Double(max(typeOf(a)?.shape?.last?.value ?? 1, 1))
+            let c = signature.config
+            if name == "lm_head" { cost = 2 * positions * Double(c.hiddenSize * c.vocabSize) }
+            else if name.hasSuffix(".mlp") { cost = 2 * positions * Double((c.architecture == .gpt2 ? 2 : 3) * c.hiddenSize * c.intermediateSize) }
+            else { cost = 5 * elements(ins.type) }
+        case .reduce(_, let a, _, _), .softmax(let a, _, _), .topk(let a, _, _):
+            cost = elements(typeOf(a)) * (ins.op.isSoftmax ? 5 : 1)
+        case .write(_, _, _, let v):
+            cost = elements(typeOf(v))
+        case .save, .skip, .param, .constant:
+            cost = 0
+        default:
+            cost = elements(ins.type)
+        }
+        if case .generate(let o) = block?.kind {
+            switch ins.anchor.steps {
+            case .only: break
+            case .range(let lo, let hi): cost *= Double(max(min(hi ?? o.maxTokens, o.maxTokens) - lo, 0))
+            }
+        }
+        return cost
+    }
+
+    func count(_ n: Int) -> String {
+        let x = Double(n)
+        if x >= 1e9 { return String(format: "%.2f G", x / 1e9) }
+        if x >= 1e6 { return String(format: "%.1f M", x / 1e6) }
+        if x >= 1e3 { return String(format: "%.1f k", x / 1e3) }
+        return String(n)
+    }
+
+    func flops(_ x: Double) -> String {
+        if x >= 1e12 { return String(format: "%.2f TFLOP", x / 1e12) }
+        if x >= 1e9 { return String(format: "%.2f GFLOP", x / 1e9) }
+        if x >= 1e6 { return String(format: "%.2f MFLOP", x / 1e6) }
+        if x >= 1e3 { return String(format: "%.1f kFLOP", x / 1e3) }
+        return String(format: "%.0f FLOP", x)
+    }
+
+    // MARK: Text
+
+    func clip(_ s: String) -> String { s.count <= 72 ? s : String(s.prefix(69)) + "..." }
+
+    func table(_ rows: [[String]], indent: String) -> String {
+        guard let n = rows.map(\.count).max() else { return "" }
+        var widths = Array(repeating: 0, count: n)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        return rows.map { r in
+            indent + r.enumerated().map { i, c in i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+private extension Op {
+    var isSoftmax: Bool { if case .softmax = self { return true }; return false }
+}

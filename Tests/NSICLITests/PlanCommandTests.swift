@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import NSICLI
+
+/// `nsi compile` and `nsi dump`: a golden dump (with the bytecode listing) of every sample,
+/// and plans that go through a file.
+@Suite struct PlanCommandTests {
+    static let samplesFolder = Golden.testsRoot.deletingLastPathComponent().appendingPathComponent("Samples")
+    static let samples = ((try? FileManager.default.contentsOfDirectory(atPath: samplesFolder.path)) ?? [])
+        .filter { $0.hasSuffix(".nsi") }.sorted()
+    static let model = Golden.fixture("smollm2-135m")
+
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-plan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test(arguments: samples)
+    func goldenDump(sample: String) throws {
+        let out = DumpCommand.output(input: Self.samplesFolder.appendingPathComponent(sample).path, model: Self.model, params: [:], disasm: true)
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        #expect(out.stderr.isEmpty)
+        try Golden.check(out.stdout, file: "dump-\(sample.replacingOccurrences(of: ".nsi", with: "")).txt")
+    }
+
+    @Test func compileThenDumpThePlan() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = Self.samplesFolder.appendingPathComponent("patching.nsi").path
+        let plan = dir.appendingPathComponent("patching.nsb").path
+        let compiled = CompileCommand.output(script: script, model: Self.model, params: [:], out: plan, format: .text, color: false)
+        #expect(compiled.exitCode == 0, "\(compiled.stderr)")
+        let size = try FileManager.default.attributesOfItem(atPath: plan)[.size] as? Int ?? 0
+        #expect(compiled.stdout == "wrote \(plan): \(size) bytes, 452 instructions, 30 saves (patching.nsi against smollm2-135m)\n")
+        #expect(size > 0 && size < 16 * 1024)
+        // The plan's dump is the script's, but for the name.
+        let fromPlan = DumpCommand.output(input: plan, model: Self.model, params: [:], disasm: true)
+        let fromScript = DumpCommand.output(input: script, model: Self.model, params: [:], disasm: true)
+        #expect(fromPlan.exitCode == 0, "\(fromPlan.stderr)")
+        #expect(fromPlan.stdout.replacingOccurrences(of: "patching.nsb", with: "patching.nsi") == fromScript.stdout)
+    }
+
+    @Test func compileTimeParamsShapeThePlan() throws {
+        let script = Self.samplesFolder.appendingPathComponent("mean_ablation.nsi").path
+        let out = DumpCommand.output(input: script, model: Self.model, params: ["layer": "7"], disasm: false)
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("layer  int  compile time  = 7"))
+        #expect(out.stdout.contains("@143 layers.7.attn.z"))
+        #expect(!out.stdout.contains("layers.5.attn.z"))
+    }
+
+    @Test func planForAnotherModelIsRefused() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plan = dir.appendingPathComponent("steering.nsb").path
+        let script = Self.samplesFolder.appendingPathComponent("steering.nsi").path
+        #expect(CompileCommand.output(script: script, model: Self.model, params: [:], out: plan, format: .text, color: false).exitCode == 0)
+        let out = DumpCommand.output(input: plan, model: Golden.fixture("tiny/tiny-llama3"), params: [:], disasm: false)
+        #expect(out.exitCode == 1)
+        #expect(out.stderr.contains("this plan was checked against a model with signature"))
+        // A damaged plan names what is wrong.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: plan))
+        bytes[bytes.count - 3] ^= 0x55
+        try bytes.write(to: URL(fileURLWithPath: plan))
+        let damaged = DumpCommand.output(input: plan, model: Self.model, params: [:], disasm: false)
+        #expect(damaged.exitCode == 1)
+        #expect(damaged.stderr.hasPrefix("error: \(plan): "), "\(damaged.stderr)")
+    }
+
+    @Test func scriptErrorsStopCompile() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("bad.nsi")
+        try "trace \"x\" { save a = model.layers[99].output }\n".write(to: script, atomically: true, encoding: .utf8)
+        let out = CompileCommand.output(script: script.path, model: Self.model, params: [:], out: nil, format: .text, color: false)
+        #expect(out.exitCode == 1)
+        #expect(out.stderr.contains("error"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.nsb").path))
+    }
+}
