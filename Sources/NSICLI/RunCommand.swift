@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSIBytecode
 import NSIIR
 import NSIRuntime
 import NSITensor
@@ -11,7 +12,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Check and run a script on a model; write the saved values to a safetensors file.",
         discussion: "Results go to --out (default results.safetensors) with a JSON sidecar beside it (prompts, token ids, generated text, shapes, timings).")
 
-    @Argument(help: "The .nsi script.") var script: String
+    @Argument(help: "The .nsi script, or a plan compiled by `nsi compile` (.nsb).") var script: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var paramOptions: ParamOptions
     @OptionGroup var diagnosticsOptions: DiagnosticsOptions
@@ -27,6 +28,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let params = try paramOptions.parsed()
+        if script.hasSuffix("." + Bytecode.fileExtension) { return try runPlan(params) }
         var checked = CheckedScript.check(path: script, modelDirectory: modelOptions.directory, params: params,
                                           format: diagnosticsOptions.diagnostics, color: ScriptInput.stderrIsColorTerminal)
         guard let program = checked.program else { return try checked.output.emit() }
@@ -47,6 +49,40 @@ struct RunCommand: ParsableCommand {
                 throw CLIError("\(script):\(e)")
             }
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            try ResultsFile.write(results, to: out, script: script, model: model.directory)
+            if !quiet { print(Self.summary(results, model: model, out: out), terminator: "") }
+        }
+    }
+
+    /// Runs a compiled plan: verified against the model before anything runs; run-time
+    /// params may be bound, compile-time ones are fixed in the plan.
+    func runPlan(_ params: [String: String]) throws {
+        try runReportingErrors {
+            guard let data = FileManager.default.contents(atPath: script) else { throw CLIError("cannot read \(script)") }
+            let model = try modelOptions.load()
+            let program: Program
+            do {
+                program = try Bytecode.decode(data, for: PlanTarget(model.signature))
+            } catch {
+                throw CLIError("\(script): \(error)")
+            }
+            var bound: [String: RunValue] = [:]
+            for (name, value) in params {
+                guard let info = program.params.first(where: { $0.name == name }) else {
+                    throw CLIError("the plan has no param `\(name)`")
+                }
+                guard info.binding == .runTime else {
+                    throw CLIError("param `\(name)` was bound when the plan was compiled (it shapes the plan); compile again with --param \(name)=\(value)")
+                }
+                bound[name] = .str(value)
+            }
+            let vm = VM(model: model, limits: VMLimits(deadline: deadline))
+            let results: RunResults
+            do {
+                results = try vm.run(program, params: bound)
+            } catch let e as VMError {
+                throw CLIError("\(script):\(e)")
+            }
             try ResultsFile.write(results, to: out, script: script, model: model.directory)
             if !quiet { print(Self.summary(results, model: model, out: out), terminator: "") }
         }

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import NSITensor
+@testable import NSICLI
+
+/// The fetched SmolLM2 folder, or nil.
+let fetchedModelDirectory: String? = {
+    let dir = Golden.testsRoot.deletingLastPathComponent().appendingPathComponent("models/smollm2-135m").path
+    return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
+}()
+
+/// `nsi run` on a script and on the plan compiled from it write the same results.
+@Suite(.enabled(if: fetchedModelDirectory != nil, "models/smollm2-135m not fetched"))
+struct RunCommandTests {
+    static var modelDirectory: String? { fetchedModelDirectory }
+
+    @Test func planAndScriptGiveTheSameResults() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let script = Golden.testsRoot.deletingLastPathComponent().appendingPathComponent("Samples/ablation.nsi").path
+        let model = Self.modelDirectory!
+        let plan = dir + "/ablation.nsb"
+        try CompileCommand.parse([script, "--model", model, "-o", plan]).run()
+        try RunCommand.parse([script, "--model", model, "--out", dir + "/a.safetensors", "--quiet"]).run()
+        try RunCommand.parse([plan, "--model", model, "--out", dir + "/b.safetensors", "--quiet"]).run()
+        let a = try SafetensorsFile(path: dir + "/a.safetensors"), b = try SafetensorsFile(path: dir + "/b.safetensors")
+        #expect(a.names.sorted() == ["logits", "pattern"])
+        #expect(b.names.sorted() == a.names.sorted())
+        for name in a.names { #expect(try a.tensor(name).toFloats() == b.tensor(name).toFloats(), "\(name)") }
+        let sidecar = try String(contentsOfFile: dir + "/a.json", encoding: .utf8)
+        #expect(sidecar.contains("\"token_ids\":[[504,414,46682,18669,314,3807,281,260,2240,282]]"))
+    }
+}
