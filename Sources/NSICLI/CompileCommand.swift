@@ -16,7 +16,7 @@ struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile",
         abstract: "Check a script against a model and write its plan: compact, verified bytecode (.nsb).",
-        discussion: "Compile-time params (--param) are fixed in the plan; run-time params are bound when it runs. The plan is verified after writing it as a loader would.")
+        discussion: "Compile-time params (--param) are fixed in the plan; run-time params are bound when it runs. The plan is verified as a loader would verify it before it is written.")
 
     @Argument(help: "The .nsi script.") var script: String
     @OptionGroup var modelOptions: ModelOptions
