@@ -36,6 +36,8 @@ extension Execution {
         case .sigmoid: result = t.unary(.sigmoid)
         case .tanh: result = t.unary(.tanh)
         }
+        // `not` of a one-element tensor condition is typed a bool scalar.
+        if case .some(.bool) = ins.type { return .bool(result.toFloats().first.map { $0 != 0 } ?? false) }
         return .tensor(conform(result, ins))
     }
 

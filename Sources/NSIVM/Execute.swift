@@ -13,7 +13,8 @@ extension Execution {
         case .constant(let c):
             out = RunValue.from(c)
         case .tensorConstant(let shape, let data):
-            out = .tensor(Tensor(shape: shape, floats: data))
+            // Literals are stored as f32; an integer literal gets the i64 type the checker gave it.
+            out = .tensor(conform(Tensor(shape: shape, floats: data), ins))
         case .param(let name):
             out = try paramValue(name, ins)
         case .readPoint, .write:
