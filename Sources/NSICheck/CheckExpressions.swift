@@ -65,12 +65,9 @@ extension CheckContext {
             if values.allSatisfy({ $0.type == .str }) && !values.isEmpty {
                 return constant(.list(consts), type: .strings(values.count), range: range)
             }
-            if let (shape, flat, isInt) = literalShape(.list(consts)) {
-                var v = constant(.list(consts), type: .tensor(isInt ? .i64 : .f32, shape.map { .known($0) }), range: range)
-                // The tensor form is made when a tensor operation needs it.
-                v.id = nil
-                _ = flat
-                return v
+            if let (shape, _, isInt) = literalShape(.list(consts)) {
+                // The tensor instruction is made when a tensor operation needs it (tensorValue).
+                return constant(.list(consts), type: .tensor(isInt ? .i64 : .f32, shape.map { .known($0) }), range: range)
             }
             if case .list(let inner) = ConstValue.list(consts), inner.allSatisfy({ if case .list = $0 { return true }; return false }) {
                 report(.raggedLiteral(), at: range)

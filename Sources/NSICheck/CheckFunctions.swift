@@ -30,12 +30,7 @@ extension CheckContext {
         case "cat", "stack":
             guard let a = bind(what, args, ["tensors", "dim"], required: 1, range), let list = a["tensors"],
                   let dOpt = constInt(a, "dim", what) else { return nil }
-            let items: [ValueRef]
-            if let its = list.items { items = its }
-            else if case .tensor(_, let s) = list.type, list.constant != nil, s.count >= 1 {
-                report(.argumentType("the first argument of \(what)", expected: "a list of tensors", got: list.type), at: a.range("tensors")!)
-                return nil
-            } else {
+            guard let items = list.items else {
                 report(.argumentType("the first argument of \(what)", expected: "a list of tensors", got: list.type), at: a.range("tensors")!)
                 return nil
             }

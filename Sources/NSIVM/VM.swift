@@ -170,6 +170,8 @@ final class Execution {
 
     /// Instructions that need no point: values, and skips (which set the pass's hooks).
     func runBefore(_ list: [Instruction], step: Int, hooks: Hooks) throws {
+        // Skips hold for the steps they name only.
+        for i in hooks.skipModule.indices { hooks.skipModule[i] = false }
         for ins in list where ins.anchor.steps.contains(step) {
             if case .skip(let module) = ins.op {
                 guard try guardAllows(ins) else { continue }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NSIIR
+import NSIRuntime
 import NSITensor
 import NSIVM
 
@@ -92,5 +93,21 @@ struct VMBehaviourTests {
         #expect(a != 0 && b != 0 && abs(b / a) != 2)   // another prompt, scaled
         #expect(two.blocks[0].prompts == ["The capital of Italy is"])
         #expect { try run(script, params: ["nope": .int(1)]) } throws: { "\($0)".contains("no param `nope`") }
+    }
+
+    /// A skip inside `step 1` skips the module at that step only: the same generation as
+    /// the runtime driven by hand with the skip toggled per step.
+    @Test func skipInOneStepOnly() throws {
+        let results = try run(#"generate "The capital of France is" (max_tokens = 4) { step 1 { skip model.layers[3] } ; save ids = result.ids }"#)
+        let ids = try #require(results.value("ids")?.tensor).toInts()
+        let model = try Fixtures.model()
+        let t = model.transformer
+        let hooks = Hooks(points: t.points)
+        let module = t.points.module(.layer, layer: 3)
+        hooks.add(point: t.points.embed) { _, ctx in hooks.skipModule[module] = ctx.step == 1; return nil }
+        let expected = try t.generate(prompts: [try model.encode("The capital of France is")], options: SamplingOptions(maxTokens: 4), hooks: hooks)
+        #expect(ids == expected.ids[0])
+        let plain = try t.generate(prompts: [try model.encode("The capital of France is")], options: SamplingOptions(maxTokens: 4))
+        #expect(ids.prefix(6) == plain.ids[0].prefix(6))   // the prompt and the token step 0 chose
     }
 }
