@@ -55,6 +55,38 @@ import Testing
         #expect(compiled.stdout.contains("452 instructions"))
     }
 
+    /// One of each pass's targets: a float product (fold), the same read twice (cse), a
+    /// read nobody uses (dce, which moves the pass's stop from layer 9 to layer 4).
+    static let passesScript = """
+        # passes.nsi
+        trace "The Eiffel Tower is located in the city of" {
+            let scale = 2.0 * 0.5
+            let unused = model.layers[9].output
+            let a = model.layers[3].output[0, -1]
+            let b = model.layers[3].output[0, -1]
+            model.layers[4].output[:, -1] *= scale
+            save s = a - b
+        }
+
+        """
+
+    @Test(arguments: [true, false])
+    func goldenDumpOfThePasses(optimize: Bool) throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("passes.nsi")
+        try Self.passesScript.write(to: script, atomically: true, encoding: .utf8)
+        let out = DumpCommand.output(input: script.path, model: Self.model, params: [:], disasm: true, optimize: optimize)
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        if optimize {
+            #expect(out.stdout.contains("passes: fold 1 folded, cse 5 merged, dce 3 removed: 16 -> 8 instructions"), "\(out.stdout)")
+            #expect(out.stdout.contains("the pass stops after @95 layers.4.output"))
+        } else {
+            #expect(out.stdout.contains("the pass stops after @190 layers.9.output"))
+        }
+        try Golden.check(out.stdout, file: optimize ? "dump-passes.txt" : "dump-passes-no-optimize.txt")
+    }
+
     @Test func compileTimeParamsShapeThePlan() throws {
         let script = Self.samplesFolder.appendingPathComponent("mean_ablation.nsi").path
         let out = DumpCommand.output(input: script, model: Self.model, params: ["layer": "7"], disasm: false)
