@@ -1,5 +1,3 @@
-import NSIIR
-
 extension IndexItem {
     /// The values this index entry reads.
     public var operands: [ValueID] {
@@ -85,15 +83,4 @@ extension Op {
 extension Instruction {
     /// The op's operands and the guard: every value that must exist before this runs.
     public var uses: [ValueID] { op.operands + (anchor.guardValue.map { [$0] } ?? []) }
-
-    func with(id: ValueID? = nil, op: Op? = nil, anchor: Anchor? = nil) -> Instruction {
-        Instruction(id: id ?? self.id, op: op ?? self.op, type: type, anchor: anchor ?? self.anchor, range: range)
-    }
-
-    /// The instruction with its operands and guard renamed.
-    func renamed(_ f: (ValueID) -> ValueID) -> Instruction {
-        var a = anchor
-        a.guardValue = a.guardValue.map(f)
-        return with(op: op.mapOperands(f), anchor: a)
-    }
 }
