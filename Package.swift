@@ -37,6 +37,8 @@ let package = Package(
         ]),
         // The intervention graph: typed SSA instructions anchored at points and steps.
         .target(name: "NSIIR", dependencies: ["NSITensor"]),
+        // Optimizer: named passes over the intervention graph, with a verifier after each.
+        .target(name: "NSIOpt", dependencies: ["NSIIR", "NSITensor"]),
         // Checker: names, shapes, causality and params against a model signature; builds
         // the intervention graph.
         .target(name: "NSICheck", dependencies: ["NSISource", "NSISyntax", "NSIIR", "NSIModel", "NSITensor"]),
@@ -48,7 +50,7 @@ let package = Package(
         .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
-            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode",
+            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "NSIVMTests", dependencies: [
             "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
         ]),
+        .testTarget(name: "NSIOptTests", dependencies: ["NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
         .testTarget(name: "NSIBytecodeTests", dependencies: ["NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),

@@ -3,6 +3,7 @@ import Foundation
 import NSICheck
 import NSIIR
 import NSIModel
+import NSIOpt
 import NSISource
 import NSISyntax
 
@@ -31,10 +32,29 @@ enum CheckedScript {
     struct Outcome {
         var program: Program?
         var output: CommandOutput
+        /// What each optimizer pass did (empty with --no-optimize).
+        var passes: [PassReport] = []
     }
 
+    /// Checks the script, then (unless `optimize` is false) runs the optimizer's passes.
     static func check(path: String, modelDirectory: String, params: [String: String],
-                      format: DiagnosticsFormat, color: Bool) -> Outcome {
+                      format: DiagnosticsFormat, color: Bool, optimize: Bool = true) -> Outcome {
+        var outcome = checkOnly(path: path, modelDirectory: modelDirectory, params: params, format: format, color: color)
+        guard optimize, let program = outcome.program else { return outcome }
+        do {
+            let (optimized, reports) = try Optimizer.optimize(program)
+            outcome.program = optimized
+            outcome.passes = reports
+        } catch {
+            outcome.program = nil
+            outcome.output.stderr += "error: internal: \(error)\n"
+            outcome.output.exitCode = 1
+        }
+        return outcome
+    }
+
+    static func checkOnly(path: String, modelDirectory: String, params: [String: String],
+                          format: DiagnosticsFormat, color: Bool) -> Outcome {
         let loaded = ScriptInput.load(path: path, format: format, color: color)
         guard let parsed = loaded.result else {
             return Outcome(program: nil, output: CommandOutput(stderr: loaded.diagnostics, exitCode: 1))

@@ -26,8 +26,11 @@ struct CompileCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The plan file (default: the script's name with .nsb).", valueName: "plan.nsb"))
     var output: String?
 
+    @Flag(name: .customLong("no-optimize"), help: "Compile the program as checked, without the optimizer's passes.")
+    var noOptimize = false
+
     func run() throws {
-        try Self.output(script: script, model: modelOptions.directory, params: try paramOptions.parsed(), out: output,
+        try Self.output(script: script, model: modelOptions.directory, params: try paramOptions.parsed(), out: output, optimize: !noOptimize,
                         format: diagnosticsOptions.diagnostics, color: ScriptInput.stderrIsColorTerminal).emit()
     }
 
@@ -35,9 +38,9 @@ struct CompileCommand: ParsableCommand {
         ((script as NSString).deletingPathExtension) + "." + Bytecode.fileExtension
     }
 
-    static func output(script: String, model: String, params: [String: String], out: String?,
+    static func output(script: String, model: String, params: [String: String], out: String?, optimize: Bool = true,
                        format: DiagnosticsFormat, color: Bool) -> CommandOutput {
-        var outcome = CheckedScript.check(path: script, modelDirectory: model, params: params, format: format, color: color)
+        var outcome = CheckedScript.check(path: script, modelDirectory: model, params: params, format: format, color: color, optimize: optimize)
         guard let program = outcome.program else { return outcome.output }
         let path = out ?? defaultOutput(for: script)
         do {

@@ -3,6 +3,7 @@ import Foundation
 import NSIBytecode
 import NSIIR
 import NSIModel
+import NSIOpt
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,15 +19,19 @@ struct DumpCommand: ParsableCommand {
     @Flag(help: "Add the bytecode listing: offset, source line, opcode, operands, resolved constants.")
     var disasm = false
 
+    @Flag(name: .customLong("no-optimize"), help: "Dump the program as checked, without the optimizer's passes.")
+    var noOptimize = false
+
     func run() throws {
-        try Self.output(input: input, model: modelOptions.directory, params: try paramOptions.parsed(), disasm: disasm,
+        try Self.output(input: input, model: modelOptions.directory, params: try paramOptions.parsed(), disasm: disasm, optimize: !noOptimize,
                         format: diagnosticsOptions.diagnostics, color: ScriptInput.stderrIsColorTerminal).emit()
     }
 
-    static func output(input: String, model: String, params: [String: String], disasm: Bool,
+    static func output(input: String, model: String, params: [String: String], disasm: Bool, optimize: Bool = true,
                        format: DiagnosticsFormat = .text, color: Bool = false) -> CommandOutput {
         var out = CommandOutput()
         let data: Data
+        var passes: String?
         let signature: ModelSignature
         do {
             signature = try ModelSignature.load(directory: model)
@@ -40,9 +45,11 @@ struct DumpCommand: ParsableCommand {
             }
             data = raw
         } else {
-            let outcome = CheckedScript.check(path: input, modelDirectory: model, params: params, format: format, color: color)
+            let outcome = CheckedScript.check(path: input, modelDirectory: model, params: params, format: format, color: color, optimize: optimize)
             out.stderr = outcome.output.stderr
             guard let program = outcome.program else { return outcome.output }
+            passes = optimize ? Optimizer.summary(outcome.passes) : "passes: none (--no-optimize)"
+
             do {
                 data = try Bytecode.encode(program)
             } catch {
@@ -56,6 +63,10 @@ struct DumpCommand: ParsableCommand {
             let dump = PlanDump(program: program, signature: signature, name: (input as NSString).lastPathComponent,
                                 model: (model as NSString).lastPathComponent, header: header)
             out.stdout = dump.render()
+            // The passes ran on the script; a plan's dump has no record of them.
+            if let passes, let firstLine = out.stdout.firstIndex(of: "\n") {
+                out.stdout.insert(contentsOf: passes + "\n", at: out.stdout.index(after: firstLine))
+            }
             if disasm { out.stdout += "\nbytecode:\n" + (try Bytecode.disassemble(data, for: target)) }
         } catch {
             return CommandOutput(stderr: out.stderr + "error: \(input): \(error)\n", exitCode: 1)

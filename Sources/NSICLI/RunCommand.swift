@@ -26,11 +26,15 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
+    @Flag(name: .customLong("no-optimize"), help: "Run the program as checked, without the optimizer's passes.")
+    var noOptimize = false
+
     func run() throws {
         let params = try paramOptions.parsed()
         if script.hasSuffix("." + Bytecode.fileExtension) { return try runPlan(params) }
         var checked = CheckedScript.check(path: script, modelDirectory: modelOptions.directory, params: params,
-                                          format: diagnosticsOptions.diagnostics, color: ScriptInput.stderrIsColorTerminal)
+                                          format: diagnosticsOptions.diagnostics, color: ScriptInput.stderrIsColorTerminal,
+                                          optimize: !noOptimize)
         guard let program = checked.program else { return try checked.output.emit() }
         checked.output.exitCode = 0
         try checked.output.emit()   // warnings

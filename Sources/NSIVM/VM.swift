@@ -19,6 +19,8 @@ public struct RunResults: @unchecked Sendable {
     public var values: [(key: String, value: RunValue)] = []
     public var blocks: [BlockRecord] = []
     public var instructionsExecuted = 0
+    /// The most bytes the registers held at once.
+    public var peakRegisterBytes = 0
     public var milliseconds: Double = 0
 
     public func value(_ key: String) -> RunValue? { values.first { $0.key == key }?.value }
@@ -55,6 +57,7 @@ final class Execution {
     let progress: ((String) -> Void)?
     var registers: [RunValue?]
     var registerBytes = 0
+    let liveness: Liveness
     var results = RunResults()
     var savedBytes = 0
     var executed = 0
@@ -72,6 +75,7 @@ final class Execution {
         self.boundParams = params
         self.progress = progress
         registers = Array(repeating: nil, count: program.instructions.count)
+        liveness = Liveness(program)
     }
 
     func execute() throws -> RunResults {
@@ -79,7 +83,7 @@ final class Execution {
             throw VMError("the plan has no param `\(p)`")
         }
         // Instructions outside any block (params, prompt constants) come first.
-        for ins in program.instructions where ins.anchor.block < 0 { try run(ins) }
+        for ins in program.instructions where ins.anchor.block < 0 { try run(ins); release(after: ins) }
         for (index, block) in program.blocks.enumerated() {
             try runBlock(index, block)
         }
@@ -125,6 +129,7 @@ final class Execution {
             hooks.add(point: point) { [unowned self] tensor, ctx in
                 for ins in list where ins.anchor.steps.contains(ctx.step) {
                     try self.runAtPoint(ins, tensor)
+                    self.release(after: ins)
                 }
                 return nil
             }
@@ -165,7 +170,7 @@ final class Execution {
                                               milliseconds: Date().timeIntervalSince(blockStart) * 1000))
         }
         currentStep = 0
-        for ins in after { try run(ins) }
+        for ins in after { try run(ins); release(after: ins) }
     }
 
     /// Instructions that need no point: values, and skips (which set the pass's hooks).
@@ -179,6 +184,7 @@ final class Execution {
                 continue
             }
             try run(ins)
+            release(after: ins)
         }
     }
 
@@ -241,6 +247,7 @@ final class Execution {
         if let old = registers[id.index] { registerBytes -= old.bytes }
         registers[id.index] = v
         registerBytes += v.bytes
+        results.peakRegisterBytes = max(results.peakRegisterBytes, registerBytes)
         if registerBytes > vm.limits.maxRegisterBytes {
             throw VMError("the run holds more than \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
         }

@@ -31,3 +31,29 @@ struct RunCommandTests {
         #expect(sidecar.contains("\"token_ids\":[[504,414,46682,18669,314,3807,281,260,2240,282]]"))
     }
 }
+
+/// The optimizer's passes change the plan, never the results: every sample run with and
+/// without them writes the same values, bit for bit.
+@Suite(.enabled(if: fetchedModelDirectory != nil, "models/smollm2-135m not fetched"))
+struct OptimizedRunTests {
+    static let samples = ["ablation.nsi", "attention_pattern.nsi", "batched_trace.nsi", "logit_lens.nsi", "mean_ablation.nsi", "patching.nsi"]
+
+    @Test(arguments: samples)
+    func optimizedRunsMatchUnoptimized(sample: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-opt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = Golden.testsRoot.deletingLastPathComponent().appendingPathComponent("Samples/\(sample)").path
+        let model = fetchedModelDirectory!
+        try RunCommand.parse([script, "--model", model, "--out", dir + "/a.safetensors", "--quiet"]).run()
+        try RunCommand.parse([script, "--model", model, "--out", dir + "/b.safetensors", "--quiet", "--no-optimize"]).run()
+        let a = try SafetensorsFile(path: dir + "/a.safetensors"), b = try SafetensorsFile(path: dir + "/b.safetensors")
+        #expect(!a.names.isEmpty)
+        #expect(b.names.sorted() == a.names.sorted())
+        for name in a.names {
+            let x = try a.tensor(name), y = try b.tensor(name)
+            #expect(x.shape == y.shape, "\(name)")
+            #expect(x.toFloats().map(\.bitPattern) == y.toFloats().map(\.bitPattern), "\(name)")
+        }
+    }
+}

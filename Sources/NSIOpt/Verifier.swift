@@ -1,0 +1,65 @@
+import NSIIR
+
+/// What the verifier found wrong, and after which pass.
+public struct VerifierError: Error, CustomStringConvertible, Equatable {
+    public var pass: String
+    public var instruction: Int
+    public var detail: String
+
+    public var description: String { "the IR is invalid after pass \(pass): %\(instruction): \(detail)" }
+}
+
+/// Checks the invariants every pass must keep: ids equal positions, operands are values
+/// defined earlier that exist when the user runs, and anchors name real blocks,
+/// invokes and steps.
+public enum Verifier {
+    public static func verify(_ program: Program, after pass: String) throws(VerifierError) {
+        let code = program.instructions
+        func fail(_ i: Int, _ detail: String) -> VerifierError { VerifierError(pass: pass, instruction: i, detail: detail) }
+        for (i, ins) in code.enumerated() {
+            guard ins.id.index == i else { throw fail(i, "has id \(ins.id) at position \(i)") }
+            let a = ins.anchor
+            guard a.block >= -1 && a.block < program.blocks.count else { throw fail(i, "names block \(a.block) of \(program.blocks.count)") }
+            if let inv = a.invoke {
+                guard a.block >= 0, inv >= 0, inv < program.blocks[a.block].invokes.count else { throw fail(i, "names invoke \(inv), which block \(a.block) lacks") }
+            }
+            switch a.phase {
+            case .point(let p):
+                guard p >= 0, a.block >= 0 else { throw fail(i, "runs at @\(p) outside a block's pass") }
+            case .after:
+                guard a.block >= 0 else { throw fail(i, "runs after the pass outside every block") }
+            case .before: break
+            }
+            if a.block < 0 {
+                guard a.steps == .prompt else { throw fail(i, "runs at \(a.steps) outside every block") }
+            } else if case .trace = program.blocks[a.block].kind {
+                guard a.steps.first == 0 && a.steps.isSingle else { throw fail(i, "runs at \(a.steps) in a trace") }
+            }
+            guard ins.op.isEffect == (ins.type == nil) else { throw fail(i, ins.type == nil ? "computes a value but has no type" : "is an effect with a type") }
+            switch ins.op {
+            case .readPoint(let p), .write(let p, _, _, _):
+                guard a.phase == .point(p) else { throw fail(i, "touches @\(p) but runs at \(a.phase)") }
+            default: break
+            }
+            for v in ins.uses {
+                guard v.index >= 0 && v.index < i else { throw fail(i, "uses \(v), which is not defined before it") }
+                let o = code[v.index]
+                guard o.type != nil else { throw fail(i, "uses \(v), an effect with no value") }
+                guard causal(o.anchor, before: a) else {
+                    throw fail(i, "uses \(v) (block \(o.anchor.block), \(o.anchor.phase)) which does not exist when it runs (block \(a.block), \(a.phase))")
+                }
+            }
+        }
+    }
+
+    /// A value exists for a user if it comes from outside the blocks or an earlier block,
+    /// or from the same block no later in the pass (a value of step 0 is there before the
+    /// passes of later steps).
+    static func causal(_ o: Anchor, before a: Anchor) -> Bool {
+        if o.block < 0 { return true }
+        guard a.block >= 0, o.block <= a.block else { return false }
+        if o.block < a.block { return true }
+        let effective: Phase = (!a.steps.contains(0) && o.steps == .prompt) ? .before : o.phase
+        return effective <= a.phase
+    }
+}
