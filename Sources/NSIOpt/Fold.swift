@@ -40,74 +40,36 @@ extension Pass {
         return .float(x)
     }
 
-    static func number(_ c: ConstValue) -> Double? {
-        guard let x = c.numberValue, !x.isNaN else { return nil }
-        return x
-    }
-
-    // -x, !b, abs, and the float functions.
+    /// Folds what the run would compute (ScalarMath), except what could trap, overflow,
+    /// or give an infinite, NaN or -0.0 result.
     static func foldUnary(_ fn: UnaryFn, _ c: ConstValue, _ type: ValueType?) -> ConstValue? {
-        switch (fn, c, type) {
-        case (.neg, .int(let i), .int?): return i == Int.min ? nil : .int(-i)
-        case (.abs, .int(let i), .int?): return i == Int.min ? nil : .int(abs(i))
-        case (.not, .bool(let b), .bool?): return .bool(!b)
-        case (_, .float(let f), .float?):
-            guard !f.isNaN else { return nil }
-            switch fn {
-            case .neg: return safe(-f)                       // -0.0 stays unfolded
-            case .abs: return safe(abs(f))
-            case .exp: return safe(exp(f))
-            case .log: return f > 0 ? safe(log(f)) : nil     // log 0 = -inf, log of a negative = NaN
-            case .sqrt: return f >= 0 ? safe(f.squareRoot()) : nil
-            case .relu: return safe(max(f, 0))
-            case .sigmoid: return safe(1 / (1 + exp(-f)))
-            case .tanh: return safe(tanh(f))
-            case .not: return nil
-            }
-        default: return nil
-        }
+        if case .int(let i) = c, i == Int.min { return nil }
+        if case .float(let f) = c, f.isNaN { return nil }
+        guard case .value(let v) = ScalarMath.unary(fn, c, resultType: type) else { return nil }
+        return accept(v)
     }
 
-    // Python's scalar arithmetic, as the VM's `binary` computes it.
     static func foldBinary(_ fn: BinaryFn, _ a: ConstValue, _ b: ConstValue, _ type: ValueType?) -> ConstValue? {
-        switch (a, b, type) {
-        case (.int(let x), .int(let y), .int?):
+        if case .int(let x) = a, case .int(let y) = b, type == .int {
+            let overflow: Bool
             switch fn {
-            case .add: let (r, o) = x.addingReportingOverflow(y); return o ? nil : .int(r)
-            case .sub: let (r, o) = x.subtractingReportingOverflow(y); return o ? nil : .int(r)
-            case .mul: let (r, o) = x.multipliedReportingOverflow(by: y); return o ? nil : .int(r)
-            case .mod:
-                guard y != 0, !(x == Int.min && y == -1) else { return nil }
-                let m = x % y
-                return .int(m != 0 && (m < 0) != (y < 0) ? m + y : m)
-            default: return nil
+            case .add: overflow = x.addingReportingOverflow(y).overflow
+            case .sub: overflow = x.subtractingReportingOverflow(y).overflow
+            case .mul: overflow = x.multipliedReportingOverflow(by: y).overflow
+            case .mod: overflow = x == Int.min && y == -1
+            default: overflow = false
             }
-        case (_, _, .float?):
-            guard let x = number(a), let y = number(b) else { return nil }
-            switch fn {
-            case .add: return safe(x + y)
-            case .sub: return safe(x - y)
-            case .mul: return safe(x * y)
-            case .div: return y == 0 ? nil : safe(x / y)
-            case .pow: return safe(pow(x, y))
-            case .mod: return y == 0 ? nil : safe(x - (x / y).rounded(.down) * y)
-            default: return nil
-            }
-        case (_, _, .bool?):
-            if case .str(let x) = a, case .str(let y) = b, fn == .eq || fn == .ne { return .bool((x == y) == (fn == .eq)) }
-            guard let x = number(a), let y = number(b) else { return nil }
-            switch fn {
-            case .eq: return .bool(x == y)
-            case .ne: return .bool(x != y)
-            case .lt: return .bool(x < y)
-            case .le: return .bool(x <= y)
-            case .gt: return .bool(x > y)
-            case .ge: return .bool(x >= y)
-            case .and: return .bool(x != 0 && y != 0)
-            case .or: return .bool(x != 0 || y != 0)
-            default: return nil
-            }
-        default: return nil
+            if overflow { return nil }
         }
+        if [a, b].contains(where: { $0.numberValue?.isNaN == true }) { return nil }
+        if (fn == .div || fn == .mod), b.numberValue == 0 { return nil }
+        guard case .value(let v) = ScalarMath.binary(fn, a, b, resultType: type) else { return nil }
+        return accept(v)
+    }
+
+    /// Floats must be finite and not -0.0; everything else as computed.
+    static func accept(_ v: ConstValue) -> ConstValue? {
+        if case .float(let x) = v { return safe(x) }
+        return v
     }
 }

@@ -4,23 +4,11 @@ import NSITensor
 
 extension Execution {
     func unary(_ fn: UnaryFn, _ v: RunValue, _ ins: Instruction) throws -> RunValue {
-        switch (fn, v) {
-        case (.neg, .int(let i)): return .int(-i)
-        case (.neg, .float(let f)): return .float(-f)
-        case (.not, .bool(let b)): return .bool(!b)
-        case (.abs, .int(let i)): return .int(abs(i))
-        default: break
-        }
-        if case .float(let f) = v {
-            switch fn {
-            case .abs: return .float(abs(f))
-            case .exp: return .float(exp(f))
-            case .log: return .float(log(f))
-            case .sqrt: return .float(f.squareRoot())
-            case .relu: return .float(max(f, 0))
-            case .sigmoid: return .float(1 / (1 + exp(-f)))
-            case .tanh: return .float(tanh(f))
-            default: break
+        if let c = v.scalarConstant {
+            switch ScalarMath.unary(fn, c, resultType: ins.type) {
+            case .value(let r): return RunValue.from(r)
+            case .trap(let m): throw VMError(m, span: ins.range)
+            case .notScalar: break
             }
         }
         guard let t = v.tensor else { throw VMError("\(fn.rawValue) needs a number or a tensor", span: ins.range) }
@@ -49,46 +37,12 @@ extension Execution {
 
     func binary(_ fn: BinaryFn, _ a: RunValue, _ b: RunValue, _ ins: Instruction) throws -> RunValue {
         // Scalars stay scalars, in Python's arithmetic.
-        switch (a, b, ins.type) {
-        case (.int(let x), .int(let y), .some(.int)):
-            switch fn {
-            case .add: return .int(x &+ y)
-            case .sub: return .int(x &- y)
-            case .mul: return .int(x &* y)
-            case .mod:
-                guard y != 0 else { throw VMError("integer modulo by zero", span: ins.range) }
-                let m = x % y
-                return .int(m != 0 && (m < 0) != (y < 0) ? m + y : m)
-            default: break
+        if let x = a.scalarConstant, let y = b.scalarConstant {
+            switch ScalarMath.binary(fn, x, y, resultType: ins.type) {
+            case .value(let r): return RunValue.from(r)
+            case .trap(let m): throw VMError(m, span: ins.range)
+            case .notScalar: break
             }
-        case (_, _, .some(.float)):
-            if let x = number(a), let y = number(b) {
-                switch fn {
-                case .add: return .float(x + y)
-                case .sub: return .float(x - y)
-                case .mul: return .float(x * y)
-                case .div: return .float(x / y)
-                case .pow: return .float(pow(x, y))
-                case .mod: return .float(x - (x / y).rounded(.down) * y)
-                default: break
-                }
-            }
-        case (_, _, .some(.bool)):
-            if case .str(let x) = a, case .str(let y) = b { return .bool((x == y) == (fn == .eq)) }
-            if let x = number(a), let y = number(b) {
-                switch fn {
-                case .eq: return .bool(x == y)
-                case .ne: return .bool(x != y)
-                case .lt: return .bool(x < y)
-                case .le: return .bool(x <= y)
-                case .gt: return .bool(x > y)
-                case .ge: return .bool(x >= y)
-                case .and: return .bool(x != 0 && y != 0)
-                case .or: return .bool(x != 0 || y != 0)
-                default: break
-                }
-            }
-        default: break
         }
         guard let x = a.tensor, let y = b.tensor else { throw VMError("\(fn.rawValue) needs numbers or tensors", span: ins.range) }
         if fn != .matmul && Tensor.broadcastShape(x.shape, y.shape) == nil {
@@ -125,13 +79,17 @@ extension Execution {
         if case .some(.bool) = ins.type { return .bool(result.toFloats()[0] != 0) }
         return .tensor(conform(result, ins))
     }
+}
 
-    func number(_ v: RunValue) -> Double? {
-        switch v {
-        case .int(let i): return Double(i)
-        case .float(let f): return f
-        case .bool(let b): return b ? 1 : 0
-        case .tensor(let t) where t.count == 1 && t.rank == 0: return Double(t.toFloats()[0])
+extension RunValue {
+    /// A scalar register as a constant, for ScalarMath (rank-0 tensors count as numbers).
+    var scalarConstant: ConstValue? {
+        switch self {
+        case .int(let i): return .int(i)
+        case .float(let f): return .float(f)
+        case .bool(let b): return .bool(b)
+        case .str(let s): return .str(s)
+        case .tensor(let t) where t.rank == 0 && t.dtype == .f32: return .float(Double(t.item()))
         default: return nil
         }
     }
