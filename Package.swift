@@ -10,6 +10,10 @@ let package = Package(
     products: [
         .executable(name: "nsi", targets: ["nsi"]),
         .executable(name: "nsi-bench", targets: ["nsi-bench"]),
+        // The embedding API for Swift hosts (docs/embedding.md).
+        .library(name: "NSI", targets: ["NSI"]),
+        // The C ABI as a shared library, libnsic.so, with Sources/NSIC/include/nsi.h.
+        .library(name: "nsic", type: .dynamic, targets: ["NSIC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,9 +52,15 @@ let package = Package(
         .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
         .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
+        // The embedding API: load a model, compile or decode a plan, run it from many threads.
+        .target(name: "NSI", dependencies: [
+            "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
+        ]),
+        // The C ABI over the embedding API (opaque handles, status codes, JSON params).
+        .target(name: "NSIC", dependencies: ["NSI"], exclude: ["include"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
-            "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
+            "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -74,6 +84,9 @@ let package = Package(
         ]),
         .testTarget(name: "NSIOptTests", dependencies: ["NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
+        .testTarget(name: "NSITests", dependencies: ["NSI"]),
+        // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
+        .testTarget(name: "NSIHostTests", dependencies: ["NSICLI", "NSITensor"]),
         .testTarget(name: "NSIBytecodeTests", dependencies: ["NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),
     ],

@@ -4,6 +4,7 @@ import NSICheck
 import NSIIR
 import NSIModel
 import NSIOpt
+import NSI
 import NSISource
 import NSISyntax
 
@@ -39,22 +40,6 @@ enum CheckedScript {
     /// Checks the script, then (unless `optimize` is false) runs the optimizer's passes.
     static func check(path: String, modelDirectory: String, params: [String: String],
                       format: DiagnosticsFormat, color: Bool, optimize: Bool = true) -> Outcome {
-        var outcome = checkOnly(path: path, modelDirectory: modelDirectory, params: params, format: format, color: color)
-        guard optimize, let program = outcome.program else { return outcome }
-        do {
-            let (optimized, reports) = try Optimizer.optimize(program)
-            outcome.program = optimized
-            outcome.passes = reports
-        } catch {
-            outcome.program = nil
-            outcome.output.stderr += "error: internal: \(error)\n"
-            outcome.output.exitCode = 1
-        }
-        return outcome
-    }
-
-    static func checkOnly(path: String, modelDirectory: String, params: [String: String],
-                          format: DiagnosticsFormat, color: Bool) -> Outcome {
         let loaded = ScriptInput.load(path: path, format: format, color: color)
         guard let parsed = loaded.result else {
             return Outcome(program: nil, output: CommandOutput(stderr: loaded.diagnostics, exitCode: 1))
@@ -71,9 +56,11 @@ enum CheckedScript {
             return Outcome(program: nil, output: CommandOutput(stderr: loaded.diagnostics + "error: \(error)\n", exitCode: 1))
         }
         let base = (path as NSString).deletingLastPathComponent
-        let result = Checker.check(parsed, signature: signature, params: params, baseDirectory: base.isEmpty ? "." : base)
-        let rendered = ScriptInput.render(parsed.diagnostics + result.diagnostics, in: parsed.file, format: format, color: color)
-        return Outcome(program: result.program, output: CommandOutput(stderr: rendered, exitCode: result.program == nil ? 1 : 0))
+        let checked = Pipeline.check(parsed, signature: signature, params: params, baseDirectory: base.isEmpty ? "." : base, optimize: optimize)
+        var rendered = ScriptInput.render(checked.diagnostics, in: parsed.file, format: format, color: color)
+        if let internalError = checked.internalError { rendered += "error: \(internalError)\n" }
+        return Outcome(program: checked.program, output: CommandOutput(stderr: rendered, exitCode: checked.program == nil ? 1 : 0),
+                       passes: checked.passes)
     }
 
     /// `ok: patching.nsi against smollm2-135m (llama, 30 layers): ...`

@@ -3,14 +3,7 @@ import Foundation
 import NSIBytecode
 import NSIIR
 import NSIModel
-
-extension PlanTarget {
-    /// What the plan verifier needs of a model, from its signature.
-    init(_ s: ModelSignature) {
-        self.init(signatureHash: s.hash, pointRanks: s.points.points.map { $0.shape.count }, pointNames: s.points.points.map(\.name),
-                  moduleNames: s.points.modules.map(\.canonicalName), callables: Set(s.callables.map(\.name)))
-    }
-}
+import NSI
 
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NSIBytecode
+import NSI
 import NSIIR
 import NSIModel
 import NSIOpt

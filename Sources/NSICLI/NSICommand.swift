@@ -1,8 +1,9 @@
 import ArgumentParser
+import NSI
 
 /// The `nsi` command line: a thin front over the library targets.
 public struct NSICommand: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = NSI.version
 
     public static let configuration = CommandConfiguration(
         commandName: "nsi",

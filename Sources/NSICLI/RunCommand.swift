@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NSIBytecode
+import NSI
 import NSIIR
 import NSIRuntime
 import NSITensor
@@ -70,16 +71,12 @@ struct RunCommand: ParsableCommand {
             } catch {
                 throw CLIError("\(script): \(error)")
             }
-            var bound: [String: RunValue] = [:]
-            for (name, value) in params {
-                guard let info = program.params.first(where: { $0.name == name }) else {
-                    throw CLIError("the plan has no param `\(name)`")
-                }
-                guard info.binding == .runTime else {
-                    throw CLIError("param `\(name)` was bound when the plan was compiled (it shapes the plan); compile again with --param \(name)=\(value)")
-                }
-                bound[name] = .str(value)
+            do {
+                try Pipeline.checkBindings(params.keys, program: program) { "compile again with --param \($0)=\(params[$0] ?? "")" }
+            } catch {
+                throw CLIError(error.message)
             }
+            let bound = params.mapValues { RunValue.str($0) }
             let vm = VM(model: model, limits: VMLimits(deadline: deadline))
             let results: RunResults
             do {

@@ -1,0 +1,72 @@
+import Foundation
+import NSIBytecode
+import NSIRuntime
+import NSIVM
+
+/// A model folder loaded once: the weights (memory-mapped, read-only, shared by every
+/// run), the tokenizer and the signature scripts are checked against. Safe to use from
+/// any number of threads at once: each run keeps its own state.
+public final class Model: Sendable {
+    let model: LanguageModel
+    let target: PlanTarget
+
+    /// Loads a Hugging Face model folder (config.json, *.safetensors, tokenizer.json).
+    public init(directory: String) throws(NSIError) {
+        do {
+            model = try LanguageModel(directory: directory)
+        } catch {
+            throw NSIError(.model, "\(error)")
+        }
+        target = PlanTarget(model.signature)
+    }
+
+    public var directory: String { model.directory }
+    /// The signature's hash: a plan runs only on a model with the same one.
+    public var signatureHash: String { model.signature.hash }
+    /// The signature as `nsi signature` prints it: dimensions, access points, modules.
+    public var signature: String { model.signature.canonicalText() }
+
+    /// Runs `plan` with run-time `params` (by name; unbound ones take their defaults).
+    /// Many runs may go at once on one model, of one plan or several.
+    public func run(_ plan: Plan, params: [String: Value] = [:], cancellation: Cancellation? = nil,
+                    limits: Limits = Limits()) throws(NSIError) -> Results {
+        let program = plan.program
+        do {
+            try Pipeline.checkBindings(params.keys, program: program) { "compile again with it in `params`" }
+        } catch {
+            throw NSIError(.param, error.message)
+        }
+        var bound: [String: RunValue] = [:]
+        for (name, value) in params {
+            guard let info = program.params.first(where: { $0.name == name }) else { continue }
+            bound[name] = try value.bound(to: info)
+        }
+        let vm = VM(model: model, limits: limits.vm)
+        do {
+            let results = try vm.run(program, params: bound, cancellation: cancellation?.token)
+            return Results(results, planName: plan.name, model: model)
+        } catch let e as VMError {
+            if cancellation?.isCancelled == true { throw NSIError(.cancelled, "the run was cancelled") }
+            throw NSIError(.run, e.description)
+        } catch {
+            throw NSIError(.run, "\(error)")
+        }
+    }
+}
+
+/// Bounds a run may not pass; each has its own error.
+public struct Limits: Sendable {
+    /// Seconds of wall-clock time for the whole run.
+    public var deadline: Double?
+    public var maxGeneratedTokens = 4096
+    /// Bytes of intermediate values held at once.
+    public var maxRegisterBytes = 4 << 30
+
+    public init(deadline: Double? = nil) {
+        self.deadline = deadline
+    }
+
+    var vm: VMLimits {
+        VMLimits(maxRegisterBytes: maxRegisterBytes, maxGeneratedTokens: maxGeneratedTokens, deadline: deadline)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import NSI
+
+/// One plan on one loaded model from 8 threads at once, each with its own run-time
+/// params: every run gives what it gives alone, and the weights are not copied per run.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct ConcurrencyTests {
+    static let script = """
+        param prompt: str = "The Eiffel Tower is located in the city of"
+        param scale: float = 0.0
+        trace prompt {
+            model.layers[6].output[:, -1] += scale
+            save h = model.layers[12].output[0, -1]
+            save top = model.logits[0, -1].topk(5)
+        }
+        generate prompt (max_tokens = 3) {
+            each step { model.layers[6].output += scale }
+            save ids = result.ids
+        }
+        """
+
+    static let prompts = ["The Eiffel Tower is located in the city of", "The capital of France is", "I think that you are",
+                          "When John and Mary went to the store, Mary gave a drink to", "Hello", "One, two, three,",
+                          "The Colosseum is located in the city of", "Water boils at"]
+
+    static func params(_ i: Int) -> [String: Value] {
+        ["prompt": .string(prompts[i]), "scale": .float(Double(i) * 0.25)]
+    }
+
+    @Test func eightThreadsGiveWhatEightSequentialRunsGive() throws {
+        let before = residentMiB()
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: Self.script, for: model, path: "concurrency.nsi")
+        let afterLoad = residentMiB()
+
+        let sequential = try (0..<8).map { try model.run(plan, params: Self.params($0)) }
+        let afterSequential = residentMiB()
+
+        let monitor = PeakMonitor()
+        let lock = NSLock()
+        nonisolated(unsafe) var concurrent = [Result<Results, NSIError>?](repeating: nil, count: 8)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let r = Result { () throws(NSIError) -> Results in try model.run(plan, params: Self.params(i)) }
+            lock.lock()
+            concurrent[i] = r
+            lock.unlock()
+        }
+        let peak = monitor.stop()
+
+        for i in 0..<8 {
+            let r = try #require(concurrent[i]).get()
+            #expect(identical(r, sequential[i]), "run \(i) (\(Self.prompts[i])) differs when 8 run at once")
+        }
+        // Different params give different results (the comparison above is not vacuous).
+        #expect(!identical(sequential[0], sequential[1]))
+
+        if let before, let afterLoad, let afterSequential, let peak {
+            print(String(format: "resident memory: %.0f MiB before loading, %.0f MiB after load and compile, "
+                         + "%.0f MiB after 8 sequential runs, peak %.0f MiB during 8 concurrent runs",
+                         before.rss, afterLoad.rss, afterSequential.rss, peak))
+            // The f32 weights are 540 MB; 8 copies would add 4 GB. Concurrent runs may add
+            // their activations and KV caches, well under one more copy of the weights.
+            #expect(peak - afterSequential.rss < 400, "8 concurrent runs added \(peak - afterSequential.rss) MiB")
+        }
+    }
+
+    @Test func aRunCanBeCancelledFromAnotherThread() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: """
+            generate "Once upon a time" (max_tokens = 400) { save ids = result.ids }
+            """, for: model)
+        let cancellation = Cancellation()
+        let started = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cancellation.cancel() }
+        #expect { try model.run(plan, cancellation: cancellation) } throws: { ($0 as? NSIError)?.kind == .cancelled }
+        // 400 tokens take far longer than this; the run stopped soon after the cancel.
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+}
+
+/// Samples VmRSS every 2 ms on its own thread until stopped; gives the highest seen.
+final class PeakMonitor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peak: Double?
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+
+    init() {
+        Thread.detachNewThread { [self] in
+            while true {
+                let now = residentMiB()?.rss
+                lock.lock()
+                if let now { peak = max(peak ?? 0, now) }
+                let go = running
+                lock.unlock()
+                if !go { break }
+                usleep(2000)
+            }
+            done.signal()
+        }
+    }
+
+    func stop() -> Double? {
+        lock.lock()
+        running = false
+        lock.unlock()
+        done.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return peak
+    }
+}

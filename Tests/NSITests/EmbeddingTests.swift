@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import NSI
+
+/// The Swift API from the outside: load, compile, decode, run, results, errors.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct EmbeddingTests {
+    @Test func compilesAndRunsASample() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("logit_lens.nsi"), for: model, path: "logit_lens.nsi")
+        #expect(plan.params == [Plan.Param(name: "prompt", type: "str", binding: .runTime,
+                                           value: "\"The Eiffel Tower is located in the city of\"")])
+        #expect(plan.warnings.isEmpty)
+        let results = try model.run(plan)
+        // p_paris[l] for 30 layers, then the topk pair.
+        #expect(results.tensors.map(\.name) == ["p_paris", "top.values", "top.indices"])
+        let p = try #require(results["p_paris"])
+        #expect(p.dtype == .f32 && p.shape == [30])
+        #expect(p.floats.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let top = try #require(results["top.indices"])
+        #expect(top.dtype == .i64 && top.shape == [5])
+        #expect(results.blocks.map(\.kind) == [.trace])
+        #expect(results.blocks[0].prompts == ["The Eiffel Tower is located in the city of"])
+        #expect(results.json.contains("\"p_paris\""))
+    }
+
+    @Test func runTimeParamsChangeTheRun() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("logit_lens.nsi"), for: model)
+        let a = try model.run(plan, params: ["prompt": .string("The capital of France is")])
+        let b = try model.run(plan)
+        #expect(a.blocks[0].prompts == ["The capital of France is"])
+        #expect(a["p_paris"]!.floats != b["p_paris"]!.floats)
+    }
+
+    @Test func planBytesRoundTrip() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("ablation.nsi"), for: model)
+        let decoded = try Plan(bytes: plan.bytes, for: model)
+        #expect(decoded.bytes == plan.bytes)
+        #expect(identical(try model.run(plan), try model.run(decoded)))
+    }
+
+    @Test func damagedPlanBytesAreAnError() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("ablation.nsi"), for: model)
+        var bytes = plan.bytes
+        bytes[bytes.count / 2] ^= 0xFF
+        #expect { try Plan(bytes: bytes, for: model) } throws: { ($0 as? NSIError)?.kind == .plan }
+        #expect { try Plan(bytes: Data("not a plan".utf8), for: model) } throws: { ($0 as? NSIError)?.kind == .plan }
+        #expect { try Plan(bytes: Data(), for: model) } throws: { ($0 as? NSIError)?.kind == .plan }
+    }
+
+    @Test func diagnosticsAreValues() throws {
+        let model = try Fixtures.model()
+        let source = "trace \"Hello\" {\n    save x = model.layers[99].output\n}\n"
+        do {
+            _ = try Plan(compiling: source, for: model, path: "bad.nsi")
+            Issue.record("a script with an error compiled")
+        } catch let e as CompileError {
+            let d = try #require(e.diagnostics.first)
+            #expect(d.isError && d.line == 2 && d.column > 1)
+            #expect(d.code.hasPrefix("E"))
+            #expect(d.rendered.contains("bad.nsi:2:"))
+            #expect(d.json.hasPrefix("{") && d.json.contains("\"code\":\"\(d.code)\""))
+            #expect(e.diagnostics.json.hasPrefix("["))
+        }
+    }
+
+    @Test func compileTimeParams() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("mean_ablation.nsi"), for: model, params: ["layer": "2"])
+        let layer = try #require(plan.params.first { $0.name == "layer" })
+        #expect(layer.binding == .compileTime && layer.value == "2")
+        #expect { try model.run(plan, params: ["layer": .int(3)]) } throws: {
+            let e = $0 as? NSIError
+            return e?.kind == .param && e!.message.contains("compiled")
+        }
+    }
+
+    @Test func badParamsAreClearErrors() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("logit_lens.nsi"), for: model)
+        #expect { try model.run(plan, params: ["promt": .string("x")]) } throws: {
+            ($0 as? NSIError)?.kind == .param && "\($0)".contains("no param `promt`") && "\($0)".contains("prompt")
+        }
+        #expect { try model.run(plan, params: ["prompt": .float(1.5)]) } throws: {
+            ($0 as? NSIError)?.kind == .param && "\($0)".contains("needs a str value")
+        }
+        #expect { try model.run(plan, params: ["prompt": .string("")]) } throws: { ($0 as? NSIError)?.kind == .run }
+    }
+
+    @Test func modelErrors() {
+        #expect { try Model(directory: "/nonexistent/model") } throws: {
+            ($0 as? NSIError)?.kind == .model && "\($0)".contains("does not exist")
+        }
+    }
+
+    @Test func cancelledBeforeItStarts() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("logit_lens.nsi"), for: model)
+        let cancellation = Cancellation()
+        cancellation.cancel()
+        #expect(cancellation.isCancelled)
+        #expect { try model.run(plan, cancellation: cancellation) } throws: { ($0 as? NSIError)?.kind == .cancelled }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import NSI
+
+enum Fixtures {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var modelDirectory: String? {
+        let dir = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"] ?? repository.appendingPathComponent("models/smollm2-135m").path
+        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
+    }
+
+    static func sample(_ name: String) throws -> String {
+        try String(contentsOf: repository.appendingPathComponent("Samples/\(name)"), encoding: .utf8)
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var loaded: Model?
+
+    /// SmolLM2, loaded once for the suite.
+    static func model() throws -> Model {
+        lock.lock()
+        defer { lock.unlock() }
+        if let m = loaded { return m }
+        let m = try Model(directory: modelDirectory!)
+        loaded = m
+        return m
+    }
+}
+
+/// Resident and peak resident memory of this process, in MiB (Linux; nil elsewhere).
+func residentMiB() -> (rss: Double, peak: Double)? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    func field(_ name: String) -> Double? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }.map { $0 / 1024 }
+    }
+    guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+    return (rss, peak)
+}
+
+/// Every tensor of two results equal bit for bit, in the same order with the same names.
+func identical(_ a: Results, _ b: Results) -> Bool {
+    guard a.tensors.map(\.name) == b.tensors.map(\.name) else { return false }
+    for (x, y) in zip(a.tensors, b.tensors) {
+        guard x.tensor.dtype == y.tensor.dtype, x.tensor.shape == y.tensor.shape else { return false }
+        let same = x.tensor.withUnsafeBytes { p in y.tensor.withUnsafeBytes { q in p.elementsEqual(q) } }
+        if !same { return false }
+    }
+    return a.strings.map(\.name) == b.strings.map(\.name) && a.strings.map(\.values) == b.strings.map(\.values)
+        && a.blocks.map(\.generatedIds) == b.blocks.map(\.generatedIds)
+}
