@@ -29,6 +29,12 @@ public struct GenerationResult: Sendable {
     public let generated: [[Int]]
     /// Forward passes run (steps 0 ..< steps).
     public let steps: Int
+
+    public init(ids: [[Int]], generated: [[Int]], steps: Int) {
+        self.ids = ids
+        self.generated = generated
+        self.steps = steps
+    }
 }
 
 /// A seeded SplitMix64 generator: the same seed gives the same samples everywhere.

@@ -26,10 +26,33 @@ public struct RunResults: @unchecked Sendable {
     public func value(_ key: String) -> RunValue? { values.first { $0.key == key }?.value }
 }
 
+/// Stops a run from another thread: the run ends with a VMError at its next instruction
+/// or hooked point.
+public final class RunCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    public init() {}
+    public func cancel() { lock.withLock { cancelled = true } }
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+}
+
+/// One plan of several run together in shared forward passes.
+public struct SharedRun: @unchecked Sendable {
+    public var program: Program
+    public var params: [String: RunValue]
+    public var cancellation: RunCancellation?
+    public init(program: Program, params: [String: RunValue] = [:], cancellation: RunCancellation? = nil) {
+        self.program = program
+        self.params = params
+        self.cancellation = cancellation
+    }
+}
+
 /// Runs a checked program on a loaded model: one forward pass per trace (every invoke's
 /// rows batched), one per generation step, with each instruction run at its point and
-/// step on the rows of its invoke.
-public final class VM {
+/// step on the rows of its invoke. A VM holds no per-run state: one VM (or several over
+/// one model) may run plans from several threads at once.
+public final class VM: Sendable {
     public let model: LanguageModel
     public let limits: VMLimits
 
@@ -39,14 +62,125 @@ public final class VM {
     }
 
     /// `params` binds run-time params by name (strings are parsed by the param's type).
-    public func run(_ program: Program, params: [String: RunValue] = [:], progress: ((String) -> Void)? = nil) throws -> RunResults {
+    public func run(_ program: Program, params: [String: RunValue] = [:], cancellation: RunCancellation? = nil,
+                    progress: ((String) -> Void)? = nil) throws -> RunResults {
+        try checkSignature(program)
+        let run = Execution(vm: self, program: program, params: params, cancellation: cancellation, shared: false, progress: progress)
+        try Self.drive([run], progress: progress)
+        if let failure = run.failure { throw failure }
+        return run.finished()
+    }
+
+    /// Whether two plans can share forward passes: the same sequence of blocks, traces
+    /// with traces, and greedy generations of the same length with each other (a sampled
+    /// generation draws from one generator for the whole batch, so it runs alone).
+    public static func canShare(_ a: Program, _ b: Program) -> Bool {
+        guard a.signatureHash == b.signatureHash, a.blocks.count == b.blocks.count else { return false }
+        for (x, y) in zip(a.blocks, b.blocks) {
+            switch (x.kind, y.kind) {
+            case (.trace, .trace): continue
+            case (.generate(let o), .generate(let p)):
+                guard o.temperature <= 0, p.temperature <= 0, o.maxTokens == p.maxTokens else { return false }
+            default: return false
+            }
+        }
+        return true
+    }
+
+    /// Runs several plans together: each block's forward pass is shared by all of them,
+    /// their invokes' rows stacked one plan after another. Every plan's reads, writes and
+    /// skips touch its own rows only, and one plan's error or cancellation ends that plan
+    /// alone. Plans that cannot share (see `canShare`) are refused with an error each.
+    public func runShared(_ runs: [SharedRun], progress: ((String) -> Void)? = nil) -> [Result<RunResults, Error>] {
+        guard let first = runs.first else { return [] }
+        var executions: [Execution] = []
+        var outcomes: [Result<RunResults, Error>?] = Array(repeating: nil, count: runs.count)
+        var indices: [Int] = []
+        for (i, r) in runs.enumerated() {
+            do {
+                try checkSignature(r.program)
+                guard Self.canShare(first.program, r.program) else {
+                    throw VMError("this plan's blocks do not match the batch it was given with; run it alone")
+                }
+                executions.append(Execution(vm: self, program: r.program, params: r.params, cancellation: r.cancellation,
+                                            shared: true, progress: nil))
+                indices.append(i)
+            } catch {
+                outcomes[i] = .failure(error)
+            }
+        }
+        do {
+            try Self.drive(executions, progress: progress)
+        } catch {
+            // A failure of the pass itself (not of one plan's instructions) ends every plan.
+            for e in executions where e.failure == nil { e.failure = error }
+        }
+        for (e, i) in zip(executions, indices) {
+            outcomes[i] = e.failure.map { .failure($0) } ?? .success(e.finished())
+        }
+        return outcomes.map { $0! }
+    }
+
+    func checkSignature(_ program: Program) throws {
         let signature = model.signature
         guard signature.hash == program.signatureHash else {
             throw VMError("this plan was checked against another model (signature \(program.signatureHash.prefix(12))), not \(model.directory) (signature \(signature.hash.prefix(12)))")
         }
-        let run = Execution(vm: self, program: program, params: params, progress: progress)
-        return try run.execute()
     }
+
+    /// Runs executions block by block; block i of every live execution shares one pass.
+    static func drive(_ runs: [Execution], progress: ((String) -> Void)?) throws {
+        for run in runs { run.capture { try run.begin() } }
+        guard let program = runs.first?.program else { return }
+        let transformer = runs[0].transformer
+        for (index, block) in program.blocks.enumerated() {
+            let blockStart = Date()
+            var live: [(Execution, BlockSetup)] = []
+            for run in runs where run.failure == nil {
+                run.capture { live.append((run, try run.setUp(block: index))) }
+            }
+            guard !live.isEmpty else { return }
+            let hooks = Hooks(points: transformer.points)
+            var rows = 0
+            var maxPoint = transformer.points.embed
+            let length = live.map { $0.1.length }.max() ?? 0
+            for (run, setup) in live {
+                run.capture { try run.install(setup, block: block, rowOffset: rows, padding: length - setup.length, hooks: hooks) }
+                rows += setup.ids.count
+                maxPoint = max(maxPoint, setup.byPoint.keys.max() ?? transformer.points.embed)
+            }
+            let ids = live.flatMap { $0.1.ids }
+            var generation: GenerationResult?
+            switch block.kind {
+            case .trace:
+                if maxPoint < transformer.points.logits { hooks.stopAfter = maxPoint }
+                progress?("trace \(index): \(ids.count) rows, \(ids.map(\.count).max() ?? 0) tokens")
+                _ = try transformer.trace(prompts: ids, hooks: hooks)
+            case .generate(let o):
+                let options = SamplingOptions(maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
+                                              seed: UInt64(truncatingIfNeeded: o.seed))
+                generation = try transformer.generate(prompts: ids, options: options, hooks: hooks) { step, tokens in
+                    for (run, _) in live { run.noteStep(step, tokens: tokens) }
+                    progress?("generate \(index): step \(step + 1)/\(o.maxTokens)")
+                }
+            }
+            let ms = Date().timeIntervalSince(blockStart) * 1000
+            for (run, setup) in live where run.failure == nil {
+                run.capture { try run.finish(setup, block: block, generation: generation, milliseconds: ms) }
+            }
+        }
+    }
+}
+
+/// One plan's share of a block: its prompts and its instructions by phase.
+struct BlockSetup {
+    var texts: [String] = []
+    var ids: [[Int]] = []
+    var before: [Instruction] = []
+    var after: [Instruction] = []
+    var byPoint: [Int: [Instruction]] = [:]
+    /// The longest prompt: this plan's rows alone would be left-padded to it.
+    var length: Int { ids.map(\.count).max() ?? 0 }
 }
 
 /// The state of one run.
@@ -55,6 +189,11 @@ final class Execution {
     let program: Program
     let boundParams: [String: RunValue]
     let progress: ((String) -> Void)?
+    let cancellation: RunCancellation?
+    /// Sharing passes with other runs: errors are kept here rather than ending the pass,
+    /// and skips are emulated on this run's rows.
+    let shared: Bool
+    var failure: Error?
     var registers: [RunValue?]
     var registerBytes = 0
     let liveness: Liveness
@@ -68,25 +207,50 @@ final class Execution {
     var rowRanges: [Range<Int>] = []
     var generation: GenerationResult?
     var currentStep = 0
+    /// In a shared generation: the step after which all of this run's rows had ended.
+    var endedAfterStep: Int?
+    var ended: Set<Int> = []
+    /// Leading prompt positions of the shared pass that are not this run's (see `install`).
+    var padding = 0
 
-    init(vm: VM, program: Program, params: [String: RunValue], progress: ((String) -> Void)?) {
+    init(vm: VM, program: Program, params: [String: RunValue], cancellation: RunCancellation?, shared: Bool,
+         progress: ((String) -> Void)?) {
         self.vm = vm
         self.program = program
         self.boundParams = params
+        self.cancellation = cancellation
+        self.shared = shared
         self.progress = progress
         registers = Array(repeating: nil, count: program.instructions.count)
         liveness = Liveness(program)
     }
 
-    func execute() throws -> RunResults {
+    /// Runs `body`; alone, an error ends the pass, shared it ends this run only.
+    func capture(_ body: () throws -> Void) {
+        guard failure == nil else { return }
+        do { try body() } catch { failure = error }
+    }
+
+    /// Work inside a hook: errors propagate when alone (ending the pass), and are kept
+    /// when shared.
+    func hooked(_ body: () throws -> Void) throws {
+        if shared {
+            capture(body)
+        } else {
+            try body()
+        }
+    }
+
+    func begin() throws {
         for p in boundParams.keys where !program.params.contains(where: { $0.name == p }) {
             throw VMError("the plan has no param `\(p)`")
         }
+        try checkCancelled(nil)
         // Instructions outside any block (params, prompt constants) come first.
         for ins in program.instructions where ins.anchor.block < 0 { try run(ins); release(after: ins) }
-        for (index, block) in program.blocks.enumerated() {
-            try runBlock(index, block)
-        }
+    }
+
+    func finished() -> RunResults {
         results.instructionsExecuted = executed
         results.milliseconds = Date().timeIntervalSince(start) * 1000
         return results
@@ -103,74 +267,111 @@ final class Execution {
         return [s]
     }
 
-    func runBlock(_ index: Int, _ block: ProgramBlock) throws {
-        let blockStart = Date()
-        let mine = program.instructions.filter { $0.anchor.block == index }
-        var texts: [String] = []
-        var ids: [[Int]] = []
-        rowRanges = []
-        for inv in block.invokes {
+    /// Encodes the block's prompts and sorts its instructions by phase.
+    func setUp(block index: Int) throws -> BlockSetup {
+        var s = BlockSetup()
+        for inv in program.blocks[index].invokes {
             let p = try prompts(of: inv)
-            rowRanges.append(ids.count..<(ids.count + p.count))
-            texts += p
-            for text in p { ids.append(try vm.model.encode(text)) }
+            s.texts += p
+            for text in p { s.ids.append(try vm.model.encode(text)) }
         }
-        var byPoint: [Int: [Instruction]] = [:]
-        var before: [Instruction] = [], after: [Instruction] = []
-        for ins in mine {
+        for ins in program.instructions where ins.anchor.block == index {
             switch ins.anchor.phase {
-            case .before: before.append(ins)
-            case .after: after.append(ins)
-            case .point(let p): byPoint[p, default: []].append(ins)
+            case .before: s.before.append(ins)
+            case .after: s.after.append(ins)
+            case .point(let p): s.byPoint[p, default: []].append(ins)
             }
         }
-        let hooks = Hooks(points: transformer.points)
-        for (point, list) in byPoint {
+        return s
+    }
+
+    /// Places this run's rows at `rowOffset` in the pass and adds its hooks; runs the
+    /// work due before the pass. `padding` is how many more prompt positions the shared
+    /// pass has than this run alone would: its hooks see the last positions only, so that
+    /// a plan sees the same shapes and values whoever it shares the pass with.
+    func install(_ s: BlockSetup, block: ProgramBlock, rowOffset: Int, padding: Int, hooks: Hooks) throws {
+        self.padding = padding
+        rowRanges = []
+        var row = rowOffset
+        for inv in block.invokes {
+            let n = inv.prompts?.count ?? 1
+            rowRanges.append(row..<(row + n))
+            row += n
+        }
+        generation = nil
+        currentStep = 0
+        endedAfterStep = nil
+        ended = []
+        for (point, list) in s.byPoint {
             hooks.add(point: point) { [unowned self] tensor, ctx in
-                for ins in list where ins.anchor.steps.contains(ctx.step) {
-                    try self.runAtPoint(ins, tensor)
-                    self.release(after: ins)
+                try self.hooked {
+                    if let e = self.endedAfterStep, ctx.step > e { return }
+                    for ins in list where ins.anchor.steps.contains(ctx.step) {
+                        try self.runAtPoint(ins, tensor, point: point, step: ctx.step)
+                        self.release(after: ins)
+                    }
                 }
                 return nil
             }
         }
-        // Skips apply to the pass; rows of other invokes are restored by the skip emulation.
-        generation = nil
+        if cancellation != nil || vm.limits.deadline != nil {
+            // Between layers too, so that a pass with few hooks still stops soon.
+            for layer in transformer.points.layers {
+                hooks.add(point: layer.output) { [unowned self] _, _ in
+                    try self.hooked { try self.checkCancelled(nil) }
+                    return nil
+                }
+            }
+        }
         switch block.kind {
         case .trace:
-            currentStep = 0
-            try runBefore(before, step: 0, hooks: hooks)
-            let maxPoint = byPoint.keys.max() ?? transformer.points.embed
-            if maxPoint < transformer.points.logits { hooks.stopAfter = maxPoint }
-            progress?("trace \(index): \(ids.count) rows, \(ids.map(\.count).max() ?? 0) tokens")
-            _ = try transformer.trace(prompts: ids, hooks: hooks)
-            results.blocks.append(BlockRecord(kind: "trace", prompts: texts, tokenIds: ids, generatedIds: nil, generatedText: nil,
-                                              milliseconds: Date().timeIntervalSince(blockStart) * 1000))
+            try runBefore(s.before, step: 0, hooks: hooks)
         case .generate(let o):
             guard o.maxTokens <= vm.limits.maxGeneratedTokens else {
                 throw VMError("max_tokens \(o.maxTokens) exceeds the limit of \(vm.limits.maxGeneratedTokens) generated tokens", span: block.range)
             }
-            let options = SamplingOptions(maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: UInt64(truncatingIfNeeded: o.seed))
             // Step-specific work that needs no point runs when its step begins (the embed hook is the first of each pass).
-            try runBefore(before.filter { $0.anchor.steps.contains(0) }, step: 0, hooks: hooks)
-            let embed = transformer.points.embed
-            hooks.add(point: embed) { [unowned self] _, ctx in
+            try runBefore(s.before.filter { $0.anchor.steps.contains(0) }, step: 0, hooks: hooks)
+            let before = s.before
+            hooks.add(point: transformer.points.embed) { [unowned self] _, ctx in
                 if ctx.step > 0 {
-                    self.currentStep = ctx.step
-                    try self.runBefore(before.filter { $0.anchor.steps.contains(ctx.step) }, step: ctx.step, hooks: hooks)
+                    try self.hooked {
+                        if let e = self.endedAfterStep, ctx.step > e { return }
+                        self.currentStep = ctx.step
+                        try self.runBefore(before.filter { $0.anchor.steps.contains(ctx.step) }, step: ctx.step, hooks: hooks)
+                    }
                 }
                 return nil
             }
-            let r = try transformer.generate(prompts: ids, options: options, hooks: hooks) { [unowned self] step, _ in
-                self.progress?("generate \(index): step \(step + 1)/\(o.maxTokens)")
-            }
-            generation = r
-            results.blocks.append(BlockRecord(kind: "generate", prompts: texts, tokenIds: ids, generatedIds: r.generated,
-                                              generatedText: r.generated.map { (try? vm.model.decode($0)) ?? "" },
-                                              milliseconds: Date().timeIntervalSince(blockStart) * 1000))
+        }
+    }
+
+    /// After a generation step: notes when every row of this run has ended (a shared
+    /// generation goes on for other runs' rows; this run's hooks stop, as they would alone).
+    func noteStep(_ step: Int, tokens: [Int]) {
+        guard shared, endedAfterStep == nil, let all = rowRanges.first?.lowerBound, let end = rowRanges.last?.upperBound else { return }
+        ended.formUnion((all..<end).filter { transformer.config.eosTokenIds.contains(tokens[$0]) })
+        if (all..<end).allSatisfy({ ended.contains($0) }) { endedAfterStep = step }
+    }
+
+    /// The pass is over: records the block and runs the work due after it.
+    func finish(_ s: BlockSetup, block: ProgramBlock, generation shared: GenerationResult?, milliseconds: Double) throws {
+        switch block.kind {
+        case .trace:
+            results.blocks.append(BlockRecord(kind: "trace", prompts: s.texts, tokenIds: s.ids, generatedIds: nil, generatedText: nil,
+                                              milliseconds: milliseconds))
+        case .generate:
+            guard let all = shared, let lo = rowRanges.first?.lowerBound, let hi = rowRanges.last?.upperBound else { break }
+            let ids = Array(all.ids[lo..<hi]), generated = Array(all.generated[lo..<hi])
+            let mine = GenerationResult(ids: ids, generated: generated, steps: endedAfterStep.map { $0 + 1 } ?? all.steps)
+            // Alone, rows are 0..<n; shared, this run's rows are renumbered from 0 for what follows.
+            generation = mine
+            results.blocks.append(BlockRecord(kind: "generate", prompts: s.texts, tokenIds: s.ids, generatedIds: mine.generated,
+                                              generatedText: mine.generated.map { (try? vm.model.decode($0)) ?? "" },
+                                              milliseconds: milliseconds))
         }
         currentStep = 0
-        for ins in after { try run(ins); release(after: ins) }
+        for ins in s.after { try run(ins); release(after: ins) }
     }
 
     /// Instructions that need no point: values, and skips (which set the pass's hooks).
@@ -193,7 +394,7 @@ final class Execution {
     func applySkip(_ module: Int, _ ins: Instruction, hooks: Hooks, step: Int) throws {
         let table = transformer.points
         let m = table.modules[module]
-        let skippedEverywhere = rowRanges.count == 1
+        let skippedEverywhere = !shared && rowRanges.count == 1
         if skippedEverywhere {
             hooks.skipModule[module] = true
             return
@@ -227,6 +428,11 @@ final class Execution {
         return t
     }
 
+    func checkCancelled(_ span: SourceSpan?) throws {
+        if cancellation?.isCancelled == true { throw VMError("the run was cancelled", span: span) }
+        try checkDeadline(span)
+    }
+
     func checkDeadline(_ span: SourceSpan?) throws {
         if let d = vm.limits.deadline, Date().timeIntervalSince(start) > d {
             throw VMError("the run exceeded its deadline of \(d) s", span: span)
@@ -254,10 +460,18 @@ final class Execution {
     }
 
     /// Runs an instruction anchored at a point, on the hook's tensor for the whole batch.
-    func runAtPoint(_ ins: Instruction, _ batch: Tensor) throws {
+    func runAtPoint(_ ins: Instruction, _ batch: Tensor, point: Int, step: Int) throws {
         guard try guardAllows(ins) else { return }
         let rows = rowRanges[ins.anchor.invoke ?? 0]
-        let mine = batch.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound)
+        var mine = batch.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound)
+        if padding > 0 {
+            let template = transformer.points.points[point].shape
+            if template.count == mine.rank {
+                for (d, dim) in template.enumerated() where dim == .keys || (dim == .tokens && step == 0) {
+                    mine = mine.slice(dim: d, start: padding, end: mine.shape[d])
+                }
+            }
+        }
         switch ins.op {
         case .readPoint:
             try count(ins)
@@ -286,6 +500,6 @@ final class Execution {
         if executed > vm.limits.maxInstructions {
             throw VMError("the run executed more than \(vm.limits.maxInstructions) instructions", span: ins.range)
         }
-        try checkDeadline(ins.range)
+        try checkCancelled(ins.range)
     }
 }

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import NSIIR
+import NSIRuntime
+import NSITensor
+import NSIVM
+
+private func maxDiff(_ a: RunValue?, _ b: RunValue?) throws -> Float {
+    let x = try #require(a?.tensor), y = try #require(b?.tensor)
+    #expect(x.shape == y.shape)
+    return zip(x.toFloats(), y.toFloats()).map { abs($0 - $1) }.max() ?? 0
+}
+
+/// Plans from different users sharing one forward pass (the server's co-tenancy), and
+/// cancellation of a running plan.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct SharedRunTests {
+    let probe = #"trace "The capital of France is" { save h = model.layers[2].output  save l = model.logits[0, -1] }"#
+    /// A hostile plan: it overwrites the residual stream of its rows at every layer it can.
+    let hostile = #"""
+    trace "Ignore everything and write large values" {
+        for i in 0..<30 { model.layers[i].output[:] = 10000.0 }
+        save x = model.layers[1].output
+    }
+    """#
+
+    @Test func sharedPassMatchesLoneRunsAndConfinesWrites() throws {
+        let vm = VM(model: try Fixtures.model())
+        let probe = try compile(self.probe), hostile = try compile(self.hostile)
+        let alone = try vm.run(probe)
+        let together = vm.runShared([SharedRun(program: hostile), SharedRun(program: probe), SharedRun(program: probe)])
+        #expect(together.count == 3)
+        let h = try together[0].get()
+        let x = try #require(h.value("x")?.tensor)
+        #expect(x.toFloats().allSatisfy { $0 == 10000 })
+        for r in together.dropFirst() {
+            let shared = try r.get()
+            // Each plan sees rows 0..<1 of its own: the same shapes as alone.
+            let dh = try maxDiff(shared.value("h"), alone.value("h"))
+            let dl = try maxDiff(shared.value("l"), alone.value("l"))
+            print("shared pass vs lone run: hidden max diff \(dh), logits max diff \(dl) (tolerance 1e-3: left padding)")
+            #expect(dh < 1e-3)
+            #expect(dl < 1e-3)
+            #expect(shared.blocks[0].tokenIds == alone.blocks[0].tokenIds)
+        }
+    }
+
+    @Test func oneRunsErrorLeavesTheOthers() throws {
+        let vm = VM(model: try Fixtures.model())
+        let failing = try compile(#"""
+        param p: str = "Short"
+        trace p { let h = model.layers[0].output  save y = h[0, 40] }
+        """#)
+        let probe = try compile(self.probe)
+        let out = vm.runShared([SharedRun(program: failing), SharedRun(program: probe)])
+        #expect(throws: (any Error).self) { try out[0].get() }
+        let ok = try out[1].get()
+        #expect(try maxDiff(ok.value("l"), try vm.run(probe).value("l")) < 1e-3)
+    }
+
+    @Test func greedyGenerationsShare() throws {
+        let vm = VM(model: try Fixtures.model())
+        let a = try compile(#"generate "The capital of France is" (max_tokens = 6) { save ids = result.ids }"#)
+        let b = try compile(#"generate "def fibonacci(n):" (max_tokens = 6) { save ids = result.ids  save h = model.layers[1].output }"#)
+        #expect(VM.canShare(a, b))
+        let out = vm.runShared([SharedRun(program: a), SharedRun(program: b)])
+        for (program, r) in zip([a, b], out) {
+            let shared = try r.get(), alone = try vm.run(program)
+            #expect(shared.blocks[0].generatedIds == alone.blocks[0].generatedIds)
+            #expect(try maxDiff(shared.value("ids"), alone.value("ids")) == 0)
+        }
+    }
+
+    @Test func mismatchedBlocksAreRefusedNotRun() throws {
+        let vm = VM(model: try Fixtures.model())
+        let trace = try compile(probe)
+        let sampled = try compile(#"generate "Hello" (max_tokens = 3, temperature = 0.8, seed = 1) { save ids = result.ids }"#)
+        #expect(!VM.canShare(trace, sampled))
+        #expect(!VM.canShare(sampled, sampled))
+        let out = vm.runShared([SharedRun(program: trace), SharedRun(program: sampled)])
+        _ = try out[0].get()
+        #expect { try out[1].get() } throws: { String(describing: $0).contains("run it alone") }
+    }
+
+    @Test func cancelledBeforeItStarts() throws {
+        let vm = VM(model: try Fixtures.model())
+        let c = RunCancellation()
+        c.cancel()
+        #expect { try vm.run(try compile(probe), cancellation: c) } throws: { String(describing: $0).contains("cancelled") }
+    }
+
+    @Test func cancelledWhileRunning() throws {
+        let vm = VM(model: try Fixtures.model())
+        let program = try compile(#"generate "Once upon a time" (max_tokens = 400) { save ids = result.ids }"#)
+        let c = RunCancellation()
+        let started = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { c.cancel() }
+        #expect { try vm.run(program, cancellation: c) } throws: { String(describing: $0).contains("cancelled") }
+        let seconds = Date().timeIntervalSince(started)
+        print("a 400-token generation cancelled after 0.3 s ended after \(seconds) s")
+        // One forward step is well under a second here; 400 steps take far longer.
+        #expect(seconds < 10)
+    }
+
+    @Test func cancellingOneSharedRunLeavesTheOther() throws {
+        let vm = VM(model: try Fixtures.model())
+        let probe = try compile(self.probe)
+        let c = RunCancellation()
+        c.cancel()
+        let out = vm.runShared([SharedRun(program: probe, cancellation: c), SharedRun(program: probe)])
+        #expect { try out[0].get() } throws: { String(describing: $0).contains("cancelled") }
+        _ = try out[1].get()
+    }
+}
