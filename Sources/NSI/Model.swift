@@ -32,7 +32,7 @@ public final class Model: Sendable {
                     limits: Limits = Limits()) throws(NSIError) -> Results {
         let program = plan.program
         do {
-            try Pipeline.checkBindings(params.keys, program: program) { "compile again with it in `params`" }
+            try Pipeline.checkBindings(params.keys, program: program) { _ in "compile again with it in `params`" }
         } catch {
             throw NSIError(.param, error.message)
         }

@@ -3,6 +3,7 @@ import NSIBytecode
 import NSIIR
 import NSISource
 import NSISyntax
+import NSITensor
 
 /// A checked, optimized program for one model, ready to run any number of times, from
 /// any number of threads. Made by compiling a script against a loaded model, or by

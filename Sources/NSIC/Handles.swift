@@ -35,9 +35,10 @@ final class PlanHandle {
 
     init(_ plan: Plan) {
         self.plan = plan
-        byteCount = plan.bytes.count
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
-        plan.bytes.withUnsafeBytes { if let base = $0.baseAddress { bytes.copyMemory(from: base, byteCount: byteCount) } }
+        let count = plan.bytes.count
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        plan.bytes.withUnsafeBytes { if let base = $0.baseAddress { copy.copyMemory(from: base, byteCount: count) } }
+        (bytes, byteCount) = (copy, count)
         paramsJSON = cString(Self.json(plan.params))
     }
 

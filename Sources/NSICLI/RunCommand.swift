@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
             } catch {
                 throw CLIError("\(script): \(error)")
             }
-            do {
+            do throws(BindingError) {
                 try Pipeline.checkBindings(params.keys, program: program) { "compile again with --param \($0)=\(params[$0] ?? "")" }
             } catch {
                 throw CLIError(error.message)
