@@ -3,7 +3,7 @@
 SWIFT ?= swift
 MODEL ?= models/smollm2-135m
 
-.PHONY: demo test setup model build release test-asan bench clean
+.PHONY: demo test setup model build release test-asan test-asan-c hosts bench clean
 
 setup:
 	Scripts/setup
@@ -30,8 +30,26 @@ test: model
 test-asan: model
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
+# Once per change to the C ABI: libnsic.so built with AddressSanitizer, the C host and
+# the ABI check built with -fsanitize=address (clang, the runtime Swift's sanitizer
+# uses) and run on the model with LeakSanitizer. Any leak or invalid access fails it.
+ASAN_C = .build-asan-c
+test-asan-c: model
+	$(SWIFT) build --sanitize=address --scratch-path $(ASAN_C) --product nsic
+	bin=$$($(SWIFT) build --sanitize=address --scratch-path $(ASAN_C) --show-bin-path) && \
+	for c in Samples/hosts/host.c Tests/NSIHostTests/abi_check.c; do \
+	  clang -std=c11 -g -fsanitize=address -fno-omit-frame-pointer -I Sources/NSIC/include $$c \
+	    -L $$bin -lnsic -Wl,-rpath,$$bin -lpthread -o $(ASAN_C)/$$(basename $$c .c) || exit 1; done
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_C)/host $(MODEL) Samples/logit_lens.nsi '{"prompt": "The capital of France is"}'
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_C)/abi_check $(MODEL)
+
+# The example hosts of Samples/hosts, built against libnsic.so and run on the model.
+hosts: model
+	$(MAKE) -C Samples/hosts run SWIFT=$(SWIFT)
+
 bench: model
 	Benchmarks/run-runtime
 
 clean:
-	rm -rf .build .build-asan
+	rm -rf .build .build-asan .build-asan-c
+	rm -f Samples/hosts/host

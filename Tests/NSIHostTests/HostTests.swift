@@ -33,6 +33,18 @@ struct HostTests {
         }
     }
 
+    /// Error codes and messages, NULL handles, out-of-range accessors, cancellation, and
+    /// 4 C threads on one plan (Tests/NSIHostTests/abi_check.c).
+    @Test func abiErrorsAndThreads() throws {
+        let dir = try Host.temporaryDirectory()
+        let lib = (try Host.library() as NSString).deletingLastPathComponent
+        let program = dir + "/abi_check"
+        try Host.run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", Host.include, Host.repository + "/Tests/NSIHostTests/abi_check.c",
+                            "-L", lib, "-lnsic", "-Wl,-rpath," + lib, "-lpthread", "-o", program])
+        let out = try Host.run(program, [Host.modelDirectory!])
+        #expect(out.contains("checks passed"))
+    }
+
     @Test(.enabled(if: Host.hasNumpy, "python3 with numpy not found"))
     func pythonHostAgreesWithNsiRun() throws {
         let dir = try Host.temporaryDirectory()
