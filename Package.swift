@@ -57,7 +57,7 @@ let package = Package(
             "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
         ]),
         // The C ABI over the embedding API (opaque handles, status codes, JSON params).
-        .target(name: "NSIC", dependencies: ["NSI"], exclude: ["include"]),
+        .target(name: "NSIC", dependencies: ["NSI", "NSITensor"], exclude: ["include"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",

@@ -1,5 +1,6 @@
 import Foundation
 import NSI
+import NSITensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -49,8 +50,8 @@ final class PlanHandle {
 
     static func json(_ params: [Plan.Param]) -> String {
         "[" + params.map { p in
-            "{\"name\":\(quote(p.name)),\"type\":\(quote(p.type)),\"binding\":\(quote(p.binding.rawValue)),\"value\":"
-                + (p.value.map(quote) ?? "null") + "}"
+            "{\"name\":\(JSONValue.quote(p.name)),\"type\":\(JSONValue.quote(p.type)),\"binding\":\(JSONValue.quote(p.binding.rawValue)),\"value\":"
+                + (p.value.map(JSONValue.quote) ?? "null") + "}"
         }.joined(separator: ",") + "]"
     }
 }
@@ -95,10 +96,6 @@ func object<T: AnyObject>(_ handle: OpaquePointer?, as: T.Type) -> T? {
 func release<T: AnyObject>(_ handle: OpaquePointer?, as: T.Type) {
     guard let handle else { return }
     Unmanaged<T>.fromOpaque(UnsafeRawPointer(handle)).release()
-}
-
-func quote(_ s: String) -> String {
-    String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
 }
 
 // MARK: The last error, per thread
