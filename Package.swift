@@ -47,7 +47,7 @@ let package = Package(
         // Plans as compact, verified bytecode: encoder, decoder, verifier, disassembler.
         .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
-        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
+        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIOpt", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
