@@ -41,7 +41,7 @@ public final class Model: Sendable {
             guard let info = program.params.first(where: { $0.name == name }) else { continue }
             bound[name] = try value.bound(to: info)
         }
-        let vm = VM(model: model, limits: limits.vm)
+        let vm = VM(model: model, limits: limits.vm, elideCopies: plan.elideCopies)
         do {
             let results = try vm.run(program, params: bound, cancellation: cancellation?.token)
             return Results(results, planName: plan.name, model: model)

@@ -13,6 +13,9 @@ public struct Plan: Sendable {
     let program: Program
     /// The script's path, or `plan` for decoded bytes: results' JSON names it.
     let name: String
+    /// Whether the VM may hand reads to their hook as views (off for a plan compiled
+    /// without the optimizer, as `nsi run --no-optimize` does).
+    let elideCopies: Bool
     /// The plan as compact, verified bytecode (what `nsi compile` writes to a .nsb file).
     public let bytes: Data
     /// Warnings the compiler gave (a plan with errors does not exist).
@@ -67,6 +70,7 @@ public struct Plan: Sendable {
             self.program = program
             bytes = data
             name = path
+            elideCopies = optimize
         } catch {
             throw NSIError(.internal, "internal: the compiled plan does not verify: \(error)")
         }
@@ -83,6 +87,7 @@ public struct Plan: Sendable {
         }
         self.bytes = bytes
         name = "plan"
+        elideCopies = true
         warnings = []
     }
 }

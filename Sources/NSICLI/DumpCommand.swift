@@ -20,7 +20,7 @@ struct DumpCommand: ParsableCommand {
     @Flag(help: "Add the bytecode listing: offset, source line, opcode, operands, resolved constants.")
     var disasm = false
 
-    @Flag(name: .customLong("no-optimize"), help: "Dump the program as checked, without the optimizer's passes.")
+    @Flag(name: .customLong("no-optimize"), help: "Dump the program as checked, without the optimizer's passes or copy elision.")
     var noOptimize = false
 
     func run() throws {
@@ -62,7 +62,7 @@ struct DumpCommand: ParsableCommand {
             let program = try Bytecode.decode(data, for: target)
             let header = try Bytecode.header(data)
             let dump = PlanDump(program: program, signature: signature, name: (input as NSString).lastPathComponent,
-                                model: (model as NSString).lastPathComponent, header: header)
+                                model: (model as NSString).lastPathComponent, header: header, elideCopies: optimize)
             out.stdout = dump.render()
             // The passes ran on the script; a plan's dump has no record of them.
             if let passes, let firstLine = out.stdout.firstIndex(of: "\n") {

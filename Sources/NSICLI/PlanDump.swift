@@ -2,6 +2,7 @@ import Foundation
 import NSIBytecode
 import NSIIR
 import NSIModel
+import NSIOpt
 import NSITensor
 
 /// The review text of a plan: params, each block's batch, its hooks in forward order and
@@ -12,6 +13,18 @@ struct PlanDump {
     let name: String
     let model: String
     let header: PlanHeader
+    /// Where values live when the VM runs it: reads as views where they can be (not
+    /// with --no-optimize), and when each register is released.
+    let memoryPlan: MemoryPlan
+
+    init(program: Program, signature: ModelSignature, name: String, model: String, header: PlanHeader, elideCopies: Bool = true) {
+        self.program = program
+        self.signature = signature
+        self.name = name
+        self.model = model
+        self.header = header
+        memoryPlan = MemoryPlan(program, elideCopies: elideCopies)
+    }
 
     var points: [Point] { signature.points.points }
 
@@ -26,7 +39,42 @@ struct PlanDump {
         if !setup.isEmpty { out += "\nbefore every block: " + summary(setup) + "\n" }
         for (b, block) in program.blocks.enumerated() { out += "\n" + renderBlock(b, block) }
         out += "\n" + renderSaves()
+        out += "\n" + renderMemory()
         out += "\n" + renderCost()
+        return out
+    }
+
+    // MARK: Memory
+
+    func symbols(_ b: Int) -> [String: Int] {
+        guard let t = tokens(program.blocks[b])?.count else { return [:] }
+        var out = ["T": t]
+        if case .generate(let o) = program.blocks[b].kind {
+            out["S"] = t + o.maxTokens
+            out["L"] = t + o.maxTokens
+        }
+        return out
+    }
+
+    func renderMemory() -> String {
+        let plan = memoryPlan
+        let reads = program.instructions.filter { if case .readPoint = $0.op { return true }; return false }
+        let views = reads.filter { plan.storage[$0.id.index] == .view }.count
+        let slices = program.instructions.filter { plan.storage[$0.id.index] == .copy && MemoryPlan.aliasedOperand($0.op) != nil }.count
+        var out = "memory (views cost nothing; each value is released after its last use):\n"
+        out += "  \(reads.count) read\(s(reads.count)): \(views) view\(s(views)) (copy elided), \(reads.count - views) copied"
+        out += slices > 0 ? "; \(slices) slice\(s(slices)) of views copied\n" : "\n"
+        let p = plan.peak(program, symbols: symbols)
+        let approx = p.exact ? "" : " (unknown sizes taken as 1)"
+        out += "  peak extra memory: \(p.peak) bytes"
+        if let at = p.at {
+            let ins = program.instructions[at]
+            var place = ""
+            if case .point(let q) = ins.anchor.phase { place = " at @\(q) \(points[q].name)" }
+            else if ins.anchor.block >= 0 { place = " \(ins.anchor.phase) block \(ins.anchor.block)" }
+            out += ", after \(ins.id) \(opName(ins.op))\(place)"
+        }
+        out += "\(approx); \(p.total) bytes if nothing were released\n"
         return out
     }
 
@@ -131,7 +179,13 @@ struct PlanDump {
     func grouped(_ list: [Instruction]) -> String { groups(list).joined(separator: "; ") }
 
     func brief(_ ins: Instruction) -> String {
-        "\(ins.id) " + opName(ins.op) + (ins.anchor.guardValue.map { " if \($0)" } ?? "")
+        var storage = ""
+        switch memoryPlan.storage[ins.id.index] {
+        case .view: storage = " view"
+        case .copy: storage = " copy"
+        default: break
+        }
+        return "\(ins.id) " + opName(ins.op) + storage + (ins.anchor.guardValue.map { " if \($0)" } ?? "")
     }
 
     func summary(_ list: [Instruction]) -> String {

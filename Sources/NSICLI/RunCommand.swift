@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
-    @Flag(name: .customLong("no-optimize"), help: "Run the program as checked, without the optimizer's passes.")
+    @Flag(name: .customLong("no-optimize"), help: "Run the program as checked, without the optimizer's passes or copy elision.")
     var noOptimize = false
 
     func run() throws {
@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
         try checked.output.emit()   // warnings
         try runReportingErrors {
             let model = try modelOptions.load()
-            let vm = VM(model: model, limits: VMLimits(deadline: deadline))
+            let vm = VM(model: model, limits: VMLimits(deadline: deadline), elideCopies: !noOptimize)
             let interactive = !quiet && ScriptInput.stderrIsColorTerminal
             let progress: ((String) -> Void)? = !interactive ? nil : { line in
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
@@ -77,7 +77,7 @@ struct RunCommand: ParsableCommand {
                 throw CLIError(error.message)
             }
             let bound = params.mapValues { RunValue.str($0) }
-            let vm = VM(model: model, limits: VMLimits(deadline: deadline))
+            let vm = VM(model: model, limits: VMLimits(deadline: deadline), elideCopies: !noOptimize)
             let results: RunResults
             do {
                 results = try vm.run(program, params: bound)

@@ -1,5 +1,6 @@
 import Foundation
 import NSIIR
+import NSIOpt
 import NSIRuntime
 import NSITensor
 
@@ -8,7 +9,7 @@ extension Execution {
     func run(_ ins: Instruction) throws {
         guard try guardAllows(ins) else { return }
         try count(ins)
-        let out: RunValue
+        var out: RunValue
         switch ins.op {
         case .constant(let c):
             out = RunValue.from(c)
@@ -141,6 +142,12 @@ extension Execution {
             return
         case .skip:
             return   // applied when the pass is set up
+        }
+        // A value taken from a view of the pass's tensor that is needed after the hook:
+        // copy just this value.
+        if memory.storage[ins.id.index] == .copy, case .tensor(let t) = out, let base = MemoryPlan.aliasedOperand(ins.op),
+           case .tensor(let b)? = registers[base.index], t.storage === b.storage {
+            out = .tensor(t.copy())
         }
         try set(ins.id, out, ins)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NSIIR
 import NSIModel
+import NSIOpt
 import NSIRuntime
 import NSITensor
 
@@ -55,10 +56,14 @@ public struct SharedRun: @unchecked Sendable {
 public final class VM: Sendable {
     public let model: LanguageModel
     public let limits: VMLimits
+    /// Reads used up within their hook are views of the pass's tensor (see `MemoryPlan`);
+    /// off, every read is copied, as the checker's program says.
+    public let elideCopies: Bool
 
-    public init(model: LanguageModel, limits: VMLimits = VMLimits()) {
+    public init(model: LanguageModel, limits: VMLimits = VMLimits(), elideCopies: Bool = true) {
         self.model = model
         self.limits = limits
+        self.elideCopies = elideCopies
     }
 
     /// `params` binds run-time params by name (strings are parsed by the param's type).
@@ -195,8 +200,10 @@ final class Execution {
     let shared: Bool
     var failure: Error?
     var registers: [RunValue?]
+    /// Bytes each register holds of its own (a view holds none).
+    var held: [Int]
     var registerBytes = 0
-    let liveness: Liveness
+    let memory: MemoryPlan
     var results = RunResults()
     var savedBytes = 0
     var executed = 0
@@ -222,7 +229,8 @@ final class Execution {
         self.shared = shared
         self.progress = progress
         registers = Array(repeating: nil, count: program.instructions.count)
-        liveness = Liveness(program)
+        held = Array(repeating: 0, count: program.instructions.count)
+        memory = MemoryPlan(program, elideCopies: vm.elideCopies)
     }
 
     /// Runs `body`; alone, an error ends the pass, shared it ends this run only.
@@ -428,6 +436,15 @@ final class Execution {
         return t
     }
 
+    /// Drops the registers whose last use `ins` was.
+    func release(after ins: Instruction) {
+        for r in memory.releaseAfter[ins.id.index] {
+            registerBytes -= held[r]
+            held[r] = 0
+            registers[r] = nil
+        }
+    }
+
     func checkCancelled(_ span: SourceSpan?) throws {
         if cancellation?.isCancelled == true { throw VMError("the run was cancelled", span: span) }
         try checkDeadline(span)
@@ -450,9 +467,10 @@ final class Execution {
     }
 
     func set(_ id: ValueID, _ v: RunValue, _ ins: Instruction) throws {
-        if let old = registers[id.index] { registerBytes -= old.bytes }
+        registerBytes -= held[id.index]
         registers[id.index] = v
-        registerBytes += v.bytes
+        held[id.index] = memory.storage[id.index] == .view ? 0 : v.bytes
+        registerBytes += held[id.index]
         results.peakRegisterBytes = max(results.peakRegisterBytes, registerBytes)
         if registerBytes > vm.limits.maxRegisterBytes {
             throw VMError("the run holds more than \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
@@ -475,7 +493,7 @@ final class Execution {
         switch ins.op {
         case .readPoint:
             try count(ins)
-            try set(ins.id, .tensor(mine.copy()), ins)
+            try set(ins.id, .tensor(memory.storage[ins.id.index] == .view ? mine : mine.copy()), ins)
         case .write(_, let index, let fn, let valueID):
             try count(ins)
             let target = try applyIndex(mine, index, ins, forWrite: true)

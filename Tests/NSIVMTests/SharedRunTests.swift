@@ -112,3 +112,33 @@ struct SharedRunTests {
         _ = try out[1].get()
     }
 }
+
+/// Copy elision changes no result: the same scripts with every read copied and with
+/// reads as views where the memory plan allows.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct CopyElisionTests {
+    @Test(arguments: [
+        // A view consumed in its hook, and a saved slice.
+        #"trace "The city of Paris" { save n = model.layers[2].output.norm()  save h = model.layers[3].output[0, -1] }"#,
+        // A write to the point between the read and its use: the read must be a copy.
+        #"trace "The city of Paris" { let h = model.layers[2].output  model.layers[2].output[:] = 0  save n = h.norm()  save l = model.logits[0, -1] }"#,
+        // Shifting a point's own tokens: the source overlaps the target.
+        #"trace "The city of Paris" { model.layers[1].output[:, 1:] = model.layers[1].output[:, :-1]  save h = model.layers[1].output  save l = model.logits[0, -1] }"#,
+        // Used at a later point, and through reshape/transpose views.
+        #"trace "The city of Paris" { let a = model.layers[1].output.transpose(1, 2)  model.layers[4].output += a.transpose(1, 2) * 0.5  save s = model.layers[1].output.reshape(-1).sum()  save l = model.logits[0, -1] }"#,
+        // Per-step reads in a generation.
+        #"generate "The city of" (max_tokens = 4) { step 0 { save m0 = model.layers[2].output.mean() }  step 2 { save m2 = model.layers[2].output[0, -1] }  each step { model.layers[3].output *= 0.9 }  save ids = result.ids }"#,
+    ])
+    func sameResultsWithAndWithoutElision(script: String) throws {
+        let program = try compile(script)
+        let views = try VM(model: try Fixtures.model()).run(program)
+        let copies = try VM(model: try Fixtures.model(), elideCopies: false).run(program)
+        #expect(views.values.map(\.key) == copies.values.map(\.key))
+        for ((k, a), (_, b)) in zip(views.values, copies.values) {
+            let x = try #require(a.tensor), y = try #require(b.tensor)
+            #expect(x.shape == y.shape, "\(k)")
+            #expect(x.toFloats() == y.toFloats(), "\(k) differs with copy elision")
+        }
+        #expect(views.peakRegisterBytes <= copies.peakRegisterBytes)
+    }
+}
