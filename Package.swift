@@ -51,17 +51,13 @@ let package = Package(
         // Plans as compact, verified bytecode: encoder, decoder, verifier, disassembler.
         .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
-<<<<<<< HEAD
-        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
+        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIOpt", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
         // The embedding API: load a model, compile or decode a plan, run it from many threads.
         .target(name: "NSI", dependencies: [
             "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
         ]),
         // The C ABI over the embedding API (opaque handles, status codes, JSON params).
         .target(name: "NSIC", dependencies: ["NSI", "NSITensor"], exclude: ["include"]),
-=======
-        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIOpt", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
->>>>>>> main
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
