@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import NSITensor
-@testable import NSICLI
 
 /// The example hosts of Samples/hosts, built against libnsic.so and run on SmolLM2: what
 /// they read through the C ABI equals what `nsi run` writes, value for value.
@@ -79,10 +78,11 @@ enum Host {
         return dir
     }
 
-    /// libnsic.so, built beside this test binary: `swift build` and `swift test` build
-    /// every product of the package, the dynamic library included.
+    /// Where `swift build` and `swift test` put every product of the package (libnsic.so
+    /// and the `nsi` tool included): beside this test binary.
+    static let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+
     static func library() throws -> String {
-        let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         for name in ["libnsic.so", "libnsic.dylib"] where FileManager.default.fileExists(atPath: bin + "/" + name) {
             return bin + "/" + name
         }
@@ -98,12 +98,10 @@ enum Host {
         return out
     }
 
-    /// `nsi run SAMPLE --out DIR/NAME.safetensors`, read back.
+    /// `nsi run SAMPLE --out DIR/NAME.safetensors` (the tool, in its own process), read back.
     static func nsiRun(_ sample: String, _ params: [String], in dir: String) throws -> SafetensorsFile {
         let out = dir + "/\(sample).reference.safetensors"
-        if !FileManager.default.fileExists(atPath: out) {
-            try RunCommand.parse([Host.sample(sample), "--model", modelDirectory!, "--out", out, "--quiet"] + params).run()
-        }
+        try run(bin + "/nsi", ["run", Host.sample(sample), "--model", modelDirectory!, "--out", out, "--quiet"] + params)
         return try SafetensorsFile(path: out)
     }
 

@@ -37,16 +37,26 @@ struct ConcurrencyTests {
         let sequential = try (0..<8).map { try model.run(plan, params: Self.params($0)) }
         let afterSequential = residentMiB()
 
+        let mappingsBefore = weightMappings()
         let monitor = PeakMonitor()
-        let lock = NSLock()
-        nonisolated(unsafe) var concurrent = [Result<Results, NSIError>?](repeating: nil, count: 8)
-        DispatchQueue.concurrentPerform(iterations: 8) { i in
-            let r = Result { () throws(NSIError) -> Results in try model.run(plan, params: Self.params(i)) }
-            lock.lock()
-            concurrent[i] = r
-            lock.unlock()
+        // Eight threads of their own (Dispatch's pool would run only as many at once as
+        // there are cores), started together.
+        let results = Locked([Result<Results, NSIError>?](repeating: nil, count: 8))
+        let start = DispatchSemaphore(value: 0), finished = DispatchGroup()
+        for i in 0..<8 {
+            finished.enter()
+            Thread.detachNewThread {
+                start.wait()
+                let r = Result { () throws(NSIError) -> Results in try model.run(plan, params: Self.params(i)) }
+                results.update { $0[i] = r }
+                finished.leave()
+            }
         }
+        for _ in 0..<8 { start.signal() }
+        finished.wait()
+        let concurrent = results.get()
         let peak = monitor.stop()
+        let mappingsAfter = weightMappings()
 
         for i in 0..<8 {
             let r = try #require(concurrent[i]).get()
@@ -57,11 +67,17 @@ struct ConcurrencyTests {
 
         if let before, let afterLoad, let afterSequential, let peak {
             print(String(format: "resident memory: %.0f MiB before loading, %.0f MiB after load and compile, "
-                         + "%.0f MiB after 8 sequential runs, peak %.0f MiB during 8 concurrent runs",
-                         before.rss, afterLoad.rss, afterSequential.rss, peak))
-            // The f32 weights are 540 MB; 8 copies would add 4 GB. Concurrent runs may add
+                         + "%.0f MiB after 8 sequential runs, peak %.0f MiB during 8 concurrent runs (%d weight mappings)",
+                         before.rss, afterLoad.rss, afterSequential.rss, peak, mappingsAfter))
+            // The f32 weights are 540 MB; a copy per run would add 4 GB. Concurrent runs add
             // their activations and KV caches, well under one more copy of the weights.
-            #expect(peak - afterSequential.rss < 400, "8 concurrent runs added \(peak - afterSequential.rss) MiB")
+            // Other suites of this process that load a model of their own meanwhile would
+            // add theirs: the bound holds only when no weights were mapped during the runs.
+            if mappingsBefore == mappingsAfter && mappingsAfter == 1 {
+                #expect(peak - afterSequential.rss < 400, "8 concurrent runs added \(peak - afterSequential.rss) MiB")
+            } else {
+                print("memory bound not checked: \(mappingsBefore) then \(mappingsAfter) weight mappings (other suites load models too)")
+            }
         }
     }
 
@@ -92,6 +108,7 @@ final class Locked<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
     func get() -> T { lock.withLock { value } }
     func set(_ v: T) { lock.withLock { value = v } }
+    func update(_ body: (inout T) -> Void) { lock.withLock { body(&value) } }
 }
 
 /// Samples VmRSS every 2 ms on its own thread until stopped; gives the highest seen.

@@ -38,6 +38,12 @@ func residentMiB() -> (rss: Double, peak: Double)? {
     return (rss, peak)
 }
 
+/// How many mappings of safetensors files this process has: one per loaded model.
+func weightMappings() -> Int {
+    guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return 0 }
+    return maps.split(separator: "\n").filter { $0.hasSuffix(".safetensors") }.count
+}
+
 /// Every tensor of two results equal bit for bit, in the same order with the same names.
 func identical(_ a: Results, _ b: Results) -> Bool {
     guard a.tensors.map(\.name) == b.tensors.map(\.name) else { return false }
