@@ -7,7 +7,8 @@ public struct NSIError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Int32, Sendable {
         /// A model folder could not be loaded.
         case model = 2
-        /// Plan bytes were damaged, of another format version, or for another model.
+        /// Plan bytes were damaged or of another format version, or the plan was made for
+        /// another model.
         case plan = 4
         /// A run-time param is unknown, fixed at compile time, of the wrong type, or
         /// malformed.

@@ -52,6 +52,14 @@ struct EmbeddingTests {
         #expect { try Plan(bytes: Data(), for: model) } throws: { ($0 as? NSIError)?.kind == .plan }
     }
 
+    @Test func aPlanRunsOnlyOnItsModel() throws {
+        let model = try Fixtures.model()
+        let tiny = try Model(directory: Fixtures.repository.appendingPathComponent("Tests/Fixtures/tiny/tiny-llama3").path)
+        let plan = try Plan(compiling: "trace \"Hello\" { save h = model.layers[0].output }", for: tiny)
+        #expect { try model.run(plan) } throws: { ($0 as? NSIError)?.kind == .plan && "\($0)".contains("another model") }
+        #expect { try Plan(bytes: plan.bytes, for: model) } throws: { ($0 as? NSIError)?.kind == .plan }
+    }
+
     @Test func diagnosticsAreValues() throws {
         let model = try Fixtures.model()
         let source = "trace \"Hello\" {\n    save x = model.layers[99].output\n}\n"

@@ -40,7 +40,7 @@ enum {
     NSI_ERR_ARGUMENT = 1,  /* a NULL or otherwise invalid argument */
     NSI_ERR_MODEL = 2,     /* the model folder could not be loaded */
     NSI_ERR_COMPILE = 3,   /* the script has errors; see the diagnostics JSON */
-    NSI_ERR_PLAN = 4,      /* plan bytes damaged, of another format, or for another model */
+    NSI_ERR_PLAN = 4,      /* plan bytes damaged or of another format; a plan run on another model */
     NSI_ERR_PARAM = 5,     /* params JSON malformed; a param unknown, fixed at compile time or of the wrong type */
     NSI_ERR_RUN = 6,       /* the run stopped with an error (an index out of range, a limit) */
     NSI_ERR_CANCELLED = 7, /* the run was cancelled with nsi_cancel_trigger */
