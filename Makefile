@@ -24,6 +24,7 @@ demo: model release
 	$$($(SWIFT) build -c release --show-bin-path)/nsi run --model $(MODEL) --out results/steering.safetensors Samples/steering.nsi
 
 test: model
+	$(SWIFT) build
 	$(SWIFT) test
 
 # Once per change to unsafe code: the whole suite under AddressSanitizer.
