@@ -31,7 +31,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 : try await client.submit(script: String(decoding: data, as: UTF8.self), name: script, model: model, params: params)
             let interactive = !quiet && isatty(STDERR_FILENO) != 0
             let quiet = self.quiet
-            func show(_ line: String) {
+            let show: @Sendable (String) -> Void = { line in
                 guard !quiet else { return }
                 FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
             }

@@ -1,5 +1,5 @@
 /// The API's OpenAPI description, served at /v1/openapi.yaml. docs/openapi.yaml holds the
-/// same text (a test checks), so the document people read is the one the server serves.
+/// same text (a test checks): after editing it, paste it here whole.
 enum OpenAPIDocument {
     static let yaml = #"""
 openapi: 3.1.0
@@ -238,5 +238,6 @@ components:
         Retry-After: {schema: {type: integer}}
       content:
         application/json: {schema: {$ref: "#/components/schemas/Error"}}
+
 """#
 }

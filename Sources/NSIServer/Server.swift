@@ -15,6 +15,7 @@ public final class ModelServer: Sendable {
     let limiter: RateLimiter
     let metrics = Metrics()
     let logger: Logger
+    private let group = Locked<ServiceGroup?>(nil)
 
     /// Loads the models and opens (and migrates) the store.
     public init(config: ServerConfiguration, logLevel: Logger.Level = .warning) async throws {
@@ -59,13 +60,20 @@ public final class ModelServer: Sendable {
                               logger: appLogger)
         let workers = modelOrder.map { ModelWorker(model: models[$0]!, store: store, config: config, metrics: metrics, logger: logger) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: signals) }
+            let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: appLogger))
+            self.group.withLock { $0 = services }
+            group.addTask { try await services.run() }
             for w in workers { group.addTask { await w.run() } }
             group.addTask { try await self.purgeLoop() }
             // The HTTP service ends first (a signal, or cancellation); the rest follow it.
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Stops accepting requests, finishes those in flight, and ends `run`.
+    public func shutdown() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     func purgeLoop() async throws {

@@ -116,7 +116,7 @@ import Testing
             }
             let rest = doc[at.upperBound...]
             let block = rest.prefix(upTo: rest.range(of: "\n  /")?.lowerBound ?? rest.range(of: "\ncomponents:")!.lowerBound)
-            #expect(block.contains("\n    \(method):"), "\(route) has no \(method) in docs/openapi.yaml")
+            #expect(("\n" + block).contains("\n    \(method):"), "\(route) has no \(method) in docs/openapi.yaml")
         }
     }
 

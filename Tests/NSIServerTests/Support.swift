@@ -84,7 +84,7 @@ final class LiveServer: @unchecked Sendable {
     }
 
     func stop() async {
-        task.cancel()
+        await server.shutdown()
         _ = await task.result
         try? FileManager.default.removeItem(atPath: dir)
     }
