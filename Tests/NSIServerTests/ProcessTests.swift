@@ -99,9 +99,22 @@ final class TemporaryPostgres {
         guard s2 == 0 else { throw ClientError("pg_ctl start failed: " + ((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "")) }
     }
 
+    /// posix_spawn and waitpid: Foundation's Process did not see runuser exit.
     func run(_ command: [String]) throws -> (Int32, String) {
-        let full = asUser + command
-        return try runProcess(full[0], Array(full.dropFirst()))
+        let argv = asUser + command
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return (-1, "") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return ((status >> 8) & 0xff, "")
     }
 
     func stop() {

@@ -116,14 +116,16 @@ func submitBody(_ object: [String: Any]) -> Data {
 
 /// Runs a child process to its end: exit status and stdout.
 @discardableResult
-func runProcess(_ path: String, _ args: [String]) throws -> (Int32, String) {
+func runProcess(_ path: String, _ args: [String], capture: Bool = true) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
+    // A daemon (pg_ctl's server) would hold a captured stdout open forever.
     let out = Pipe()
-    p.standardOutput = out
+    p.standardOutput = capture ? out : FileHandle.nullDevice
+    if !capture { p.standardError = FileHandle.nullDevice }
     try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let data = capture ? out.fileHandleForReading.readDataToEndOfFile() : Data()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
