@@ -18,6 +18,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries from Debian: libopenblas-dev and libzstd-dev.
@@ -58,9 +62,21 @@ let package = Package(
         ]),
         // The C ABI over the embedding API (opaque handles, status codes, JSON params).
         .target(name: "NSIC", dependencies: ["NSI", "NSITensor"], exclude: ["include"]),
+        // The shared model server: HTTP API, API keys and limits, a durable job queue
+        // (SQLite or PostgreSQL), and a scheduler that batches co-tenant plans.
+        .target(name: "NSIServer", dependencies: [
+            "NSI", "NSIBytecode", "NSICheck", "NSIIR", "NSIModel", "NSIOpt", "NSIRuntime", "NSISource", "NSISyntax", "NSITensor", "NSIVM", "NSIZstd",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
+            "NSIServer", "NSIZstd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -87,6 +103,9 @@ let package = Package(
         .testTarget(name: "NSITests", dependencies: ["NSI"]),
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
         .testTarget(name: "NSIHostTests", dependencies: ["NSITensor"], exclude: ["abi_check.c"]),
+        .testTarget(name: "NSIServerTests", dependencies: [
+            "NSIServer", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
+        ]),
         .testTarget(name: "NSIBytecodeTests", dependencies: ["NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),
     ],

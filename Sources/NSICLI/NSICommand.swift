@@ -21,6 +21,9 @@ public struct NSICommand: AsyncParsableCommand {
             RunCommand.self,
             FmtCommand.self,
             ParseCommand.self,
+            ServeCommand.self,
+            SubmitCommand.self,
+            KeysCommand.self,
         ]
     )
 

@@ -1,0 +1,116 @@
+import Foundation
+import NSI
+import NSIBytecode
+import NSICheck
+import NSIIR
+import NSIModel
+import NSIOpt
+import NSIRuntime
+import NSISource
+import NSISyntax
+import NSITensor
+import NSIVM
+
+/// A model the server hosts: loaded once, shared by every job that names it.
+public final class HostedModel: @unchecked Sendable {
+    public let name: String
+    public let model: LanguageModel
+    public let target: PlanTarget
+    let vm: VM
+
+    public init(name: String, directory: String, limits: VMLimits) throws {
+        self.name = name
+        model = try LanguageModel(directory: directory)
+        target = PlanTarget(model.signature)
+        vm = VM(model: model, limits: limits)
+    }
+
+    public var signature: ModelSignature { model.signature }
+}
+
+/// Why a submission was refused before it was queued: the script's diagnostics, or the
+/// plan verifier's message.
+public struct PlanRejection: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+/// One job in a batch: its verified program, bound params and what cancels it mid-run.
+struct BatchJob {
+    var program: Program
+    var params: [String: RunValue]
+    var cancellation = RunCancellation()
+}
+
+/// The one place the server compiles, verifies and runs plans: the same pipeline as
+/// `nsi compile` and the embedding API, and the VM's shared runs for co-tenant batches.
+enum PlanRunner {
+    /// Checks, optimizes and encodes a script exactly as `nsi compile` does, then verifies
+    /// the bytes as a loader would. Params are bound by the checker, as `nsi run` binds them.
+    /// `load(...)` is refused: it reads files, and the server's files are not the client's.
+    static func compile(source: String, name: String, params: [String: String], model: HostedModel) throws(PlanRejection) -> Data {
+        let file = SourceFile(path: name, text: source)
+        let (tokens, _) = Lexer.tokenize(file)
+        for (i, t) in tokens.enumerated() where t.kind == .identifier && file.text(in: t.range) == "load"
+            && i + 1 < tokens.count && tokens[i + 1].kind == .leftParen {
+            let at = file.location(of: t.range.start)
+            throw PlanRejection("\(name):\(at.line):\(at.column): load(...) reads files, which a server does not do for its clients; compile the script where the file is (nsi compile) and submit the plan")
+        }
+        let parsed = Parser.parse(file)
+        let outcome = Pipeline.check(parsed, signature: model.signature, params: params, baseDirectory: "/nonexistent", optimize: true)
+        if let problem = outcome.internalError { throw PlanRejection(problem) }
+        guard let program = outcome.program else {
+            throw PlanRejection(TextRenderer(useColor: false).render(outcome.diagnostics, in: file))
+        }
+        do {
+            let data = try Bytecode.encode(program)
+            _ = try Bytecode.decode(data, for: model.target)
+            return data
+        } catch {
+            throw PlanRejection("internal: \(error)")
+        }
+    }
+
+    /// Decodes and verifies plan bytes against the model; nothing runs that fails here.
+    static func verify(_ plan: Data, for model: HostedModel) throws(PlanRejection) -> Program {
+        do {
+            return try Bytecode.decode(plan, for: model.target)
+        } catch {
+            throw PlanRejection("the plan does not verify: \(error)")
+        }
+    }
+
+    /// Binds run-time params; a compile-time or unknown param is an error, as in `nsi run plan.nsb`.
+    static func bind(_ program: Program, params: [String: String]) throws(PlanRejection) -> [String: RunValue] {
+        do {
+            try Pipeline.checkBindings(params.keys.sorted(), program: program) { name in
+                "compile again with --param \(name)=\(params[name] ?? "")"
+            }
+        } catch {
+            throw PlanRejection(error.message)
+        }
+        return params.mapValues { .str($0) }
+    }
+
+    /// Whether two jobs may share one forward pass (see `VM.canShare`).
+    static func canShare(_ a: Program, _ b: Program) -> Bool { VM.canShare(a, b) }
+
+    /// Runs a batch: a lone job as `nsi run` runs it; several in shared forward passes,
+    /// each confined to its own rows. One job's failure or cancellation never fails another.
+    static func runBatch(_ jobs: [BatchJob], on model: HostedModel, progress: @escaping (Int, String) -> Void) -> [Result<RunResults, Error>] {
+        if jobs.count == 1, let job = jobs.first {
+            return [Result { try model.vm.run(job.program, params: job.params, cancellation: job.cancellation, progress: { progress(0, $0) }) }]
+        }
+        let runs = jobs.map { SharedRun(program: $0.program, params: $0.params, cancellation: $0.cancellation) }
+        return model.vm.runShared(runs) { line in
+            for i in jobs.indices { progress(i, line + " (shared by \(jobs.count) jobs)") }
+        }
+    }
+
+    /// The results file and its JSON sidecar, byte for byte what `nsi run --out` writes
+    /// for the tensors.
+    static func encode(_ results: RunResults, name: String, model: String) throws -> StoredResults {
+        let data = try SafetensorsWriter.encode(ResultsFile.tensors(results), metadata: ["format": "pt", "producer": "nsi"])
+        return StoredResults(safetensors: data, sidecar: ResultsFile.json(results, script: name, model: model))
+    }
+}

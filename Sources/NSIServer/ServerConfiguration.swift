@@ -1,0 +1,48 @@
+import Foundation
+import NSIVM
+
+/// Everything `nsi serve` can be told: where to listen, what to host, where the queue is,
+/// and the limits every key and every job is held to.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port; the server says which once it listens.
+    public var port = 8080
+    /// Hosted models: name and folder.
+    public var models: [(name: String, directory: String)] = []
+    /// A SQLite file path, or a postgres:// URL.
+    public var store = "nsi-server.sqlite"
+
+    /// Bytes of one request body (413 past it).
+    public var maxBodyBytes = 4 << 20
+    /// Requests a second per key, on average (429 with Retry-After past it); 0 turns it off.
+    public var requestsPerSecond = 20.0
+    /// Requests a key may make at once before the rate applies.
+    public var burst = 40.0
+    /// Queued or running jobs per key (429 past it).
+    public var maxActivePerKey = 64
+    /// Running jobs per key at once; others wait their turn, FIFO.
+    public var maxRunningPerKey = 8
+    /// Jobs that may share one forward pass; 1 runs every job alone.
+    public var maxBatch = 16
+    /// What one job may use: deadline, generated tokens, saved bytes, instructions.
+    public var jobLimits = VMLimits(maxSavedBytes: 256 << 20, maxGeneratedTokens: 512, deadline: 300)
+
+    /// How long results are kept after a job finishes.
+    public var keepResults: TimeInterval = 24 * 3600
+    /// How often expired results are dropped.
+    public var purgeInterval: TimeInterval = 60
+    /// How long a worker holds a running job without renewing its lease; a job whose
+    /// server died is queued again after this long.
+    public var lease: TimeInterval = 30
+    /// How long an idle worker waits before it looks for jobs again.
+    public var pollInterval: TimeInterval = 0.05
+    /// Queue every running job again at start: right for SQLite, whose file one server
+    /// owns; wrong for a shared PostgreSQL queue, where leases recover dead servers' jobs.
+    public var requeueRunningOnStart: Bool?
+    /// This process, in the queue's `worker` column.
+    public var workerID = ProcessInfo.processInfo.hostName + ":" + String(ProcessInfo.processInfo.processIdentifier) + ":" + UUID().uuidString.prefix(8)
+
+    public init() {}
+
+    var isPostgres: Bool { store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import NSIIR
+import NSIVM
+
+/// One worker per hosted model: it claims the next jobs (FIFO within per-key limits),
+/// groups those that can share a forward pass, runs each group on its own thread, and
+/// stores the results. VM work never runs on the event loops.
+final class ModelWorker: Sendable {
+    let model: HostedModel
+    let store: any JobStore
+    let config: ServerConfiguration
+    let metrics: Metrics
+    let logger: Logger
+    /// The VM's thread: batches of one model run one after another.
+    let queue: DispatchQueue
+
+    init(model: HostedModel, store: any JobStore, config: ServerConfiguration, metrics: Metrics, logger: Logger) {
+        self.model = model
+        self.store = store
+        self.config = config
+        self.metrics = metrics
+        self.logger = logger
+        queue = DispatchQueue(label: "nsi.vm.\(model.name)")
+    }
+
+    func run() async {
+        while !Task.isCancelled {
+            do {
+                let jobs = try await store.claim(model: model.name, worker: config.workerID, limit: config.maxBatch,
+                                                 perKeyRunning: config.maxRunningPerKey, leaseUntil: Date().addingTimeInterval(config.lease))
+                if jobs.isEmpty {
+                    try await Task.sleep(for: .seconds(config.pollInterval))
+                    continue
+                }
+                try await runClaimed(jobs)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("worker \(model.name): \(error)")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Verifies every claimed plan again (the bytes came from the store), then runs them in
+    /// groups that can share a forward pass.
+    func runClaimed(_ jobs: [JobRecord]) async throws {
+        var ready: [(JobRecord, BatchJob)] = []
+        for job in jobs {
+            do {
+                let program = try PlanRunner.verify(job.plan, for: model)
+                ready.append((job, BatchJob(program: program, params: try PlanRunner.bind(program, params: job.params))))
+            } catch {
+                metrics.run(outcome: "failed")
+                try await store.fail(id: job.id, message: error.description, batchSize: nil)
+            }
+        }
+        var groups: [[(JobRecord, BatchJob)]] = []
+        for item in ready {
+            if let g = groups.firstIndex(where: { $0.count < config.maxBatch && $0.allSatisfy { PlanRunner.canShare($0.1.program, item.1.program) } }) {
+                groups[g].append(item)
+            } else {
+                groups.append([item])
+            }
+        }
+        for group in groups { try await runGroup(group) }
+    }
+
+    func runGroup(_ group: [(JobRecord, BatchJob)]) async throws {
+        let ids = group.map(\.0.id)
+        let jobs = group.map(\.1)
+        // Leases renewed and cancel requests read while the batch runs.
+        let cancelled = Locked(Set<String>())
+        let watcher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(min(1, config.lease / 3)))
+                try? await store.renewLeases(worker: config.workerID, until: Date().addingTimeInterval(config.lease))
+                for (id, job) in zip(ids, jobs) where !cancelled.withLock({ $0.contains(id) }) {
+                    if let j = try? await store.job(id: id), j.cancelRequested {
+                        cancelled.withLock { _ = $0.insert(id) }
+                        job.cancellation.cancel()
+                    }
+                }
+            }
+        }
+        defer { watcher.cancel() }
+        let lastProgress = Locked([Int: Double]())
+        let progress: @Sendable (Int, String) -> Void = { index, line in
+            let now = Date().timeIntervalSince1970
+            let due = lastProgress.withLock { last -> Bool in
+                if now - (last[index] ?? 0) < 0.1 { return false }
+                last[index] = now
+                return true
+            }
+            if due { Task { [store = self.store] in try? await store.setProgress(id: ids[index], line) } }
+        }
+        let model = self.model
+        let start = Date()
+        let outcomes: [Result<RunResults, any Error>] = await withCheckedContinuation { continuation in
+            let box = UncheckedBox(jobs)
+            queue.async {
+                continuation.resume(returning: PlanRunner.runBatch(box.value, on: model, progress: progress))
+            }
+        }
+        metrics.batch(size: group.count, seconds: Date().timeIntervalSince(start))
+        for ((job, _), outcome) in zip(group, outcomes) {
+            var cancel = cancelled.withLock { $0.contains(job.id) }
+            if !cancel { cancel = (try? await store.job(id: job.id))?.cancelRequested == true }
+            if cancel {
+                metrics.run(outcome: "cancelled")
+                try await store.markCancelled(id: job.id)
+                continue
+            }
+            switch outcome {
+            case .success(let results):
+                do {
+                    let stored = try PlanRunner.encode(results, name: job.name, model: model.name)
+                    try await store.complete(id: job.id, results: stored, batchSize: group.count)
+                    metrics.run(outcome: "completed")
+                } catch {
+                    metrics.run(outcome: "failed")
+                    try await store.fail(id: job.id, message: "cannot store the results: \(error)", batchSize: group.count)
+                }
+            case .failure(let error):
+                metrics.run(outcome: "failed")
+                try await store.fail(id: job.id, message: "\(job.name):\(error)", batchSize: group.count)
+            }
+        }
+    }
+}
+
+/// Carries a value the compiler cannot prove Sendable onto the VM's thread, which is its only user.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

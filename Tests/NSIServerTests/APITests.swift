@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import NSIServer
+
+/// What the API refuses, on a server hosting a tiny model (nothing here runs a plan).
+@Suite(.serialized) struct APITests {
+    @Test func keysAreRequiredAndRevocable() async throws {
+        let s = try await LiveServer.start(model: Paths.tiny)
+        defer { Task { await s.stop() } }
+        let missing = try await s.http("GET", "/v1/models")
+        #expect(missing.status == 401)
+        #expect(LiveServer.errorCode(missing.body) == "missing_key")
+        let wrong = try await s.http("GET", "/v1/models", key: APIKeys.generate())
+        #expect(wrong.status == 401)
+        #expect(LiveServer.errorCode(wrong.body) == "unknown_key")
+        let key = try await s.makeKey("alice")
+        let ok = try await s.http("GET", "/v1/models", key: key)
+        #expect(ok.status == 200)
+        let models = try JSONSerialization.jsonObject(with: ok.body) as? [String: Any]
+        let first = (models?["models"] as? [[String: Any]])?.first
+        #expect(first?["name"] as? String == "m")
+        #expect((first?["signature_hash"] as? String)?.isEmpty == false)
+        #expect(try await s.server.store.revokeKey(name: "alice"))
+        let revoked = try await s.http("GET", "/v1/models", key: key)
+        #expect(revoked.status == 401)
+        #expect(LiveServer.errorCode(revoked.body) == "revoked_key")
+        // The store keeps the hash, never the key.
+        #expect(try await s.server.store.key(hash: APIKeys.hash(key))?.name == "alice")
+        let health = try await s.http("GET", "/v1/health")
+        #expect(health.status == 200)
+    }
+
+    @Test func rateLimitAnswers429WithRetryAfter() async throws {
+        let s = try await LiveServer.start(model: Paths.tiny) { c in
+            c.requestsPerSecond = 0.5
+            c.burst = 3
+        }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("bob")
+        var statuses: [Int] = []
+        var retryAfter: String?
+        for _ in 0..<5 {
+            let r = try await s.http("GET", "/v1/models", key: key)
+            statuses.append(r.status)
+            if r.status == 429 { retryAfter = r.headers["retry-after"] }
+        }
+        #expect(statuses == [200, 200, 200, 429, 429])
+        #expect(retryAfter.flatMap(Int.init).map { $0 >= 1 && $0 <= 2 } == true)
+        // Another key has its own bucket.
+        let other = try await s.makeKey("carol")
+        #expect(try await s.http("GET", "/v1/models", key: other).status == 200)
+        let metrics = String(decoding: try await s.http("GET", "/v1/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("nsi_rate_limited_total 2"))
+    }
+
+    @Test func oversizedAndMalformedRequestsAreRefusedBeforeQueueing() async throws {
+        let s = try await LiveServer.start(model: Paths.tiny) { c in c.maxBodyBytes = 4096 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("dave")
+        let big = submitBody(["script": String(repeating: "# padding\n", count: 1000)])
+        let tooLarge = try await s.http("POST", "/v1/jobs", key: key, body: big)
+        #expect(tooLarge.status == 413)
+        #expect(LiveServer.errorCode(tooLarge.body) == "too_large")
+
+        let notJSON = try await s.http("POST", "/v1/jobs", key: key, body: Data("{not json".utf8))
+        #expect(notJSON.status == 400)
+        #expect(LiveServer.errorCode(notJSON.body) == "bad_json")
+
+        let both = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "x", "plan": "AAAA"]))
+        #expect(both.status == 400)
+
+        let notBase64 = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["plan": "***"]))
+        #expect(notBase64.status == 400)
+        #expect(LiveServer.errorCode(notBase64.body) == "bad_plan")
+
+        // Bytes that are no plan: the verifier's message, and nothing queued.
+        let garbage = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["plan": Data("NSIB garbage bytes".utf8).base64EncodedString()]))
+        #expect(garbage.status == 422)
+        #expect(LiveServer.errorCode(garbage.body) == "rejected")
+        #expect(String(decoding: garbage.body, as: UTF8.self).contains("does not verify"))
+
+        let badScript = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "trace \"x\" { save y = model.nope }", "name": "bad.nsi"]))
+        #expect(badScript.status == 422)
+        #expect(String(decoding: badScript.body, as: UTF8.self).contains("bad.nsi"))
+
+        let load = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "let w = load(\"/etc/secret.safetensors\", \"w\")\n"]))
+        #expect(load.status == 422)
+        #expect(String(decoding: load.body, as: UTF8.self).contains("load(...) reads files"))
+
+        let wrongModel = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "x", "model": "gpt-9"]))
+        #expect(wrongModel.status == 404)
+
+        #expect(try await s.server.store.countsByState().values.reduce(0, +) == 0)
+        let unknownJob = try await s.http("GET", "/v1/jobs/does-not-exist", key: key)
+        #expect(unknownJob.status == 404)
+        #expect(LiveServer.errorCode(unknownJob.body) == "no_such_job")
+    }
+
+    /// Every route the server registers is in docs/openapi.yaml, which is the document it serves.
+    @Test func openAPIDescribesEveryRoute() async throws {
+        let doc = try String(contentsOfFile: Paths.root.appendingPathComponent("docs/openapi.yaml").path, encoding: .utf8)
+        #expect(doc == OpenAPIDocument.yaml)
+        let s = try await LiveServer.start(model: Paths.tiny)
+        defer { Task { await s.stop() } }
+        let served = try await s.http("GET", "/v1/openapi.yaml")
+        #expect(String(decoding: served.body, as: UTF8.self) == doc)
+        let routes = s.server.routeList()
+        #expect(routes.count >= 12)
+        for route in routes {
+            let parts = route.split(separator: " ")
+            let method = parts[0].lowercased()
+            let path = parts[1].split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            guard let at = doc.range(of: "\n  /\(path):\n") else {
+                Issue.record("\(route): path /\(path) is not in docs/openapi.yaml")
+                continue
+            }
+            let rest = doc[at.upperBound...]
+            let block = rest.prefix(upTo: rest.range(of: "\n  /")?.lowerBound ?? rest.range(of: "\ncomponents:")!.lowerBound)
+            #expect(("\n" + block).contains("\n    \(method):"), "\(route) has no \(method) in docs/openapi.yaml")
+        }
+    }
+
+    @Test func durationsAndSizes() {
+        #expect(parseDuration("24h") == 86400)
+        #expect(parseDuration("500ms") == 0.5)
+        #expect(parseDuration("30m") == 1800)
+        #expect(parseDuration("-1") == nil)
+        #expect(parseByteSize("4MB") == 4 << 20)
+        #expect(parseByteSize("12") == 12)
+        #expect(parseByteSize("x") == nil)
+    }
+}

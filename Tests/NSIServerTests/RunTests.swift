@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import NSITensor
+@testable import NSICLI
+@testable import NSIServer
+
+/// Real server, real client, the real model: what a client downloads is what `nsi run` writes.
+@Suite(.serialized, .enabled(if: Paths.smollm != nil, "models/smollm2-135m not fetched"))
+struct RunTests {
+    @Test func submitStreamsStatusAndDownloadsWhatRunWrites() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!, name: "smollm2-135m")
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("alice")
+        let dir = s.dir
+        let script = dir + "/probe.nsi"
+        try probeScript.write(toFile: script, atomically: true, encoding: .utf8)
+
+        try await SubmitCommand.parse([script, "--server", s.url, "--key", key, "--out", dir + "/remote.safetensors", "--quiet",
+                                       "--param", "prompt=Paris is the capital of"]).run()
+        try RunCommand.parse([script, "--model", Paths.smollm!, "--out", dir + "/local.safetensors", "--quiet",
+                              "--param", "prompt=Paris is the capital of"]).run()
+        let remote = try Data(contentsOf: URL(fileURLWithPath: dir + "/remote.safetensors"))
+        let local = try Data(contentsOf: URL(fileURLWithPath: dir + "/local.safetensors"))
+        #expect(remote == local, "the results files differ")
+        let a = try SafetensorsFile(path: dir + "/remote.safetensors")
+        #expect(a.names.sorted() == ["early", "late"])
+        let sidecarRemote = try String(contentsOfFile: dir + "/remote.json", encoding: .utf8)
+        let sidecarLocal = try String(contentsOfFile: dir + "/local.json", encoding: .utf8)
+        let tokenLine = sidecarLocal.split(separator: ",").first { $0.contains("token_ids") }!
+        #expect(sidecarRemote.contains(tokenLine))
+
+        // A plan compiled locally runs the same, its run-time param bound by the server.
+        let plan = dir + "/probe.nsb"
+        try CompileCommand.parse([script, "--model", Paths.smollm!, "-o", plan]).run()
+        try await SubmitCommand.parse([plan, "--server", s.url, "--key", key, "--out", dir + "/plan.safetensors", "--quiet",
+                                       "--param", "prompt=Paris is the capital of", "--poll"]).run()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/plan.safetensors")) == local)
+
+        // The event stream: queued (with a position) or running, then completed.
+        let client = try ServerClient(server: s.url, key: key)
+        let job = try await client.submit(script: probeScript, name: "probe.nsi", model: nil, params: [:])
+        let seen = Locked<[ServerClient.Job]>([])
+        let final = try await client.follow(job.id) { j in seen.withLock { $0.append(j) } }
+        #expect(final.state == "completed")
+        let states = seen.withLock { $0.map(\.state) }
+        #expect(states.last == "completed")
+        #expect(states.first == "queued" || states.first == "running")
+        // Compressed on request, and the same bytes once decompressed.
+        let compressed = try await s.http("GET", "/v1/jobs/\(job.id)/results?compress=zstd", key: key)
+        #expect(compressed.headers["content-type"] == "application/zstd")
+        let plain = try await s.http("GET", "/v1/jobs/\(job.id)/results", key: key)
+        #expect(compressed.body.count < plain.body.count)
+        // Another key sees nothing of this job.
+        let other = try await s.makeKey("mallory")
+        #expect(try await s.http("GET", "/v1/jobs/\(job.id)/results", key: other).status == 404)
+    }
+
+    @Test func cancelQueuedAndRunningJobs() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.maxRunningPerKey = 1 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("erin")
+        let client = try ServerClient(server: s.url, key: key)
+        // About a minute of generation here if it ran to the end: the cancel stops it mid-run.
+        let long = "generate \"Once upon a time\" (max_tokens = 1000) { save ids = result.ids }\n"
+        let first = try await client.submit(script: long, name: "long.nsi", model: nil, params: [:])
+        let second = try await client.submit(script: long, name: "long.nsi", model: nil, params: [:])
+        // Wait until the first runs; the second waits behind it (one running job per key).
+        while try await client.job(first.id).state == "queued" { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(try await client.job(second.id).state == "queued")
+        #expect(try await client.job(second.id).position == 1)
+        let cancelledQueued = try await client.cancel(second.id)
+        #expect(cancelledQueued.state == "cancelled")
+        let cancelAt = Date()
+        let cancelledRunning = try await client.cancel(first.id)
+        #expect(cancelledRunning.state == "running" || cancelledRunning.state == "cancelled")
+        let final = try await client.follow(first.id)
+        #expect(final.state == "cancelled")
+        let seconds = Date().timeIntervalSince(cancelAt)
+        print("a running 1000-token job reached cancelled \(seconds) s after the cancel request")
+        #expect(seconds < 20)
+        let results = try await s.http("GET", "/v1/jobs/\(first.id)/results", key: key)
+        #expect(results.status == 409)
+        #expect(LiveServer.errorCode(results.body) == "not_completed")
+        #expect(try await client.job(second.id).state == "cancelled")
+    }
+
+    @Test func quotaAndFailedRunsAndRetention() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in
+            c.maxActivePerKey = 2
+            c.keepResults = 0.5
+            c.purgeInterval = 0.1
+            c.jobLimits.maxGeneratedTokens = 4
+        }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("frank")
+        let client = try ServerClient(server: s.url, key: key)
+        // Past the per-job token limit: the job fails with the VM's message.
+        let tooLong = try await client.submit(script: "generate \"Hi\" (max_tokens = 8) { save ids = result.ids }\n", name: "g.nsi", model: nil, params: [:])
+        let ok = try await client.submit(script: probeScript, name: "probe.nsi", model: nil, params: [:])
+        let quota = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": probeScript]))
+        if quota.status == 429 {
+            #expect(LiveServer.errorCode(quota.body) == "quota_exceeded")
+            #expect(quota.headers["retry-after"] != nil)
+        } else {
+            // The first job had already finished: the quota counts only queued and running jobs.
+            #expect(quota.status == 202)
+        }
+        let failed = try await client.follow(tooLong.id)
+        #expect(failed.state == "failed")
+        #expect(failed.error?.contains("g.nsi") == true)
+        #expect(try await client.follow(ok.id).state == "completed")
+        // Results are kept for keepResults, then gone (410).
+        var status = 200
+        for _ in 0..<100 where status == 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await s.http("GET", "/v1/jobs/\(ok.id)/results", key: key).status
+        }
+        #expect(status == 410)
+    }
+}

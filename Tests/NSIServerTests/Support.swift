@@ -1,0 +1,166 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import NSIServer
+
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The fetched SmolLM2 folder, or nil.
+    static let smollm: String? = {
+        let dir = root.appendingPathComponent("models/smollm2-135m").path
+        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
+    }()
+    /// A tiny random Llama (no tokenizer): enough to host for tests that run nothing.
+    static let tiny = root.appendingPathComponent("Tests/Fixtures/tiny/tiny-llama3").path
+    /// The built `nsi` executable beside the test bundle, or nil.
+    static let nsi: String? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("nsi").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    static func temporaryDirectory(_ tag: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-\(tag)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+/// A short probe: two layers' last-token residual on a four-token prompt.
+let probeScript = """
+param prompt: str = "The capital of France"
+trace prompt {
+    save early = model.layers[1].output[0, -1]
+    save late = model.layers[3].output[0, -1]
+}
+"""
+
+/// A server in this process on a loopback port, with its own SQLite store.
+final class LiveServer: @unchecked Sendable {
+    let server: ModelServer
+    let url: String
+    let dir: String
+    let task: Task<Void, any Error>
+
+    static func start(model: String, name: String = "m", store: String? = nil,
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> LiveServer {
+        let dir = try Paths.temporaryDirectory("serve")
+        var config = ServerConfiguration()
+        config.port = 0
+        config.models = [(name, model)]
+        config.store = store ?? dir + "/queue.sqlite"
+        config.pollInterval = 0.02
+        configure(&config)
+        let server = try await ModelServer(config: config)
+        let port = Locked<Int?>(nil)
+        let task = Task { try await server.run { p in port.withLock { $0 = p } } }
+        for _ in 0..<500 {
+            if let p = port.withLock({ $0 }) {
+                return LiveServer(server: server, url: "http://127.0.0.1:\(p)", dir: dir, task: task)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        task.cancel()
+        throw ClientError("the server did not start listening")
+    }
+
+    private init(server: ModelServer, url: String, dir: String, task: Task<Void, any Error>) {
+        self.server = server
+        self.url = url
+        self.dir = dir
+        self.task = task
+    }
+
+    func makeKey(_ name: String) async throws -> String {
+        let key = APIKeys.generate()
+        _ = try await server.store.createKey(name: name, hash: APIKeys.hash(key))
+        return key
+    }
+
+    func stop() async {
+        await server.shutdown()
+        _ = await task.result
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// A raw request: status, headers (lowercased names) and body.
+    func http(_ method: String, _ path: String, key: String? = nil, body: Data? = nil,
+              headers: [String: String] = [:]) async throws -> (status: Int, headers: [String: String], body: Data) {
+        var r = URLRequest(url: URL(string: url + path)!)
+        r.httpMethod = method
+        if let key { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        r.httpBody = body
+        let (data, response) = try await URLSession.shared.data(for: r)
+        let http = response as! HTTPURLResponse
+        var h: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { h["\(k)".lowercased()] = "\(v)" }
+        return (http.statusCode, h, data)
+    }
+
+    /// The `error.code` of a JSON error body.
+    static func errorCode(_ body: Data) -> String? {
+        (((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?["error"] as? [String: Any])?["code"] as? String
+    }
+}
+
+func submitBody(_ object: [String: Any]) -> Data {
+    try! JSONSerialization.data(withJSONObject: object)
+}
+
+/// Runs a child process to its end: exit status and stdout.
+@discardableResult
+func runProcess(_ path: String, _ args: [String], capture: Bool = true) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    // A daemon (pg_ctl's server) would hold a captured stdout open forever.
+    let out = Pipe()
+    p.standardOutput = capture ? out : FileHandle.nullDevice
+    if !capture { p.standardError = FileHandle.nullDevice }
+    try p.run()
+    let data = capture ? out.fileHandleForReading.readDataToEndOfFile() : Data()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// An `nsi serve` child process; its port from the line it prints.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let url: String
+
+    init(nsi: String, args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: nsi)
+        process.arguments = ["serve", "--port", "0"] + args
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        let handle = out.fileHandleForReading
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { throw ClientError("nsi serve exited before it listened") }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let r = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else { throw ClientError("unexpected first line: \(text)") }
+        url = String(text[r])
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
