@@ -119,19 +119,22 @@ public final class ServerClient: Sendable {
         }
     }
 
-    /// The job's `status` events.
+    /// The job's `status` events, read from a plain socket (http:// servers; over
+    /// https:// the stream fails at once and `follow` polls). URLSession is not used for
+    /// the stream: on Linux it keeps a core busy while a streamed answer waits for data.
     public func events(_ id: String) -> AsyncThrowingStream<Job, any Error> {
         AsyncThrowingStream { continuation in
-            let delegate = EventStreamDelegate(continuation: continuation)
-            let session = URLSession(configuration: .ephemeral, delegate: delegate, delegateQueue: nil)
-            var r = request("GET", "/v1/jobs/\(id)/events", accept: "text/event-stream")
-            r.timeoutInterval = 3600
-            let task = session.dataTask(with: r)
-            continuation.onTermination = { _ in
-                task.cancel()
-                session.finishTasksAndInvalidate()
+            guard base.scheme == "http", let host = base.host else {
+                continuation.finish(throwing: ClientError("event streams are read over http:// only"))
+                return
             }
-            task.resume()
+            let socket = EventSocket(host: host, port: base.port ?? 80)
+            let headers = ["Accept: text/event-stream"] + (key.map { ["Authorization: Bearer \($0)"] } ?? [])
+            let path = base.path + "/v1/jobs/\(id)/events"
+            continuation.onTermination = { _ in socket.close() }
+            Thread.detachNewThread {
+                socket.read(path: path, headers: headers, continuation: continuation)
+            }
         }
     }
 
@@ -153,29 +156,13 @@ public final class ServerClient: Sendable {
     }
 }
 
-/// Reads `text/event-stream` chunks into status events.
-final class EventStreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    let continuation: AsyncThrowingStream<ServerClient.Job, any Error>.Continuation
+/// Splits `text/event-stream` text into `status` events.
+struct EventParser {
     private var buffer = Data()
-    private var status: Int?
-    private var errorBody = Data()
-    private let lock = NSLock()
 
-    init(continuation: AsyncThrowingStream<ServerClient.Job, any Error>.Continuation) {
-        self.continuation = continuation
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        lock.withLock { status = (response as? HTTPURLResponse)?.statusCode }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard status == 200 else { errorBody.append(data); return }
+    mutating func feed(_ data: Data) -> [ServerClient.Job] {
         buffer.append(data)
+        var jobs: [ServerClient.Job] = []
         // Events end with a blank line.
         while let end = buffer.firstRange(of: Data("\n\n".utf8)) {
             let event = String(decoding: buffer[buffer.startIndex..<end.lowerBound], as: UTF8.self)
@@ -188,21 +175,169 @@ final class EventStreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
             }
             guard name == "status", !payload.isEmpty,
                   let job = try? ServerClient.decoder.decode(ServerClient.Job.self, from: Data(payload.joined(separator: "\n").utf8)) else { continue }
-            continuation.yield(job)
+            jobs.append(job)
+        }
+        return jobs
+    }
+}
+
+/// One HTTP/1.1 GET whose answer is read as it arrives (chunked or not), on a blocking
+/// socket in its own thread; `close()` from any thread ends it.
+final class EventSocket: @unchecked Sendable {
+    let host: String
+    let port: Int
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+    private var closed = false
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    func close() {
+        lock.withLock {
+            closed = true
+            if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let status, status != 200 {
-            continuation.finish(throwing: ClientError(status: status, body: errorBody, retryAfter: nil))
-        } else if let error {
+    func read(path: String, headers: [String], continuation: AsyncThrowingStream<ServerClient.Job, any Error>.Continuation) {
+        do {
+            let fd = try connect()
+            defer {
+                lock.withLock { self.fd = -1 }
+                _ = Foundation.close(fd)
+            }
+            let request = (["GET \(path) HTTP/1.1", "Host: \(host):\(port)", "Connection: close"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+            try send(fd, Data(request.utf8))
+            var reader = Reader(fd: fd)
+            let statusLine = try reader.line()
+            let parts = statusLine.split(separator: " ")
+            guard parts.count >= 2, let status = Int(parts[1]) else { throw ClientError("not an HTTP answer: \(statusLine)") }
+            var chunked = false
+            while true {
+                let line = try reader.line()
+                if line.isEmpty { break }
+                if line.lowercased().hasPrefix("transfer-encoding:") && line.lowercased().contains("chunked") { chunked = true }
+            }
+            var parser = EventParser()
+            var errorBody = Data()
+            func deliver(_ data: Data) {
+                if status == 200 {
+                    for job in parser.feed(data) { continuation.yield(job) }
+                } else {
+                    errorBody.append(data)
+                }
+            }
+            if chunked {
+                while true {
+                    let sizeLine = try reader.line()
+                    guard let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
+                        throw ClientError("bad chunk size in the event stream: \(sizeLine)")
+                    }
+                    if size == 0 { break }
+                    deliver(try reader.bytes(size))
+                    _ = try reader.line()
+                }
+            } else {
+                while let data = try reader.available() { deliver(data) }
+            }
+            if status != 200 {
+                continuation.finish(throwing: ClientError(status: status, body: errorBody, retryAfter: nil))
+            } else {
+                continuation.finish()
+            }
+        } catch {
             continuation.finish(throwing: error)
-        } else {
-            continuation.finish()
         }
-        session.finishTasksAndInvalidate()
+    }
+
+    private func connect() throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        #if canImport(Glibc)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            throw ClientError("cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(list) }
+        var ai: UnsafeMutablePointer<addrinfo>? = first
+        while let a = ai {
+            let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
+            if fd >= 0 {
+                if Foundation.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 {
+                    let ok = lock.withLock { () -> Bool in
+                        if closed { return false }
+                        self.fd = fd
+                        return true
+                    }
+                    if ok { return fd }
+                    _ = Foundation.close(fd)
+                    throw CancellationError()
+                }
+                _ = Foundation.close(fd)
+            }
+            ai = a.pointee.ai_next
+        }
+        throw ClientError("cannot connect to \(host):\(port)")
+    }
+
+    private func send(_ fd: Int32, _ data: Data) throws {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var sent = 0
+            while sent < raw.count {
+                let n = Foundation.send(fd, raw.baseAddress! + sent, raw.count - sent, 0)
+                guard n > 0 else { throw ClientError("the connection to \(host):\(port) closed while sending") }
+                sent += n
+            }
+        }
+    }
+
+    /// Buffered reads of lines (CRLF) and byte counts from a socket.
+    struct Reader {
+        let fd: Int32
+        var buffer = Data()
+
+        /// More bytes, or nil at the end of the stream.
+        mutating func fill() throws -> Bool {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n < 0 { throw ClientError("reading the event stream failed (errno \(errno))") }
+            if n == 0 { return false }
+            buffer.append(contentsOf: chunk[0..<n])
+            return true
+        }
+
+        mutating func line() throws -> String {
+            while true {
+                if let end = buffer.firstRange(of: Data("\r\n".utf8)) {
+                    let text = String(decoding: buffer[buffer.startIndex..<end.lowerBound], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex..<end.upperBound)
+                    return text
+                }
+                guard try fill() else { throw ClientError("the event stream ended early") }
+            }
+        }
+
+        mutating func bytes(_ count: Int) throws -> Data {
+            while buffer.count < count {
+                guard try fill() else { throw ClientError("the event stream ended early") }
+            }
+            let out = Data(buffer.prefix(count))
+            buffer.removeFirst(count)
+            return out
+        }
+
+        mutating func available() throws -> Data? {
+            if buffer.isEmpty { guard try fill() else { return nil } }
+            defer { buffer.removeAll() }
+            return buffer
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NSITensor
 import Hummingbird
 
 /// A value behind a lock, for state that event-loop handlers and VM threads share.
@@ -79,11 +80,7 @@ struct APIError: HTTPResponseError {
 }
 
 enum JSONText {
-    static func quote(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        let text = String(decoding: data, as: UTF8.self)
-        return String(text.dropFirst().dropLast())
-    }
+    static func quote(_ s: String) -> String { JSONValue.quote(s) }
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()

@@ -45,6 +45,11 @@ struct RunTests {
         let states = seen.withLock { $0.map(\.state) }
         #expect(states.last == "completed")
         #expect(states.first == "queued" || states.first == "running")
+        // The stream itself (no polling): a finished job's stream gives its final state and ends.
+        var streamed: [String] = []
+        for try await j in client.events(job.id) { streamed.append(j.state) }
+        #expect(streamed.last == "completed")
+        await #expect { for try await _ in client.events("no-such-job") {} } throws: { ($0 as? ClientError)?.status == 404 }
         // Compressed on request, and the same bytes once decompressed.
         let compressed = try await s.http("GET", "/v1/jobs/\(job.id)/results?compress=zstd", key: key)
         #expect(compressed.headers["content-type"] == "application/zstd")
