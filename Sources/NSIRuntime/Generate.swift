@@ -50,14 +50,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
+/// The seed of row `row` of a sampled generation: row 0 uses the seed itself, each
+/// other row a generator of its own, so that a row's samples do not depend on how many
+/// rows share its batch.
+public func rowSeed(_ seed: UInt64, row: Int) -> UInt64 {
+    guard row > 0 else { return seed }
+    var g = SeededGenerator(seed: seed ^ (UInt64(row) &* 0xD1B5_4A32_D192_ED03))
+    return g.next()
+}
+
 /// Picks the next token from one row of logits.
 public struct Sampler: Sendable {
     public let options: SamplingOptions
     var rng: SeededGenerator
 
-    public init(options: SamplingOptions) {
+    public init(options: SamplingOptions, seed: UInt64? = nil) {
         self.options = options
-        rng = SeededGenerator(seed: options.seed)
+        rng = SeededGenerator(seed: seed ?? options.seed)
     }
 
     public mutating func next(_ logits: UnsafeBufferPointer<Float>) -> Int {
@@ -95,14 +104,16 @@ extension Transformer {
     /// Generates up to `options.maxTokens` tokens after each prompt, batched: one forward
     /// pass over the left-padded prompts (step 0), then one per new token with the KV cache.
     /// `onStep` is called after each step with the step number and each row's new token.
-    public func generate(prompts: [[Int]], options: SamplingOptions, hooks: Hooks? = nil,
+    /// Each row samples from its own generator: `rowSeeds[r]`, or `rowSeed(options.seed, row: r)`.
+    public func generate(prompts: [[Int]], options: SamplingOptions, rowSeeds: [UInt64]? = nil, hooks: Hooks? = nil,
                          onStep: ((_ step: Int, _ tokens: [Int]) -> Void)? = nil) throws -> GenerationResult {
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw RuntimeError("generate needs non-empty prompts") }
         guard options.maxTokens >= 1 else { throw RuntimeError("max_tokens must be at least 1") }
         let batch = PaddedBatch(prompts: prompts)
         let cache = KVCache(config: config, rows: batch.rows, capacity: batch.length + options.maxTokens)
         let eos = Set(config.eosTokenIds)
-        var sampler = Sampler(options: options)
+        if let rowSeeds, rowSeeds.count != prompts.count { throw RuntimeError("generate needs one seed per row") }
+        var samplers = (0..<prompts.count).map { Sampler(options: options, seed: rowSeeds?[$0] ?? rowSeed(options.seed, row: $0)) }
         var generated = Array(repeating: [Int](), count: batch.rows)
         var done = Array(repeating: false, count: batch.rows)
         var nextPosition = batch.lengths
@@ -118,7 +129,7 @@ extension Transformer {
             var tokens = [Int]()
             for r in 0..<batch.rows {
                 let row = UnsafeBufferPointer(start: logits.floatPointer + r * vocab, count: vocab)
-                let token = done[r] ? (config.eosTokenIds.first ?? 0) : sampler.next(row)
+                let token = done[r] ? (config.eosTokenIds.first ?? 0) : samplers[r].next(row)
                 if !done[r] {
                     generated[r].append(token)
                     if options.stopAtEOS && eos.contains(token) { done[r] = true }

@@ -77,15 +77,16 @@ public final class VM: Sendable {
     }
 
     /// Whether two plans can share forward passes: the same sequence of blocks, traces
-    /// with traces, and greedy generations of the same length with each other (a sampled
-    /// generation draws from one generator for the whole batch, so it runs alone).
+    /// with traces, and generations with the same length and sampling settings (seeds may
+    /// differ: every row samples from its own generator, seeded from its plan's seed and
+    /// its row within the plan).
     public static func canShare(_ a: Program, _ b: Program) -> Bool {
         guard a.signatureHash == b.signatureHash, a.blocks.count == b.blocks.count else { return false }
         for (x, y) in zip(a.blocks, b.blocks) {
             switch (x.kind, y.kind) {
             case (.trace, .trace): continue
             case (.generate(let o), .generate(let p)):
-                guard o.temperature <= 0, p.temperature <= 0, o.maxTokens == p.maxTokens else { return false }
+                guard o.maxTokens == p.maxTokens, o.temperature == p.temperature, o.topK == p.topK, o.topP == p.topP else { return false }
             default: return false
             }
         }
@@ -150,7 +151,8 @@ public final class VM: Sendable {
             var maxPoint = transformer.points.embed
             let length = live.map { $0.1.length }.max() ?? 0
             for (run, setup) in live {
-                run.capture { try run.install(setup, block: block, rowOffset: rows, padding: length - setup.length, hooks: hooks) }
+                // Each plan's own block: the blocks match in kind, not in invokes.
+                run.capture { try run.install(setup, block: run.program.blocks[index], rowOffset: rows, padding: length - setup.length, hooks: hooks) }
                 rows += setup.ids.count
                 maxPoint = max(maxPoint, setup.byPoint.keys.max() ?? transformer.points.embed)
             }
@@ -164,14 +166,20 @@ public final class VM: Sendable {
             case .generate(let o):
                 let options = SamplingOptions(maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
                                               seed: UInt64(truncatingIfNeeded: o.seed))
-                generation = try transformer.generate(prompts: ids, options: options, hooks: hooks) { step, tokens in
+                // Each plan's rows draw as they would alone.
+                var seeds: [UInt64] = []
+                for (run, setup) in live {
+                    guard case .generate(let mine) = run.program.blocks[index].kind else { continue }
+                    seeds += setup.ids.indices.map { rowSeed(UInt64(truncatingIfNeeded: mine.seed), row: $0) }
+                }
+                generation = try transformer.generate(prompts: ids, options: options, rowSeeds: seeds, hooks: hooks) { step, tokens in
                     for (run, _) in live { run.noteStep(step, tokens: tokens) }
                     progress?("generate \(index): step \(step + 1)/\(o.maxTokens)")
                 }
             }
             let ms = Date().timeIntervalSince(blockStart) * 1000
             for (run, setup) in live where run.failure == nil {
-                run.capture { try run.finish(setup, block: block, generation: generation, milliseconds: ms) }
+                run.capture { try run.finish(setup, block: run.program.blocks[index], generation: generation, milliseconds: ms) }
             }
         }
     }

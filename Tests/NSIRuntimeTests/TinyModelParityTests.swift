@@ -60,6 +60,21 @@ import NSIModel
         }
     }
 
+    /// Each row samples from its own generator: a row's tokens do not depend on the
+    /// rows batched with it, and rows with equal prompts still differ.
+    @Test func sampledRowsDrawFromTheirOwnGenerators() throws {
+        let model = try ModelCache.shared.tiny("tiny-llama3")
+        let o = SamplingOptions(maxTokens: 6, temperature: 1.0, seed: 21, stopAtEOS: false)
+        let alone = try model.generate(prompts: [[1, 2, 3]], options: o)
+        let batched = try model.generate(prompts: [[1, 2, 3], [1, 2, 3], [7, 8]], options: o)
+        #expect(batched.generated[0] == alone.generated[0])
+        #expect(batched.generated[1] != batched.generated[0])
+        // Given seeds place a row's generator anywhere in a batch.
+        let moved = try model.generate(prompts: [[7, 8], [1, 2, 3]], options: o, rowSeeds: [rowSeed(21, row: 2), 21])
+        #expect(moved.generated[1] == alone.generated[0])
+        #expect(moved.generated[0] == batched.generated[2])
+    }
+
     @Test func sampledGenerationIsSeededAndRespectsTopK() throws {
         let model = try ModelCache.shared.tiny("tiny-llama3")
         let o = SamplingOptions(maxTokens: 6, temperature: 0.9, topK: 20, topP: 0.9, seed: 7, stopAtEOS: false)

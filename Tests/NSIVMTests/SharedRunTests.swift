@@ -45,6 +45,27 @@ struct SharedRunTests {
         }
     }
 
+    /// Plans whose blocks hold different invokes and rows: each keeps its own layout.
+    @Test func differentInvokeLayoutsShare() throws {
+        let vm = VM(model: try Fixtures.model())
+        let scripts = [
+            #"trace { invoke "The capital of France is" { save a = model.layers[3].output[0, -1] }  invoke "Hello" { model.layers[2].output *= 0.5  save b = model.logits[0, -1] } }"#,
+            #"trace ["The Eiffel Tower is located in the city of", "One", "Two words"] { save h = model.layers[4].output[:, -1]  save l = model.logits[:, -1] }"#,
+            probe,
+        ]
+        let programs = try scripts.map { try compile($0) }
+        let out = vm.runShared(programs.map { SharedRun(program: $0) })
+        for (program, r) in zip(programs, out) {
+            let shared = try r.get(), alone = try vm.run(program)
+            #expect(shared.values.map(\.key) == alone.values.map(\.key))
+            for ((key, a), (_, b)) in zip(shared.values, alone.values) {
+                let d = try maxDiff(a, b)
+                #expect(d < 1e-3, "\(key) differs from the lone run by \(d)")
+            }
+            #expect(shared.blocks[0].tokenIds == alone.blocks[0].tokenIds)
+        }
+    }
+
     @Test func oneRunsErrorLeavesTheOthers() throws {
         let vm = VM(model: try Fixtures.model())
         let failing = try compile(#"""
@@ -75,11 +96,26 @@ struct SharedRunTests {
         let vm = VM(model: try Fixtures.model())
         let trace = try compile(probe)
         let sampled = try compile(#"generate "Hello" (max_tokens = 3, temperature = 0.8, seed = 1) { save ids = result.ids }"#)
+        let hotter = try compile(#"generate "Hello" (max_tokens = 3, temperature = 1.2, seed = 1) { save ids = result.ids }"#)
         #expect(!VM.canShare(trace, sampled))
-        #expect(!VM.canShare(sampled, sampled))
+        #expect(!VM.canShare(sampled, hotter))
         let out = vm.runShared([SharedRun(program: trace), SharedRun(program: sampled)])
         _ = try out[0].get()
         #expect { try out[1].get() } throws: { String(describing: $0).contains("run it alone") }
+    }
+
+    /// Sampled generations share a pass when their settings match: every row draws from
+    /// its own generator, seeded from its plan's seed, so each plan samples what it would alone.
+    @Test func sampledGenerationsShareAndSampleAsAlone() throws {
+        let vm = VM(model: try Fixtures.model())
+        let a = try compile(#"generate "Once upon a time" (max_tokens = 8, temperature = 0.9, top_k = 40, seed = 11) { save ids = result.ids }"#)
+        let b = try compile(#"generate ["The weather today", "My favourite food is"] (max_tokens = 8, temperature = 0.9, top_k = 40, seed = 5) { save ids = result.ids }"#)
+        #expect(VM.canShare(a, b))
+        let out = vm.runShared([SharedRun(program: b), SharedRun(program: a)])
+        for (program, r) in zip([b, a], out) {
+            let shared = try r.get(), alone = try vm.run(program)
+            #expect(shared.blocks[0].generatedIds == alone.blocks[0].generatedIds)
+        }
     }
 
     @Test func cancelledBeforeItStarts() throws {
