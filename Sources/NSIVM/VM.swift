@@ -156,6 +156,9 @@ public final class VM: Sendable {
                 rows += setup.ids.count
                 maxPoint = max(maxPoint, setup.byPoint.keys.max() ?? transformer.points.embed)
             }
+            // A plan refused while setting up (a limit, a missing prompt) does not run; when
+            // none is left, neither does the pass.
+            guard live.contains(where: { $0.0.failure == nil }) else { return }
             let ids = live.flatMap { $0.1.ids }
             var generation: GenerationResult?
             switch block.kind {
@@ -250,6 +253,7 @@ final class Execution {
     /// Work inside a hook: errors propagate when alone (ending the pass), and are kept
     /// when shared.
     func hooked(_ body: () throws -> Void) throws {
+        guard failure == nil else { return }
         if shared {
             capture(body)
         } else {

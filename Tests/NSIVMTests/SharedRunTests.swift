@@ -118,6 +118,20 @@ struct SharedRunTests {
         }
     }
 
+    /// A generation past the token limit is refused before its pass runs (not after
+    /// generating 4,000 tokens), alone or beside another plan.
+    @Test func aRefusedPlanDoesNotRunItsPass() throws {
+        let vm = VM(model: try Fixtures.model(), limits: VMLimits(maxGeneratedTokens: 100))
+        let long = try compile(#"generate "Hi" (max_tokens = 4000) { save h = model.layers[0].output.sum()  save ids = result.ids }"#)
+        let started = Date()
+        #expect { try vm.run(long) } throws: { "\($0)".contains("exceeds the limit of 100 generated tokens") }
+        let out = vm.runShared([SharedRun(program: long), SharedRun(program: long)])
+        for r in out { #expect(throws: (any Error).self) { try r.get() } }
+        let seconds = Date().timeIntervalSince(started)
+        print("refused 4000-token generations in \(seconds) s")
+        #expect(seconds < 10)
+    }
+
     @Test func cancelledBeforeItStarts() throws {
         let vm = VM(model: try Fixtures.model())
         let c = RunCancellation()
