@@ -61,7 +61,10 @@ struct RunTests {
     }
 
     @Test func cancelQueuedAndRunningJobs() async throws {
-        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.maxRunningPerKey = 1 }
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in
+            c.maxRunningPerKey = 1
+            c.jobLimits.maxGeneratedTokens = 1000
+        }
         defer { Task { await s.stop() } }
         let key = try await s.makeKey("erin")
         let client = try ServerClient(server: s.url, key: key)
