@@ -73,6 +73,9 @@ import NSIModel
         let moved = try model.generate(prompts: [[7, 8], [1, 2, 3]], options: o, rowSeeds: [rowSeed(21, row: 2), 21])
         #expect(moved.generated[1] == alone.generated[0])
         #expect(moved.generated[0] == batched.generated[2])
+        #expect { try model.generate(prompts: [[1, 2, 3], [7, 8]], options: o, rowSeeds: [21]) } throws: {
+            "\($0)".contains("one seed per row")
+        }
     }
 
     @Test func sampledGenerationIsSeededAndRespectsTopK() throws {

@@ -50,6 +50,11 @@ struct RunTests {
         for try await j in client.events(job.id) { streamed.append(j.state) }
         #expect(streamed.last == "completed")
         await #expect { for try await _ in client.events("no-such-job") {} } throws: { ($0 as? ClientError)?.status == 404 }
+        // No server there: the stream fails with what went wrong (and `follow` would poll).
+        let nobody = try ServerClient(server: "http://127.0.0.1:1", key: key)
+        await #expect { for try await _ in nobody.events(job.id) {} } throws: { "\($0)".contains("cannot connect to 127.0.0.1:1") }
+        let tls = try ServerClient(server: "https://127.0.0.1:1", key: key)
+        await #expect { for try await _ in tls.events(job.id) {} } throws: { "\($0)".contains("http:// only") }
         // Compressed on request, and the same bytes once decompressed.
         let compressed = try await s.http("GET", "/v1/jobs/\(job.id)/results?compress=zstd", key: key)
         #expect(compressed.headers["content-type"] == "application/zstd")
