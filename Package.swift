@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
 
         // Tensors over f32/i32/i64, ops, matmul through cblas, safetensors I/O.
-        .target(name: "NSITensor", dependencies: ["CBLAS"]),
+        // nsi's own CPU code in C: feature detection, OpenBLAS's kernel choice, kernels.
+        .target(name: "CNSIKernels", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "NSITensor", dependencies: ["CBLAS", "CNSIKernels"]),
         // zstd frames for compact plans and results.
         .target(name: "NSIZstd", dependencies: ["CZstd"]),
         // Hugging Face tokenizer.json (byte-level BPE).

@@ -43,6 +43,10 @@ def main():
     model = AutoModelForCausalLM.from_pretrained(args.model, torch_dtype=torch.float32, attn_implementation="eager")
     model.eval()
     emit("load", [(time.perf_counter() - start) * 1000], threads=str(torch.get_num_threads()))
+    capability = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
+    print(json.dumps({"name": "machine", "torch": torch.__version__,
+                      "blas": f"{'MKL' if torch.backends.mkl.is_available() else 'no MKL'}, CPU capability {capability}, "
+                              f"{torch.get_num_threads()} threads"}), flush=True)
     with torch.inference_mode():
         for name in args.only.split(","):
             if name in ("forward10", "forward128"):

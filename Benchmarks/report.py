@@ -11,7 +11,12 @@ def load(path):
 
 def main():
     ours, ref = load(sys.argv[1]), load(sys.argv[2]) if len(sys.argv) > 2 else {}
-    names = [n for n in ours if n != "load"]
+    names = [n for n in ours if n not in ("load", "machine")]
+    if "machine" in ours:
+        print(ours["machine"]["summary"])
+    for key in ("torch", "blas"):
+        if key in ref.get("machine", {}):
+            print(f"reference {key}: {ref['machine'][key]}")
     print(f"{'measurement':<14} {'nsi ms':>10} {'reference ms':>13} {'ratio':>7}")
     for n in names:
         a = ours[n]["median_ms"]

@@ -31,6 +31,10 @@ struct NSIBench: ParsableCommand {
         let loadStart = Date()
         let m = try Transformer(directory: model)
         emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
+        // The machine beside the numbers: CPU, features, BLAS core, threads.
+        let machine = BLASSetup.summary.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        FileHandle.standardOutput.write(Data("{\"name\":\"machine\",\"summary\":\"\(machine)\"}\n".utf8))
         for name in only.split(separator: ",").map(String.init) {
             switch name {
             case "forward10", "forward128":

@@ -45,6 +45,11 @@ private func dtypeCode(_ d: DType) -> Int32 { Int32(DType.allCases.firstIndex(of
 @_cdecl("nsi_version")
 public func nsi_version() -> UnsafePointer<CChar> { UnsafePointer(versionString.pointer) }
 
+private let systemInfoString = StaticCString(NSI.systemInfo)
+
+@_cdecl("nsi_system_info")
+public func nsi_system_info() -> UnsafePointer<CChar> { UnsafePointer(systemInfoString.pointer) }
+
 @_cdecl("nsi_last_error")
 public func nsi_last_error() -> UnsafePointer<CChar> { lastError() ?? UnsafePointer(emptyString.pointer) }
 

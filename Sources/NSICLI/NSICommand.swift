@@ -10,6 +10,7 @@ public struct NSICommand: AsyncParsableCommand {
         abstract: "Check, compile, inspect and run .nsi intervention scripts on transformer models.",
         version: version,
         subcommands: [
+            DoctorCommand.self,
             InspectCommand.self,
             GenerateCommand.self,
             LogitsCommand.self,

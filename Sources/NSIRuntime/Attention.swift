@@ -7,6 +7,7 @@ extension ForwardPass {
     /// Self-attention over the cache plus this pass's slots. Keys/values go into the
     /// cache first, so `attn.k`/`attn.v` are views [B, S, kvHeads, headDim] of it.
     func attention(_ l: Int, _ a: Tensor, _ lw: LayerWeights, _ ids: LayerPointIds) throws -> Tensor {
+        BLASSetup.prepare()   // the products below call cblas directly
         let b = rows, t = tokens, h = c.numHeads, kvh = c.numKVHeads, d = c.headDim
         var q: Tensor, k: Tensor, v: Tensor                                    // [B, T, heads, hd]
         if let qkv = lw.qkv {
@@ -51,22 +52,23 @@ extension ForwardPass {
         var scores = Tensor(zeros: [b, h, t, s])
         let scale = 1 / Float(d).squareRoot()
         let group = h / kvh
-        let qp = q.floatPointer, kp = keys.floatPointer, sp = scores.floatPointer
+        let qp = UncheckedPointer(q.floatPointer), kp = UncheckedPointer(keys.floatPointer), sp = UncheckedPointer(scores.floatPointer)
         let cap = cache.capacity
-        for r in 0..<b {
-            for head in 0..<h {
+        let valid = cache.valid
+        // One (row, head) pair per task, over nsi's threads (OpenBLAS runs one per call).
+        parallelFor(b * h, cost: t * s * d, grain: 1 << 15) { pairs in
+            for pair in pairs {
+                let r = pair / h, head = pair % h
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(s), Int32(d), scale,
-                            qp + r * t * h * d + head * d, Int32(h * d),
-                            kp + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
-                            0, sp + (r * h + head) * t * s, Int32(s))
-            }
-            let valid = cache.valid[r]
-            for head in 0..<h {
+                            qp.p + r * t * h * d + head * d, Int32(h * d),
+                            kp.p + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
+                            0, sp.p + (r * h + head) * t * s, Int32(s))
+                let rowValid = valid[r]
                 for i in 0..<t {
-                    let row = sp + ((r * h + head) * t + i) * s
+                    let row = sp.p + ((r * h + head) * t + i) * s
                     let slot = start + i
-                    let selfOnly = !valid[slot]   // a pad query attends only to itself, never to nothing
-                    for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && valid[j])) {
+                    let selfOnly = !rowValid[slot]   // a pad query attends only to itself, never to nothing
+                    for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && rowValid[j])) {
                         row[j] = -Float.greatestFiniteMagnitude
                     }
                 }
@@ -78,13 +80,14 @@ extension ForwardPass {
 
         // z[b, t, h, :] = pattern[b, h, t, :] @ v[b, :, h / group, :]
         var z = Tensor(zeros: [b, t, h, d])
-        let pp = pattern.floatPointer, vp = values.floatPointer, zp = z.floatPointer
-        for r in 0..<b {
-            for head in 0..<h {
+        let pp = UncheckedPointer(pattern.floatPointer), vp = UncheckedPointer(values.floatPointer), zp = UncheckedPointer(z.floatPointer)
+        parallelFor(b * h, cost: t * s * d, grain: 1 << 15) { pairs in
+            for pair in pairs {
+                let r = pair / h, head = pair % h
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(s), 1,
-                            pp + (r * h + head) * t * s, Int32(s),
-                            vp + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
-                            0, zp + r * t * h * d + head * d, Int32(h * d))
+                            pp.p + (r * h + head) * t * s, Int32(s),
+                            vp.p + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
+                            0, zp.p + r * t * h * d + head * d, Int32(h * d))
             }
         }
         try visit(ids.z, &z)

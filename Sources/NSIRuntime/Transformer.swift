@@ -35,8 +35,9 @@ public final class Transformer: @unchecked Sendable {
         try self.init(config: config, weights: ModelWeights(archive: archive, config: config))
     }
 
-    /// The output head as [hidden, vocab] columns, made on first use: OpenBLAS multiplies
-    /// several rows by it about twice as fast as by the transposed [vocab, hidden] rows.
+    /// The output head as [hidden, vocab] columns, made on first use: for more rows than
+    /// the own kernel takes, OpenBLAS multiplies by it about twice as fast as by the
+    /// transposed [vocab, hidden] rows.
     func lmHeadColumns() -> Tensor {
         lmHeadLock.lock()
         defer { lmHeadLock.unlock() }
@@ -49,7 +50,8 @@ public final class Transformer: @unchecked Sendable {
     /// `h` [B, T, hidden] times the output head: [B, T, vocab].
     func projectToVocabulary(_ h: Tensor) -> Tensor {
         let rows = h.count / config.hiddenSize
-        if rows == 1 { return h.linear(weights.lmHead) }
+        // Few rows: nsi's own kernel reads the [vocab, hidden] rows in place.
+        if rows <= SmallGemm.maxRows { return h.linear(weights.lmHead) }
         return h.contiguous().reshape([rows, config.hiddenSize]).matmul(lmHeadColumns())
             .reshape(Array(h.shape.dropLast()) + [config.vocabSize])
     }

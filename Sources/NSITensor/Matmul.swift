@@ -26,11 +26,19 @@ extension Tensor {
     /// C = A @ B for rank-2 f32 views, written into the contiguous `out` [M, N]
     /// (`beta` = 1 accumulates into it).
     static func gemm(_ a: Tensor, _ b: Tensor, into out: Tensor, beta: Float = 0) {
-        _ = Threads.configureBLAS
+        BLASSetup.prepare()
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
         if m == 0 || n == 0 { return }
         if k == 0 { if beta == 0 { out.fill(0) }; return }
         let A = BLASOperand(a), B = BLASOperand(b)
+        if m <= SmallGemm.maxRows && B.transposed && !A.transposed {
+            // Few rows against a weight stored [n, k]: nsi's own kernel streams the weight
+            // in place (sgemm would pack all of it first).
+            SmallGemm.run(m: m, n: n, k: k, x: A.pointer, ldx: A.ld, w: B.pointer, ldw: B.ld,
+                          y: out.floatPointer, ldy: n, beta: beta)
+            withExtendedLifetime((A.keepAlive, B.keepAlive)) {}
+            return
+        }
         if m == 1 {
             // One row: a matrix-vector product streams B once, where sgemm would first
             // pack all of B (most of the cost of a generation step).
@@ -45,12 +53,20 @@ extension Tensor {
             withExtendedLifetime((A.keepAlive, B.keepAlive)) {}
             return
         }
-        cblas_sgemm(CblasRowMajor,
-                    A.transposed ? CblasTrans : CblasNoTrans,
-                    B.transposed ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1,
-                    A.pointer, Int32(A.ld), B.pointer, Int32(B.ld),
-                    beta, out.floatPointer, Int32(n))
+        // OpenBLAS runs single-threaded (see BLASSetup): the columns of the product are
+        // split over nsi's own threads, one sgemm each, so one pool drives every core.
+        let block = 64
+        let a0 = UncheckedPointer(UnsafeMutablePointer(mutating: A.pointer)), b0 = UncheckedPointer(UnsafeMutablePointer(mutating: B.pointer))
+        let c0 = UncheckedPointer(out.floatPointer)
+        let ta = A.transposed, tb = B.transposed, lda = A.ld, ldb = B.ld
+        parallelFor((n + block - 1) / block, cost: m * k * block, grain: 1 << 17) { range in
+            let lo = range.lowerBound * block, hi = min(range.upperBound * block, n)
+            // Columns lo..<hi of B: rows of the stored [n, k] when transposed, else columns.
+            let bp = b0.p + (tb ? lo * ldb : lo)
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(hi - lo), Int32(k), 1,
+                        a0.p, Int32(lda), bp, Int32(ldb), beta, c0.p + lo, Int32(n))
+        }
         withExtendedLifetime((A.keepAlive, B.keepAlive)) {}
     }
 

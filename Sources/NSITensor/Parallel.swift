@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import CBLAS
 
 /// How many threads tensor loops and OpenBLAS use. `NSI_THREADS` overrides the core count.
 public enum Threads {
@@ -9,10 +8,6 @@ public enum Threads {
         return max(ProcessInfo.processInfo.activeProcessorCount, 1)
     }()
 
-    /// Tells OpenBLAS to use `count` threads; called once before the first matmul.
-    static let configureBLAS: Void = {
-        openblas_set_num_threads(Int32(count))
-    }()
 }
 
 /// Runs `body` over `0..<n` split into contiguous chunks on up to `Threads.count`

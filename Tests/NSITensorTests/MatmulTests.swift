@@ -89,3 +89,53 @@ import Testing
         #expect(maxAbsDiff(y.toFloats(), expected) < 1e-5)
     }
 }
+
+/// nsi's own few-row kernel (`SmallGemm`) at every instruction level the CPU has, against
+/// the double-precision oracle: M = 1...16 and 128, odd K and N (vector tails, weight
+/// rows not a multiple of the block), strided rows, beta = 1. Tolerance: relative 1e-4.
+@Suite struct SmallGemmTests {
+    static let levels: [Int32] = Array(0...SmallGemm.level)
+
+    @Test(arguments: levels)
+    func matchesTheOracle(level: Int32) {
+        var rng = SeededRandom(seed: UInt64(100 + level))
+        var worst: Float = 0
+        for m in Array(1...16) + [128] {
+            for (k, n) in [(1, 1), (7, 5), (17, 33), (64, 64), (129, 67), (576, 49)] {
+                let x = rng.tensor([m, k + 3]).slice(dim: 1, start: 2, end: 2 + k)   // rows k + 3 apart
+                let w = rng.tensor([n, k])
+                let y = Tensor(zeros: [m, n])
+                SmallGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k + 3, w: w.floatPointer, ldw: k,
+                              y: y.floatPointer, ldy: n, level: level)
+                let want = x.contiguous().matmulNaive(w.mT.contiguous()).toFloats()
+                let d = maxRelDiff(y.toFloats(), want)
+                worst = max(worst, d)
+                #expect(d < 1e-4, "level \(level): [\(m), \(k)] x [\(n), \(k)]ᵀ relative difference \(d)")
+
+                // beta = 1 adds to what is there.
+                let base = rng.tensor([m, n]), acc = base.copy()
+                SmallGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k + 3, w: w.floatPointer, ldw: k,
+                              y: acc.floatPointer, ldy: n, beta: 1, level: level)
+                let sum = zip(want, base.toFloats()).map { $0 + $1 }
+                #expect(maxRelDiff(acc.toFloats(), sum) < 1e-4, "level \(level): beta = 1, [\(m), \(k)] x [\(n), \(k)]ᵀ")
+            }
+        }
+        print("SmallGemm level \(level) (\(["portable", "avx2", "avx512"][Int(level)])): max relative difference vs naive = \(worst)")
+    }
+
+    /// A row's result does not depend on the rows beside it: the same bits alone and in a block.
+    @Test(arguments: levels)
+    func aRowIsTheSameAloneAndInABlock(level: Int32) {
+        var rng = SeededRandom(seed: 7)
+        let m = 11, k = 133, n = 70
+        let x = rng.tensor([m, k]), w = rng.tensor([n, k])
+        let all = Tensor(zeros: [m, n])
+        SmallGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k, w: w.floatPointer, ldw: k, y: all.floatPointer, ldy: n, level: level)
+        for i in [0, 4, 10] {
+            let one = Tensor(zeros: [1, n])
+            SmallGemm.run(m: 1, n: n, k: k, x: x.floatPointer + i * k, ldx: k, w: w.floatPointer, ldw: k,
+                          y: one.floatPointer, ldy: n, level: level)
+            #expect(one.toFloats().map(\.bitPattern) == Array(all.toFloats()[(i * n)..<((i + 1) * n)]).map(\.bitPattern), "row \(i)")
+        }
+    }
+}

@@ -66,6 +66,12 @@ typedef struct nsi_cancel nsi_cancel;  /* stops a run from another thread */
 /* The library's version, "MAJOR.MINOR.PATCH". Static; never freed. */
 const char *nsi_version(void);
 
+/* What this machine gives nsi's kernels, as lines of text (the output of `nsi doctor`):
+ * the CPU and its features, the BLAS library and the kernel set every product runs, the
+ * thread count. The first call makes the kernel choice if no product has run yet; call it
+ * before other threads of the host call into the same BLAS. Static; never freed. */
+const char *nsi_system_info(void);
+
 /* The message of the most recent failed call on this thread ("" if none). Valid until
  * the next failing call on this thread. */
 const char *nsi_last_error(void);

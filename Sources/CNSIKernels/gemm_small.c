@@ -1,0 +1,152 @@
+// Products with few rows, Y = X Wᵀ (+ beta Y), for X [m, k] and a weight W [n, k] stored
+// row-major as checkpoints store linear layers. With m small (decoding, short prompts)
+// the product is bound by reading W once; OpenBLAS's sgemm first packs all of W into a
+// buffer on every call, which costs as much again. Here W is streamed in place: each
+// block of W rows is read once from memory and used against every row of X while it
+// sits in L1. Every output is one dot product over k in a fixed order, so a row's
+// result does not depend on the other rows (nor on how m is split).
+#include "nsi_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static void gemm_xwt_portable(int m, int n0, int n1, int k, const float *x, long ldx,
+                              const float *w, long ldw, float *y, long ldy, float beta) {
+    for (int j = n0; j < n1; j++) {
+        const float *wj = w + (long)j * ldw;
+        for (int i = 0; i < m; i++) {
+            const float *xi = x + (long)i * ldx;
+            // 8 partial sums, as the vector paths keep, so the order is fixed per row.
+            float acc[8] = {0};
+            int p = 0;
+            for (; p + 8 <= k; p += 8)
+                for (int l = 0; l < 8; l++) acc[l] += xi[p + l] * wj[p + l];
+            float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            for (; p < k; p++) s += xi[p] * wj[p];
+            float *out = y + (long)i * ldy + j;
+            *out = beta == 0 ? s : s + beta * *out;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    __m128 s = _mm_add_ps(lo, hi);
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+// 4 rows of W against up to 3 rows of X at a time: 12 accumulators of 8 lanes.
+__attribute__((target("avx2,fma")))
+static void gemm_xwt_avx2(int m, int n0, int n1, int k, const float *x, long ldx,
+                          const float *w, long ldw, float *y, long ldy, float beta) {
+    int kv = k & ~7;
+    int j = n0;
+    for (; j + 4 <= n1; j += 4) {
+        const float *w0 = w + (long)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        for (int i = 0; i < m; i += 3) {
+            int rows = m - i < 3 ? m - i : 3;
+            const float *xr[3];
+            for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + (r < rows ? r : 0)) * ldx;
+            __m256 acc[3][4];
+            for (int r = 0; r < 3; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
+            for (int p = 0; p < kv; p += 8) {
+                __m256 b0 = _mm256_loadu_ps(w0 + p), b1 = _mm256_loadu_ps(w1 + p);
+                __m256 b2 = _mm256_loadu_ps(w2 + p), b3 = _mm256_loadu_ps(w3 + p);
+                for (int r = 0; r < 3; r++) {
+                    __m256 a = _mm256_loadu_ps(xr[r] + p);
+                    acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+                    acc[r][2] = _mm256_fmadd_ps(a, b2, acc[r][2]);
+                    acc[r][3] = _mm256_fmadd_ps(a, b3, acc[r][3]);
+                }
+            }
+            const float *wc[4] = {w0, w1, w2, w3};
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < 4; c++) {
+                    float s = hsum256(acc[r][c]);
+                    for (int p = kv; p < k; p++) s += xr[r][p] * wc[c][p];
+                    float *out = y + (long)(i + r) * ldy + j + c;
+                    *out = beta == 0 ? s : s + beta * *out;
+                }
+        }
+    }
+    if (j < n1) gemm_xwt_portable(m, j, n1, k, x, ldx, w, ldw, y, ldy, beta);
+}
+
+__attribute__((target("avx512f")))
+static void gemm_xwt_avx512(int m, int n0, int n1, int k, const float *x, long ldx,
+                            const float *w, long ldw, float *y, long ldy, float beta) {
+    int kv = k & ~15;
+    int j = n0;
+    for (; j + 4 <= n1; j += 4) {
+        const float *w0 = w + (long)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        for (int i = 0; i < m; i += 4) {
+            int rows = m - i < 4 ? m - i : 4;
+            const float *xr[4];
+            for (int r = 0; r < 4; r++) xr[r] = x + (long)(i + (r < rows ? r : 0)) * ldx;
+            __m512 acc[4][4];
+            for (int r = 0; r < 4; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+            for (int p = 0; p < kv; p += 16) {
+                __m512 b0 = _mm512_loadu_ps(w0 + p), b1 = _mm512_loadu_ps(w1 + p);
+                __m512 b2 = _mm512_loadu_ps(w2 + p), b3 = _mm512_loadu_ps(w3 + p);
+                for (int r = 0; r < 4; r++) {
+                    __m512 a = _mm512_loadu_ps(xr[r] + p);
+                    acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+                    acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+                    acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+                }
+            }
+            if (kv < k) {   // the tail, masked: still one vector step, so the order is fixed
+                __mmask16 mask = (__mmask16)((1u << (k - kv)) - 1);
+                __m512 b0 = _mm512_maskz_loadu_ps(mask, w0 + kv), b1 = _mm512_maskz_loadu_ps(mask, w1 + kv);
+                __m512 b2 = _mm512_maskz_loadu_ps(mask, w2 + kv), b3 = _mm512_maskz_loadu_ps(mask, w3 + kv);
+                for (int r = 0; r < 4; r++) {
+                    __m512 a = _mm512_maskz_loadu_ps(mask, xr[r] + kv);
+                    acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+                    acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+                    acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+                }
+            }
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < 4; c++) {
+                    float s = _mm512_reduce_add_ps(acc[r][c]);
+                    float *out = y + (long)(i + r) * ldy + j + c;
+                    *out = beta == 0 ? s : s + beta * *out;
+                }
+        }
+    }
+    // The last rows of W (fewer than 4) one at a time, the same way.
+    for (; j < n1; j++) {
+        const float *wj = w + (long)j * ldw;
+        for (int i = 0; i < m; i++) {
+            const float *xi = x + (long)i * ldx;
+            __m512 acc = _mm512_setzero_ps();
+            for (int p = 0; p < kv; p += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(xi + p), _mm512_loadu_ps(wj + p), acc);
+            if (kv < k) {
+                __mmask16 mask = (__mmask16)((1u << (k - kv)) - 1);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, xi + kv), _mm512_maskz_loadu_ps(mask, wj + kv), acc);
+            }
+            float s = _mm512_reduce_add_ps(acc);
+            float *out = y + (long)i * ldy + j;
+            *out = beta == 0 ? s : s + beta * *out;
+        }
+    }
+}
+#endif
+
+void nsi_gemm_xwt(int level, int m, int n0, int n1, int k, const float *x, long ldx,
+                  const float *w, long ldw, float *y, long ldy, float beta) {
+#if defined(__x86_64__)
+    if (level >= 2) { gemm_xwt_avx512(m, n0, n1, k, x, ldx, w, ldw, y, ldy, beta); return; }
+    if (level == 1) { gemm_xwt_avx2(m, n0, n1, k, x, ldx, w, ldw, y, ldy, beta); return; }
+#endif
+    (void)level;
+    gemm_xwt_portable(m, n0, n1, k, x, ldx, w, ldw, y, ldy, beta);
+}
