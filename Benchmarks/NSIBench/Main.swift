@@ -31,10 +31,7 @@ struct NSIBench: ParsableCommand {
         let loadStart = Date()
         let m = try Transformer(directory: model)
         emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
-        // The machine beside the numbers: CPU, features, BLAS core, threads.
-        let machine = BLASSetup.summary.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-        FileHandle.standardOutput.write(Data("{\"name\":\"machine\",\"summary\":\"\(machine)\"}\n".utf8))
+        emitMachine()
         for name in only.split(separator: ",").map(String.init) {
             switch name {
             case "forward10", "forward128":
@@ -95,7 +92,8 @@ struct NSIBench: ParsableCommand {
         }
         let prompt = "The Eiffel Tower is located in the city of"
         let ids = try lm.encode(prompt)
-        let vm = VM(model: lm)
+        let vm = VM(model: lm), unshared = VM(model: lm, sharePrefixes: false)
+        emitMachine()
         let rw = try program("trace \"\(prompt)\" { for l in 0..<model.num_layers { let h = model.layers[l].output ; model.layers[l].output = h * 1.0 } ; let lg = model.logits }")
         let probe = try program("trace \"\(prompt)\" { save h = model.layers[4].output }")
         let patchingText = try String(contentsOfFile: "Samples/patching.nsi", encoding: .utf8)
@@ -104,13 +102,15 @@ struct NSIBench: ParsableCommand {
         let batch31 = Array(repeating: clean, count: 31)
         // Warm-up, then alternate so load changes hit every measurement alike.
         _ = try lm.transformer.trace(prompts: [ids]); _ = try vm.run(rw); _ = try vm.run(probe); _ = try vm.run(patching)
-        var f: [Double] = [], r: [Double] = [], p: [Double] = [], b: [Double] = [], pt: [Double] = []
+        _ = try unshared.run(patching)
+        var f: [Double] = [], r: [Double] = [], p: [Double] = [], b: [Double] = [], pt: [Double] = [], pn: [Double] = []
         for _ in 0..<repeats {
             f.append(try time { _ = try lm.transformer.trace(prompts: [ids]) })
             r.append(try time { _ = try vm.run(rw) })
             p.append(try time { _ = try vm.run(probe) })
             b.append(try time { _ = try lm.transformer.trace(prompts: batch31) })
             pt.append(try time { _ = try vm.run(patching) })
+            pn.append(try time { _ = try unshared.run(patching) })
         }
         func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
         let fm = median(f)
@@ -120,6 +120,14 @@ struct NSIBench: ParsableCommand {
         emit("probe_layer4", p, extra: ["fraction_of_forward": String(format: "%.2f", median(p) / fm)])
         emit("forward_batch31", b)
         emit("patching31", pt)
+        emit("patching31_unshared", pn)
+    }
+
+    /// The machine beside the numbers: CPU, features, BLAS core, threads.
+    func emitMachine() {
+        let machine = BLASSetup.summary.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        FileHandle.standardOutput.write(Data("{\"name\":\"machine\",\"summary\":\"\(machine)\"}\n".utf8))
     }
 
     func time(_ body: () throws -> Void) rethrows -> Double {

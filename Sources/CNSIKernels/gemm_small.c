@@ -40,42 +40,94 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// 4 rows of W against up to 3 rows of X at a time: 12 accumulators of 8 lanes.
+// 4 rows of W against R (1 or 2) rows of X: 4R accumulators of 8 lanes, which with the
+// 4 weight vectors and one row vector fit the 16 ymm registers (R = 3 would spill). R is
+// a constant at each call, so the loops unroll and no lane does another row's work.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void block_avx2(const int R, int k, const float *const *xr, const float *w0, long ldw,
+                              float *y, long ldy, float beta) {
+    int kv = k & ~7;
+    const float *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+    __m256 acc[2][4];
+    for (int r = 0; r < R; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
+    for (int p = 0; p < kv; p += 8) {
+        __m256 b0 = _mm256_loadu_ps(w0 + p), b1 = _mm256_loadu_ps(w1 + p);
+        __m256 b2 = _mm256_loadu_ps(w2 + p), b3 = _mm256_loadu_ps(w3 + p);
+        for (int r = 0; r < R; r++) {
+            __m256 a = _mm256_loadu_ps(xr[r] + p);
+            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            acc[r][2] = _mm256_fmadd_ps(a, b2, acc[r][2]);
+            acc[r][3] = _mm256_fmadd_ps(a, b3, acc[r][3]);
+        }
+    }
+    const float *wc[4] = {w0, w1, w2, w3};
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < 4; c++) {
+            float s = hsum256(acc[r][c]);
+            for (int p = kv; p < k; p++) s += xr[r][p] * wc[c][p];
+            float *out = y + (long)r * ldy + c;
+            *out = beta == 0 ? s : s + beta * *out;
+        }
+}
+
 __attribute__((target("avx2,fma")))
 static void gemm_xwt_avx2(int m, int n0, int n1, int k, const float *x, long ldx,
                           const float *w, long ldw, float *y, long ldy, float beta) {
-    int kv = k & ~7;
     int j = n0;
     for (; j + 4 <= n1; j += 4) {
-        const float *w0 = w + (long)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
-        for (int i = 0; i < m; i += 3) {
-            int rows = m - i < 3 ? m - i : 3;
-            const float *xr[3];
-            for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + (r < rows ? r : 0)) * ldx;
-            __m256 acc[3][4];
-            for (int r = 0; r < 3; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
-            for (int p = 0; p < kv; p += 8) {
-                __m256 b0 = _mm256_loadu_ps(w0 + p), b1 = _mm256_loadu_ps(w1 + p);
-                __m256 b2 = _mm256_loadu_ps(w2 + p), b3 = _mm256_loadu_ps(w3 + p);
-                for (int r = 0; r < 3; r++) {
-                    __m256 a = _mm256_loadu_ps(xr[r] + p);
-                    acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-                    acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-                    acc[r][2] = _mm256_fmadd_ps(a, b2, acc[r][2]);
-                    acc[r][3] = _mm256_fmadd_ps(a, b3, acc[r][3]);
-                }
-            }
-            const float *wc[4] = {w0, w1, w2, w3};
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < 4; c++) {
-                    float s = hsum256(acc[r][c]);
-                    for (int p = kv; p < k; p++) s += xr[r][p] * wc[c][p];
-                    float *out = y + (long)(i + r) * ldy + j + c;
-                    *out = beta == 0 ? s : s + beta * *out;
-                }
+        const float *wj = w + (long)j * ldw;
+        int i = 0;
+        for (; i + 2 <= m; i += 2) {
+            const float *xr[2] = {x + (long)i * ldx, x + (long)(i + 1) * ldx};
+            block_avx2(2, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta);
+        }
+        if (i < m) {
+            const float *xr[1] = {x + (long)i * ldx};
+            block_avx2(1, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta);
         }
     }
     if (j < n1) gemm_xwt_portable(m, j, n1, k, x, ldx, w, ldw, y, ldy, beta);
+}
+
+// 4 rows of W against R (1 to 4) rows of X: 4R accumulators of 16 lanes; the tail of k
+// is one masked step, so the order of the sums is fixed.
+__attribute__((target("avx512f"), always_inline))
+static inline void block_avx512(const int R, int k, const float *const *xr, const float *w0, long ldw,
+                                float *y, long ldy, float beta) {
+    int kv = k & ~15;
+    const float *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+    __m512 acc[4][4];
+    for (int r = 0; r < R; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+    for (int p = 0; p < kv; p += 16) {
+        __m512 b0 = _mm512_loadu_ps(w0 + p), b1 = _mm512_loadu_ps(w1 + p);
+        __m512 b2 = _mm512_loadu_ps(w2 + p), b3 = _mm512_loadu_ps(w3 + p);
+        for (int r = 0; r < R; r++) {
+            __m512 a = _mm512_loadu_ps(xr[r] + p);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+        }
+    }
+    if (kv < k) {
+        __mmask16 mask = (__mmask16)((1u << (k - kv)) - 1);
+        __m512 b0 = _mm512_maskz_loadu_ps(mask, w0 + kv), b1 = _mm512_maskz_loadu_ps(mask, w1 + kv);
+        __m512 b2 = _mm512_maskz_loadu_ps(mask, w2 + kv), b3 = _mm512_maskz_loadu_ps(mask, w3 + kv);
+        for (int r = 0; r < R; r++) {
+            __m512 a = _mm512_maskz_loadu_ps(mask, xr[r] + kv);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < 4; c++) {
+            float s = _mm512_reduce_add_ps(acc[r][c]);
+            float *out = y + (long)r * ldy + c;
+            *out = beta == 0 ? s : s + beta * *out;
+        }
 }
 
 __attribute__((target("avx512f")))
@@ -84,42 +136,19 @@ static void gemm_xwt_avx512(int m, int n0, int n1, int k, const float *x, long l
     int kv = k & ~15;
     int j = n0;
     for (; j + 4 <= n1; j += 4) {
-        const float *w0 = w + (long)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
-        for (int i = 0; i < m; i += 4) {
-            int rows = m - i < 4 ? m - i : 4;
-            const float *xr[4];
-            for (int r = 0; r < 4; r++) xr[r] = x + (long)(i + (r < rows ? r : 0)) * ldx;
-            __m512 acc[4][4];
-            for (int r = 0; r < 4; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
-            for (int p = 0; p < kv; p += 16) {
-                __m512 b0 = _mm512_loadu_ps(w0 + p), b1 = _mm512_loadu_ps(w1 + p);
-                __m512 b2 = _mm512_loadu_ps(w2 + p), b3 = _mm512_loadu_ps(w3 + p);
-                for (int r = 0; r < 4; r++) {
-                    __m512 a = _mm512_loadu_ps(xr[r] + p);
-                    acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-                    acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-                    acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
-                    acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
-                }
-            }
-            if (kv < k) {   // the tail, masked: still one vector step, so the order is fixed
-                __mmask16 mask = (__mmask16)((1u << (k - kv)) - 1);
-                __m512 b0 = _mm512_maskz_loadu_ps(mask, w0 + kv), b1 = _mm512_maskz_loadu_ps(mask, w1 + kv);
-                __m512 b2 = _mm512_maskz_loadu_ps(mask, w2 + kv), b3 = _mm512_maskz_loadu_ps(mask, w3 + kv);
-                for (int r = 0; r < 4; r++) {
-                    __m512 a = _mm512_maskz_loadu_ps(mask, xr[r] + kv);
-                    acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-                    acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-                    acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
-                    acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
-                }
-            }
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < 4; c++) {
-                    float s = _mm512_reduce_add_ps(acc[r][c]);
-                    float *out = y + (long)(i + r) * ldy + j + c;
-                    *out = beta == 0 ? s : s + beta * *out;
-                }
+        const float *wj = w + (long)j * ldw;
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *xr[4] = {x + (long)i * ldx, x + (long)(i + 1) * ldx, x + (long)(i + 2) * ldx, x + (long)(i + 3) * ldx};
+            block_avx512(4, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta);
+        }
+        const float *xr[3];
+        for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + r < m ? i + r : i) * ldx;
+        switch (m - i) {
+        case 3: block_avx512(3, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta); break;
+        case 2: block_avx512(2, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta); break;
+        case 1: block_avx512(1, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta); break;
+        default: break;
         }
     }
     // The last rows of W (fewer than 4) one at a time, the same way.

@@ -2,6 +2,7 @@ import Foundation
 import NSIBytecode
 import NSIIR
 import NSIModel
+import NSIVM
 import NSIOpt
 import NSITensor
 
@@ -156,12 +157,45 @@ struct PlanDump {
             } else {
                 out += "  the pass runs to the logits (@\(last))\n"
             }
+            out += renderSharing(b, block)
         case .generate:
             out += "  every step runs the whole pass (sampling needs the logits)\n"
         }
         let after = mine.filter { $0.anchor.phase == .after }
         if !after.isEmpty { out += "  after the pass: " + (after.count <= 12 ? grouped(after) : summary(after)) + "\n" }
         return out
+    }
+
+    /// Shared prefixes (see `PrefixSharing`): invokes with the same prompt are one row
+    /// until each is first looked at. Prompts from one param are the same at any value.
+    func renderSharing(_ b: Int, _ block: ProgramBlock) -> String {
+        let layers = signature.points.layers.count
+        let first = PrefixSharing.firstAccess(program, block: b, points: signature.points, layers: layers)
+        var groups: [String: [Int]] = [:]
+        var order: [String] = []
+        for (k, inv) in block.invokes.enumerated() where inv.rows == 1 {
+            let key = inv.prompts.map { JSONValue.quote($0.first ?? "") } ?? "param \(inv.promptParam ?? "?")"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(k)
+        }
+        var lines: [String] = []
+        var saved = 0
+        for key in order {
+            guard let members = groups[key], members.count > 1 else { continue }
+            let source = members.max { (first[$0], -$0) < (first[$1], -$1) }!
+            let forks = members.filter { $0 != source && first[$0] > 0 }
+            guard !forks.isEmpty else { continue }
+            saved += forks.map { first[$0] }.reduce(0, +)
+            lines.append("    \(clip(key)): invoke \(source) from the start (first looked at in layer \(first[source]))")
+            let list = forks.map { "invoke \($0) at layer \(first[$0])" }
+            lines.append("      forked: " + (list.count <= 6 ? list.joined(separator: ", ")
+                                            : list.prefix(3).joined(separator: ", ") + ", ... " + list.suffix(2).joined(separator: ", ")))
+        }
+        guard saved > 0 else { return "" }
+        let rows = block.invokes.map(\.rows).reduce(0, +), total = rows * layers
+        return "  shared prefixes (rows with the same prompt are computed once until each is first looked at):\n"
+            + lines.map { $0 + "\n" }.joined()
+            + "    \(total - saved) of \(total) row-layers computed (\(Int((Double(saved) / Double(total) * 100).rounded()))% saved)\n"
     }
 
     /// Instructions at one point, grouped by invoke and steps, in program order.

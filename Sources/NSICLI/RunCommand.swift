@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("no-optimize"), help: "Run the program as checked, without the optimizer's passes or copy elision.")
     var noOptimize = false
 
+    @Flag(name: .customLong("no-share"), help: "Compute every row of a trace from the start (no shared prefixes between rows with the same prompt).")
+    var noShare = false
+
     func run() throws {
         let params = try paramOptions.parsed()
         if script.hasSuffix("." + Bytecode.fileExtension) { return try runPlan(params) }
@@ -41,7 +44,7 @@ struct RunCommand: ParsableCommand {
         try checked.output.emit()   // warnings
         try runReportingErrors {
             let model = try modelOptions.load()
-            let vm = VM(model: model, limits: VMLimits(deadline: deadline), elideCopies: !noOptimize)
+            let vm = VM(model: model, limits: VMLimits(deadline: deadline), elideCopies: !noOptimize, sharePrefixes: !noShare)
             let interactive = !quiet && ScriptInput.stderrIsColorTerminal
             let progress: ((String) -> Void)? = !interactive ? nil : { line in
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
@@ -77,7 +80,7 @@ struct RunCommand: ParsableCommand {
                 throw CLIError(error.message)
             }
             let bound = params.mapValues { RunValue.str($0) }
-            let vm = VM(model: model, limits: VMLimits(deadline: deadline), elideCopies: !noOptimize)
+            let vm = VM(model: model, limits: VMLimits(deadline: deadline), elideCopies: !noOptimize, sharePrefixes: !noShare)
             let results: RunResults
             do {
                 results = try vm.run(program, params: bound)
@@ -124,6 +127,11 @@ struct RunCommand: ParsableCommand {
                 }
                 lines.append(line)
             }
+        }
+        for (i, b) in results.blocks.enumerated() {
+            guard let s = b.sharing, s.rowLayersTotal > 0 else { continue }
+            lines.append(String(format: "block %d: shared prefixes: %d of %d row-layers computed (%.0f%% saved)", i,
+                                s.rowLayersComputed, s.rowLayersTotal, 100 * Double(s.rowLayersTotal - s.rowLayersComputed) / Double(s.rowLayersTotal)))
         }
         lines.append(String(format: "wrote %@ (%d values) in %.0f ms", out, results.values.count, results.milliseconds))
         return lines.joined(separator: "\n") + "\n"

@@ -41,7 +41,12 @@ extension ForwardPass {
         try visit(ids.q, &q)
 
         let start = cache.length, s = start + t
-        let keys = cache.keys[l], values = cache.values[l]                     // [B, cap, kvh, hd]
+        // [B, cap, kvh, hd]; the first b rows when rows share a prefix (see Sharing.swift)
+        var keys = cache.keys[l], values = cache.values[l]
+        if b < keys.shape[0] {
+            keys = keys.slice(dim: 0, start: 0, end: b)
+            values = values.slice(dim: 0, start: 0, end: b)
+        }
         keys.slice(dim: 1, start: start, end: s).assign(k)
         values.slice(dim: 1, start: start, end: s).assign(v)
         var kView = keys.slice(dim: 1, end: s), vView = values.slice(dim: 1, end: s)

@@ -147,10 +147,11 @@ extension Transformer {
     }
 
     /// One forward pass over a batch of prompts (a trace), logits for every position.
-    public func trace(prompts: [[Int]], hooks: Hooks? = nil) throws -> (logits: Tensor?, batch: PaddedBatch) {
+    public func trace(prompts: [[Int]], hooks: Hooks? = nil, sharing: RowSharing? = nil) throws -> (logits: Tensor?, batch: PaddedBatch) {
         let batch = PaddedBatch(prompts: prompts)
         let cache = KVCache(config: config, rows: batch.rows, capacity: max(batch.length, 1))
-        let logits = try forward(ids: batch.ids, valid: batch.valid, positions: batch.positions, cache: cache, hooks: hooks)
+        let logits = try forward(ids: batch.ids, valid: batch.valid, positions: batch.positions, cache: cache, hooks: hooks,
+                                 sharing: sharing)
         return (logits, batch)
     }
 }

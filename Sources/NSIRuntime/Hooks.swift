@@ -19,6 +19,8 @@ public final class Hooks {
     public var skipModule: [Bool]
     /// The forward pass ends right after this point (nothing later is computed).
     public var stopAfter: Int?
+    /// Set by a pass that shared prefixes between rows: what it computed.
+    public var sharingReport: SharingReport?
 
     public init(points: PointTable) {
         handlers = Array(repeating: nil, count: points.points.count)

@@ -59,8 +59,11 @@ public final class Transformer: @unchecked Sendable {
     /// Runs one forward pass over `ids` [B][T] that continues `cache` (whose length is
     /// the number of slots already processed), appending this pass's keys and values.
     /// Returns the logits, or nil when `hooks.stopAfter` ended the pass early.
+    /// `sharing` (a trace's single pass) lets rows with the same tokens share their
+    /// computation up to the layer where each is first looked at (see `RowSharing`).
     public func forward(ids: [[Int]], valid: [[Bool]], positions: [[Int]], cache: KVCache,
-                        hooks: Hooks? = nil, step: Int = 0, logits mode: LogitsMode = .all) throws -> Tensor? {
+                        hooks: Hooks? = nil, step: Int = 0, logits mode: LogitsMode = .all,
+                        sharing: RowSharing? = nil) throws -> Tensor? {
         let b = ids.count, t = ids.first?.count ?? 0
         guard b == cache.rows, ids.allSatisfy({ $0.count == t }), valid.count == b, positions.count == b else {
             throw RuntimeError("forward: batch of \(b) rows does not match the cache's \(cache.rows) rows")
@@ -71,11 +74,22 @@ public final class Transformer: @unchecked Sendable {
         if config.architecture == .gpt2, let p = positions.joined().max(), p >= config.maxPositions {
             throw RuntimeError("position \(p) is beyond the model's \(config.maxPositions) learned positions")
         }
-        for r in 0..<b { for s in 0..<t { cache.valid[r][cache.length + s] = valid[r][s] } }
+        // A fresh cache only: later passes would need the skipped rows' keys and values. The
+        // cache views of `attn.k`/`attn.v` are read in place, so a hook there turns it off.
+        let kvHooked = hooks.map { h in points.layers.contains { h.isHooked($0.k) || h.isHooked($0.v) } } ?? false
+        let share = sharing.flatMap { cache.length == 0 && !kvHooked
+            ? SharePlan(ids: ids, valid: valid, positions: positions, sharing: $0, layers: config.numLayers) : nil }
+        hooks?.sharingReport = share?.report
+        let rowIds = share?.physical(ids) ?? ids, rowValid = share?.physical(valid) ?? valid
+        let rowPositions = share?.physical(positions) ?? positions
+        for r in 0..<b { for s in 0..<t { cache.valid[r][cache.length + s] = rowValid[r][s] } }
         var pass = ForwardPass(model: self, cache: cache, hooks: hooks, step: step, rows: b, tokens: t,
-                               positions: positions)
+                               positions: rowPositions, share: share)
         do {
-            let logits = try pass.run(ids: ids, mode: mode)
+            var logits = try pass.run(ids: rowIds, mode: mode)
+            if let share {   // back in the caller's row order
+                logits = logits.indexSelect(dim: 0, indices: Tensor(shape: [b], int64s: share.logicalToPhysical.map(Int64.init)))!
+            }
             cache.length += t
             return logits
         } catch is StopForward {
@@ -91,10 +105,23 @@ struct ForwardPass {
     let cache: KVCache
     let hooks: Hooks?
     let step: Int
-    let rows: Int            // B
+    var rows: Int            // B, or the rows computed at this layer when rows share a prefix
     let tokens: Int          // T
-    let positions: [[Int]]   // [B][T]
+    var positions: [[Int]]   // [B][T] (the computed rows')
+    let share: SharePlan?
     var c: ModelConfig { model.config }
+
+    init(model: Transformer, cache: KVCache, hooks: Hooks?, step: Int, rows: Int, tokens: Int, positions: [[Int]],
+         share: SharePlan? = nil) {
+        self.model = model
+        self.cache = cache
+        self.hooks = hooks
+        self.step = step
+        self.rows = rows
+        self.tokens = tokens
+        self.positions = positions
+        self.share = share
+    }
 
     /// Hands the tensor at `point` to its hook, if any; a replacement must keep the shape.
     @inline(__always)
@@ -102,7 +129,9 @@ struct ForwardPass {
         guard let hooks else { return }
         if let hook = hooks.handlers[point] {
             let info = model.points.points[point]
-            if let replacement = try hook(x, HookContext(point: info, step: step)) {
+            if let share {
+                try visitShared(hook, info, share, &x)
+            } else if let replacement = try hook(x, HookContext(point: info, step: step)) {
                 guard replacement.shape == x.shape else {
                     throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(replacement.shape)), expected \(describeShape(x.shape))")
                 }
@@ -110,6 +139,21 @@ struct ForwardPass {
             }
         }
         if hooks.stopAfter == point { throw StopForward() }
+    }
+
+    /// With shared prefixes the pass computes rows in its own order, some not yet: the
+    /// hook gets the batch in the caller's order (rows not computed yet are zeros, and no
+    /// hook addresses them), and what it writes comes back.
+    func visitShared(_ hook: PointHook, _ info: Point, _ share: SharePlan, _ x: inout Tensor) throws {
+        let n = x.shape[0]
+        let full = Tensor(zeros: [share.order.count] + Array(x.shape.dropFirst()))
+        for p in 0..<n { full.select(dim: 0, index: share.order[p]).assign(x.select(dim: 0, index: p)) }
+        let result = try hook(full, HookContext(point: info, step: step)) ?? full
+        guard result.shape == full.shape else {
+            throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(result.shape)), expected \(describeShape(full.shape))")
+        }
+        let values = result.dtype == .f32 ? result : result.cast(to: .f32)
+        for p in 0..<n { x.select(dim: 0, index: p).assign(values.select(dim: 0, index: share.order[p])) }
     }
 
     func skipped(_ kind: ModuleKind, _ layer: Int) -> Bool {
@@ -127,8 +171,29 @@ struct ForwardPass {
             x.binaryInPlace(.add, wpe.indexSelect(dim: 0, indices: pos)!)
         }
         try visit(model.points.embed, &x)
+        let allRows = rows, allPositions = positions
         for l in 0..<c.numLayers {
-            x = try layer(l, x)
+            guard let share else {
+                x = try layer(l, x)
+                continue
+            }
+            // Rows that start here take their source's state; the computed rows are a prefix.
+            share.forkRows(at: l, in: x)
+            let n = share.activeAt[l]
+            rows = n
+            positions = Array(allPositions[0..<n])
+            if n == allRows {
+                x = try layer(l, x)
+            } else {
+                let prefix = x.slice(dim: 0, start: 0, end: n)
+                let out = try layer(l, prefix)
+                prefix.assign(out)
+            }
+        }
+        if let share {
+            share.forkRows(at: c.numLayers, in: x)
+            rows = allRows
+            positions = allPositions
         }
         var h = norm(x, w.norm, w.normBias)                                   // [B, T, hidden]
         try visit(model.points.norm, &h)

@@ -40,6 +40,9 @@ public enum ResultsFile {
                      "\"milliseconds\":" + String(format: "%.1f", b.milliseconds)]
             if let g = b.generatedIds { f.append("\"generated_ids\":[" + g.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]") }
             if let t = b.generatedText { f.append("\"generated_text\":[" + t.map(q).joined(separator: ",") + "]") }
+            if let s = b.sharing {
+                f.append("\"shared_prefix\":{\"row_layers_computed\":\(s.rowLayersComputed),\"row_layers_total\":\(s.rowLayersTotal)}")
+            }
             return "{" + f.joined(separator: ",") + "}"
         }
         fields.append("\"blocks\":[\n  " + blocks.joined(separator: ",\n  ") + "]")

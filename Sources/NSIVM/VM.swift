@@ -13,6 +13,8 @@ public struct BlockRecord: Sendable {
     public var generatedIds: [[Int]]?
     public var generatedText: [String]?
     public var milliseconds: Double
+    /// A trace whose rows shared prefixes: rows × layers computed against all of them.
+    public var sharing: SharingReport? = nil
 }
 
 /// The results of a run: saved values by key, in the order the script saves them.
@@ -59,11 +61,15 @@ public final class VM: Sendable {
     /// Reads used up within their hook are views of the pass's tensor (see `MemoryPlan`);
     /// off, every read is copied, as the checker's program says.
     public let elideCopies: Bool
+    /// Rows of a trace with the same prompt share their computation until each is first
+    /// looked at (see `RowSharing`); off, every row is computed from the start.
+    public let sharePrefixes: Bool
 
-    public init(model: LanguageModel, limits: VMLimits = VMLimits(), elideCopies: Bool = true) {
+    public init(model: LanguageModel, limits: VMLimits = VMLimits(), elideCopies: Bool = true, sharePrefixes: Bool = true) {
         self.model = model
         self.limits = limits
         self.elideCopies = elideCopies
+        self.sharePrefixes = sharePrefixes
     }
 
     /// `params` binds run-time params by name (strings are parsed by the param's type).
@@ -165,7 +171,11 @@ public final class VM: Sendable {
             case .trace:
                 if maxPoint < transformer.points.logits { hooks.stopAfter = maxPoint }
                 progress?("trace \(index): \(ids.count) rows, \(ids.map(\.count).max() ?? 0) tokens")
-                _ = try transformer.trace(prompts: ids, hooks: hooks)
+                let sharing = runs[0].vm.sharePrefixes ? firstAccess(live, block: index, rows: rows) : nil
+                _ = try transformer.trace(prompts: ids, hooks: hooks, sharing: sharing)
+                if let report = hooks.sharingReport {
+                    progress?("trace \(index): shared prefixes, \(report.rowLayersComputed) of \(report.rowLayersTotal) row-layers computed")
+                }
             case .generate(let o):
                 let options = SamplingOptions(maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
                                               seed: UInt64(truncatingIfNeeded: o.seed))
@@ -183,8 +193,26 @@ public final class VM: Sendable {
             let ms = Date().timeIntervalSince(blockStart) * 1000
             for (run, setup) in live where run.failure == nil {
                 run.capture { try run.finish(setup, block: run.program.blocks[index], generation: generation, milliseconds: ms) }
+                if run.failure == nil, let report = hooks.sharingReport, live.count == 1 { run.results.blocks[run.results.blocks.count - 1].sharing = report }
             }
         }
+    }
+}
+
+extension VM {
+    /// Per row of a trace pass: the first layer at which its plan looks at it (see
+    /// `PrefixSharing`). A plan that did not set up is looked at from the start.
+    static func firstAccess(_ live: [(Execution, BlockSetup)], block: Int, rows: Int) -> RowSharing {
+        guard let transformer = live.first?.0.transformer else { return RowSharing(firstAccess: []) }
+        var first = Array(repeating: 0, count: rows)
+        for (run, _) in live {
+            let perInvoke = PrefixSharing.firstAccess(run.program, block: block, points: transformer.points,
+                                                      layers: transformer.config.numLayers)
+            for (k, range) in run.rowRanges.enumerated() where k < perInvoke.count {
+                for r in range where r < rows { first[r] = run.failure == nil ? perInvoke[k] : 0 }
+            }
+        }
+        return RowSharing(firstAccess: first)
     }
 }
 
