@@ -48,8 +48,10 @@ test-asan-c: model
 hosts: model
 	$(MAKE) -C Samples/hosts run SWIFT=$(SWIFT)
 
+# Needs a Python with torch and transformers (and nnsight for run-vm): PYTHON=...
 bench: model
 	Benchmarks/run-runtime
+	Benchmarks/run-vm
 
 clean:
 	rm -rf .build .build-asan .build-asan-c

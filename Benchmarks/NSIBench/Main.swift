@@ -125,9 +125,7 @@ struct NSIBench: ParsableCommand {
 
     /// The machine beside the numbers: CPU, features, BLAS core, threads.
     func emitMachine() {
-        let machine = BLASSetup.summary.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-        FileHandle.standardOutput.write(Data("{\"name\":\"machine\",\"summary\":\"\(machine)\"}\n".utf8))
+        FileHandle.standardOutput.write(Data("{\"name\":\"machine\",\"summary\":\(JSONValue.quote(BLASSetup.summary))}\n".utf8))
     }
 
     func time(_ body: () throws -> Void) rethrows -> Double {

@@ -108,20 +108,8 @@ struct ForwardPass {
     var rows: Int            // B, or the rows computed at this layer when rows share a prefix
     let tokens: Int          // T
     var positions: [[Int]]   // [B][T] (the computed rows')
-    let share: SharePlan?
+    var share: SharePlan? = nil
     var c: ModelConfig { model.config }
-
-    init(model: Transformer, cache: KVCache, hooks: Hooks?, step: Int, rows: Int, tokens: Int, positions: [[Int]],
-         share: SharePlan? = nil) {
-        self.model = model
-        self.cache = cache
-        self.hooks = hooks
-        self.step = step
-        self.rows = rows
-        self.tokens = tokens
-        self.positions = positions
-        self.share = share
-    }
 
     /// Hands the tensor at `point` to its hook, if any; a replacement must keep the shape.
     @inline(__always)

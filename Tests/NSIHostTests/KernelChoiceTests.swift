@@ -12,6 +12,12 @@ import NSITensor
                                        "opteron", "opteron_sse3", "barcelona", "athlon", "katmai", "coppermine",
                                        "northwood", "banias", "bobcat", "sandybridge", "bulldozer", "unknown", ""]
 
+    /// `env -u NSI_BLAS_CORE [VAR=value ...] PROGRAM`: the default choice, whatever the
+    /// environment of the test run asks for.
+    static func run(_ env: [String], _ program: String, _ args: [String] = []) throws -> String {
+        try Host.run("-u", ["NSI_BLAS_CORE"] + env + [program] + args)
+    }
+
     /// The kernel set named on the `blas core:` line of `nsi doctor`'s text.
     static func core(_ report: String) throws -> String {
         let line = try #require(report.split(separator: "\n").first { $0.hasPrefix("blas core: ") }, "no blas core line in:\n\(report)")
@@ -19,7 +25,7 @@ import NSITensor
     }
 
     @Test func doctorNamesTheMachine() throws {
-        let out = try Host.run(Host.bin + "/nsi", ["doctor"])
+        let out = try Self.run([], Host.bin + "/nsi", ["doctor"])
         for field in ["cpu: ", "features: ", "blas: ", "blas core: ", "threads: "] {
             #expect(out.contains("\n" + field) || out.hasPrefix(field), "nsi doctor lacks \(field)")
         }
@@ -28,7 +34,7 @@ import NSITensor
 
     @Test(.enabled(if: vectorCPU, "the CPU has neither AVX2 nor AVX-512"))
     func aGenericStartIsReplaced() throws {
-        let out = try Host.run("OPENBLAS_CORETYPE=Prescott", [Host.bin + "/nsi", "doctor"])
+        let out = try Self.run(["OPENBLAS_CORETYPE=Prescott"], Host.bin + "/nsi", ["doctor"])
         let core = try Self.core(out)
         #expect(!Self.generic.contains(core.lowercased()), "OpenBLAS stayed on \(core):\n\(out)")
         #expect(out.contains("switched from OpenBLAS's Prescott"), "\(out)")
@@ -37,7 +43,7 @@ import NSITensor
 
     @Test(.enabled(if: vectorCPU, "the CPU has neither AVX2 nor AVX-512"))
     func keepLeavesOpenBLASsChoice() throws {
-        let out = try Host.run("OPENBLAS_CORETYPE=Prescott", ["NSI_BLAS_CORE=keep", Host.bin + "/nsi", "doctor"])
+        let out = try Self.run(["OPENBLAS_CORETYPE=Prescott", "NSI_BLAS_CORE=keep"], Host.bin + "/nsi", ["doctor"])
         #expect(try Self.core(out) == "Prescott", "\(out)")
     }
 
@@ -67,7 +73,7 @@ import NSITensor
         let lib = (try Host.library() as NSString).deletingLastPathComponent
         try Host.run("cc", ["-std=c11", "-Wall", "-Werror", "-I", Host.include, source, "-L", lib, "-lnsic", "-lopenblas",
                             "-Wl,-rpath," + lib, "-o", program])
-        let out = try Host.run("OPENBLAS_CORETYPE=Prescott", [program])
+        let out = try Self.run(["OPENBLAS_CORETYPE=Prescott"], program)
         #expect(!Self.generic.contains(try Self.core(out).lowercased()), "\(out)")
     }
 }

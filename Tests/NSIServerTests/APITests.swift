@@ -31,8 +31,10 @@ import Testing
     }
 
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
+        // One token per 50 s: no token comes back while the five requests run, however
+        // slow the machine (at 0.5 per second, a loaded machine refilled one mid-test).
         let s = try await LiveServer.start(model: Paths.tiny) { c in
-            c.requestsPerSecond = 0.5
+            c.requestsPerSecond = 0.02
             c.burst = 3
         }
         defer { Task { await s.stop() } }
@@ -45,7 +47,7 @@ import Testing
             if r.status == 429 { retryAfter = r.headers["retry-after"] }
         }
         #expect(statuses == [200, 200, 200, 429, 429])
-        #expect(retryAfter.flatMap(Int.init).map { $0 >= 1 && $0 <= 2 } == true)
+        #expect(retryAfter.flatMap(Int.init).map { $0 >= 1 && $0 <= 50 } == true, "Retry-After: \(retryAfter ?? "none")")
         // Another key has its own bucket.
         let other = try await s.makeKey("carol")
         #expect(try await s.http("GET", "/v1/models", key: other).status == 200)

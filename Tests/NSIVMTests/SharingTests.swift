@@ -49,7 +49,7 @@ struct SharingTests {
         #expect(first != last)
     }
 
-    /// The brief's patching sweep (31 rows of 15 tokens): OpenBLAS's sgemm rounds
+    /// The brief's patching sweep (31 rows of 14 tokens): OpenBLAS's sgemm rounds
     /// differently for another number of rows (measured: products of 45 and 465 rows
     /// differ in the last bit for 4% of their outputs), so the two runs agree within a
     /// tolerance: |a - b| <= 1e-4 * (1 + |b|).
