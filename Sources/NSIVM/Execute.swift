@@ -25,13 +25,13 @@ extension Execution {
             let ids = try vm.model.requireTokenizer().encode(text, addSpecialTokens: false)
             out = .tensor(Tensor(shape: [ids.count], int64s: ids.map(Int64.init)))
         case .resultIds:
-            guard let g = generation ?? lastGeneration() else { throw VMError("no generation has run", span: ins.range) }
+            guard let g = generation ?? lastGenerated else { throw VMError("no generation has run", span: ins.range) }
             let width = g.ids.map(\.count).max() ?? 0
             let pad = Int64(transformer.config.eosTokenIds.first ?? 0)
             let flat = g.ids.flatMap { row in row.map(Int64.init) + Array(repeating: pad, count: width - row.count) }
             out = .tensor(Tensor(shape: [g.ids.count, width], int64s: flat))
         case .resultText:
-            guard let g = generation ?? lastGeneration() else { throw VMError("no generation has run", span: ins.range) }
+            guard let g = generation ?? lastGenerated else { throw VMError("no generation has run", span: ins.range) }
             out = .strings(try g.generated.map { try vm.model.decode($0) })
         case .unary(let fn, let a):
             out = try unary(fn, try value(a, ins), ins)
@@ -151,8 +151,6 @@ extension Execution {
         }
         try set(ins.id, out, ins)
     }
-
-    func lastGeneration() -> GenerationResult? { generation }
 
     func paramValue(_ name: String, _ ins: Instruction) throws -> RunValue {
         guard let info = program.params.first(where: { $0.name == name }) else { throw VMError("unknown param \(name)", span: ins.range) }

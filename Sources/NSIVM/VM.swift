@@ -252,6 +252,8 @@ final class Execution {
     /// Per block while it runs: the rows of each invoke, and the generation's outcome.
     var rowRanges: [Range<Int>] = []
     var generation: GenerationResult?
+    /// The last generate block's outcome: `result` in every later block.
+    var lastGenerated: GenerationResult?
     var currentStep = 0
     /// In a shared generation: the step after which all of this run's rows had ended.
     var endedAfterStep: Int?
@@ -414,6 +416,7 @@ final class Execution {
             let mine = GenerationResult(ids: ids, generated: generated, steps: endedAfterStep.map { $0 + 1 } ?? all.steps)
             // Alone, rows are 0..<n; shared, this run's rows are renumbered from 0 for what follows.
             generation = mine
+            lastGenerated = mine
             results.blocks.append(BlockRecord(kind: "generate", prompts: s.texts, tokenIds: s.ids, generatedIds: mine.generated,
                                               generatedText: mine.generated.map { (try? vm.model.decode($0)) ?? "" },
                                               milliseconds: milliseconds))

@@ -95,6 +95,23 @@ struct VMBehaviourTests {
         #expect { try run(script, params: ["nope": .int(1)]) } throws: { "\($0)".contains("no param `nope`") }
     }
 
+    /// `result` in a block after its generate is that generate's, as the checker and the
+    /// language reference say (the VM used to clear it at every block: "no generation
+    /// has run"); a second generate replaces it.
+    @Test func resultIsReadInLaterBlocks() throws {
+        let results = try run(#"""
+        generate "The capital of France is" (max_tokens = 3) { save during = result.ids }
+        trace "Hello" { save after = result.ids }
+        generate "Once upon a time" (max_tokens = 2) { save second = result.ids }
+        trace "Hello" { save later = result.ids }
+        """#)
+        let during = try #require(results.value("during")?.tensor).toInts()
+        #expect(try #require(results.value("after")?.tensor).toInts() == during)
+        let second = try #require(results.value("second")?.tensor).toInts()
+        #expect(second != during)
+        #expect(try #require(results.value("later")?.tensor).toInts() == second)
+    }
+
     /// A skip inside `step 1` skips the module at that step only: the same generation as
     /// the runtime driven by hand with the skip toggled per step.
     @Test func skipInOneStepOnly() throws {
