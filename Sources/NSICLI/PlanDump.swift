@@ -4,6 +4,7 @@ import NSIIR
 import NSIModel
 import NSIVM
 import NSIOpt
+import NSIRuntime
 import NSITensor
 
 /// The review text of a plan: params, each block's batch, its hooks in forward order and
@@ -182,7 +183,7 @@ struct PlanDump {
         var saved = 0
         for key in order {
             guard let members = groups[key], members.count > 1 else { continue }
-            let source = members.max { (first[$0], -$0) < (first[$1], -$1) }!
+            let source = RowSharing.source(of: members, firstAccess: first)
             let forks = members.filter { $0 != source && first[$0] > 0 }
             guard !forks.isEmpty else { continue }
             saved += forks.map { first[$0] }.reduce(0, +)

@@ -12,19 +12,24 @@ public struct RowSharing: Sendable, Equatable {
     /// the layer count for the final norm and the logits, or when nothing does).
     public var firstAccess: [Int]
     public init(firstAccess: [Int]) { self.firstAccess = firstAccess }
+
+    /// Of rows that are the same computation, the one computed from the start: the one
+    /// left alone the longest (the first of those on a tie). Every other row of the group
+    /// starts at its own first access, copying this one's state there.
+    public static func source(of rows: [Int], firstAccess: [Int]) -> Int {
+        rows.max { (firstAccess[$0], -$0) < (firstAccess[$1], -$1) }!
+    }
 }
 
 /// What sharing saved in a pass: rows times layers computed, against all of them.
 public struct SharingReport: Sendable, Equatable {
+    /// A row that started late: at `layer`, from `source`'s state.
+    public struct Fork: Sendable, Equatable {
+        public let row: Int, source: Int, layer: Int
+    }
     public let rowLayersComputed: Int
     public let rowLayersTotal: Int
-    /// Groups of rows that shared a prefix, and the layer each row started at.
-    public let forks: [(row: Int, source: Int, layer: Int)]
-
-    public static func == (a: SharingReport, b: SharingReport) -> Bool {
-        a.rowLayersComputed == b.rowLayersComputed && a.rowLayersTotal == b.rowLayersTotal
-            && a.forks.map { [$0.row, $0.source, $0.layer] } == b.forks.map { [$0.row, $0.source, $0.layer] }
-    }
+    public let forks: [Fork]
 }
 
 /// The rows of a pass in the order they are computed: rows that start later come later,
@@ -46,8 +51,7 @@ struct SharePlan {
         for r in 0..<b { groups[Key(ids: ids[r], valid: valid[r], positions: positions[r]), default: []].append(r) }
         var forkOf = Array(repeating: 0, count: b), sourceOf = Array(0..<b)
         for rows in groups.values where rows.count > 1 {
-            // The row left alone longest is computed from the start and is the source.
-            let rep = rows.max { (sharing.firstAccess[$0], -$0) < (sharing.firstAccess[$1], -$1) }!
+            let rep = RowSharing.source(of: rows, firstAccess: sharing.firstAccess)
             for r in rows where r != rep {
                 forkOf[r] = min(max(sharing.firstAccess[r], 0), layers)
                 sourceOf[r] = rep
@@ -64,7 +68,7 @@ struct SharePlan {
         activeAt = active
         let computed = active.prefix(layers).reduce(0, +)
         report = SharingReport(rowLayersComputed: computed, rowLayersTotal: b * layers,
-                               forks: (0..<b).filter { forkOf[$0] > 0 }.map { (row: $0, source: sourceOf[$0], layer: forkOf[$0]) })
+                               forks: (0..<b).filter { forkOf[$0] > 0 }.map { .init(row: $0, source: sourceOf[$0], layer: forkOf[$0]) })
     }
 
     func physical<T>(_ rows: [T]) -> [T] { order.map { rows[$0] } }

@@ -47,6 +47,14 @@ import NSITensor
         #expect(try Self.core(out) == "Prescott", "\(out)")
     }
 
+    /// A set OpenBLAS does not have is refused, and OpenBLAS's own choice is kept.
+    @Test func anUnknownSetKeepsTheChoice() throws {
+        let plain = try Self.core(try Self.run(["NSI_BLAS_CORE=keep"], Host.bin + "/nsi", ["doctor"]))
+        let out = try Self.run(["NSI_BLAS_CORE=NoSuchCore"], Host.bin + "/nsi", ["doctor"])
+        #expect(out.contains("OpenBLAS has no usable NoSuchCore set"), "\(out)")
+        #expect(try Self.core(out) == plain)
+    }
+
     /// A C host that called OpenBLAS itself before nsi: nsi still switches the set, and a
     /// product afterwards is right.
     @Test(.enabled(if: vectorCPU, "the CPU has neither AVX2 nor AVX-512"))
