@@ -143,11 +143,18 @@ struct SharedRunTests {
         let vm = VM(model: try Fixtures.model())
         let program = try compile(#"generate "Once upon a time" (max_tokens = 400) { save ids = result.ids }"#)
         let c = RunCancellation()
-        let started = Date()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { c.cancel() }
+        // A thread of its own: a timer on Dispatch's global queue can wait behind the
+        // tensor loops of every suite running at once, and the test would time the queue.
+        final class Stamp: @unchecked Sendable { let lock = NSLock(); var date = Date.distantFuture }
+        let cancelledAt = Stamp()
+        Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            cancelledAt.lock.withLock { cancelledAt.date = Date() }
+            c.cancel()
+        }.start()
         #expect { try vm.run(program, cancellation: c) } throws: { String(describing: $0).contains("cancelled") }
-        let seconds = Date().timeIntervalSince(started)
-        print("a 400-token generation cancelled after 0.3 s ended after \(seconds) s")
+        let seconds = Date().timeIntervalSince(cancelledAt.lock.withLock { cancelledAt.date })
+        print("a 400-token generation ended \(seconds) s after cancel()")
         // One forward step is well under a second here; 400 steps take far longer.
         #expect(seconds < 10)
     }
