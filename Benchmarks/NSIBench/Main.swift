@@ -94,7 +94,9 @@ struct NSIBench: ParsableCommand {
         let ids = try lm.encode(prompt)
         let vm = VM(model: lm), unshared = VM(model: lm, sharePrefixes: false)
         emitMachine()
-        let rw = try program("trace \"\(prompt)\" { for l in 0..<model.num_layers { let h = model.layers[l].output ; model.layers[l].output = h * 1.0 } ; let lg = model.logits }")
+        // It saves the logits, so that the head runs at every position as in the plain forward
+        // (a trace that reads no logits skips the head, and one that reads one position runs it there only).
+        let rw = try program("trace \"\(prompt)\" { for l in 0..<model.num_layers { let h = model.layers[l].output ; model.layers[l].output = h * 1.0 } ; save lg = model.logits }")
         let probe = try program("trace \"\(prompt)\" { save h = model.layers[4].output }")
         let patchingText = try String(contentsOfFile: "Samples/patching.nsi", encoding: .utf8)
         let patching = try program(patchingText)

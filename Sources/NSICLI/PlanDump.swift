@@ -167,36 +167,53 @@ struct PlanDump {
         return out
     }
 
-    /// Shared prefixes (see `PrefixSharing`): invokes with the same prompt are one row
-    /// until each is first looked at. Prompts from one param are the same at any value.
+    /// Shared prefixes (see `PrefixSharing`): invokes with the same prompt are computed
+    /// once until each is first written, and from then on only from the first written
+    /// position. Prompts from one param are the same at any value; positions given by
+    /// params are counted at their defaults.
     func renderSharing(_ b: Int, _ block: ProgramBlock) -> String {
         let layers = signature.points.layers.count
-        let first = PrefixSharing.firstAccess(program, block: b, points: signature.points, layers: layers)
-        var groups: [String: [Int]] = [:]
-        var order: [String] = []
-        for (k, inv) in block.invokes.enumerated() where inv.rows == 1 {
-            let key = inv.prompts.map { JSONValue.quote($0.first ?? "") } ?? "param \(inv.promptParam ?? "?")"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(k)
+        let length = tokens(block)?.count
+        var byDefault = false
+        let writes = PrefixSharing.firstWrites(program, block: b, points: signature.points, layers: layers, tokens: length) { id in
+            if case .param = program.instructions[id.index].op { byDefault = true }
+            return PrefixSharing.constantInt(program, id, defaults: true)
         }
+        // One row per prompt; rows of an invoke with one prompt group by it.
+        var keys: [String: Int] = [:]
+        var groups: [Int] = [], invokeOf: [Int] = []
+        for (k, inv) in block.invokes.enumerated() {
+            for i in 0..<inv.rows {
+                let key = inv.rows == 1 ? inv.prompts.map { JSONValue.quote($0.first ?? "") } ?? "param \(inv.promptParam ?? "?")" : "\(k).\(i)"
+                if keys[key] == nil { keys[key] = keys.count }
+                groups.append(keys[key]!)
+                invokeOf.append(k)
+            }
+        }
+        let sharing = RowSharing(firstWrite: invokeOf.map { writes[$0]?.layer }, firstPosition: invokeOf.map { writes[$0]?.position ?? 0 })
+        guard let report = SharingReport.predict(groups: groups, tokens: length ?? 1, sharing: sharing, layers: layers) else { return "" }
         var lines: [String] = []
-        var saved = 0
-        for key in order {
-            guard let members = groups[key], members.count > 1 else { continue }
-            let source = RowSharing.source(of: members, firstAccess: first)
-            let forks = members.filter { $0 != source && first[$0] > 0 }
-            guard !forks.isEmpty else { continue }
-            saved += forks.map { first[$0] }.reduce(0, +)
-            lines.append("    \(clip(key)): invoke \(source) from the start (first looked at in layer \(first[source]))")
-            let list = forks.map { "invoke \($0) at layer \(first[$0])" }
-            lines.append("      forked: " + (list.count <= 6 ? list.joined(separator: ", ")
-                                            : list.prefix(3).joined(separator: ", ") + ", ... " + list.suffix(2).joined(separator: ", ")))
+        for source in Set(report.forks.map(\.source)).sorted() {
+            let w = writes[invokeOf[source]]
+            let name = keys.first { $0.value == groups[source] }.map { clip($0.key) } ?? ""
+            lines.append("    \(name): invoke \(invokeOf[source]) computed everywhere ("
+                         + (w.map { "first written in layer \($0.layer) from position \($0.position)" } ?? "never written") + ")")
+            let forks = report.forks.filter { $0.source == source }
+            let computed = forks.filter { $0.layer != nil }
+            for position in Set(computed.map(\.position)).sorted() {
+                let forked = computed.filter { $0.position == position }.map { "invoke \(invokeOf[$0.row]) at layer \($0.layer!)" }
+                lines.append("      forked, from position \(position): " + (forked.count <= 6 ? forked.joined(separator: ", ")
+                                                 : forked.prefix(3).joined(separator: ", ") + ", ... " + forked.suffix(2).joined(separator: ", ")))
+            }
+            let never = forks.filter { $0.layer == nil }.map { "invoke \(invokeOf[$0.row])" }
+            if !never.isEmpty { lines.append("      never written, so never computed: " + never.joined(separator: ", ")) }
         }
-        guard saved > 0 else { return "" }
-        let rows = block.invokes.map(\.rows).reduce(0, +), total = rows * layers
-        return "  shared prefixes (rows with the same prompt are computed once until each is first looked at):\n"
+        let saved = report.tokenLayersTotal - report.tokenLayersComputed
+        let unit = length == nil ? "row-layers (prompt length unknown)" : "token-layers"
+        return "  shared prefixes (rows with the same prompt are computed once until each is first written, then from its first written position):\n"
             + lines.map { $0 + "\n" }.joined()
-            + "    \(total - saved) of \(total) row-layers computed (\(Int((Double(saved) / Double(total) * 100).rounded()))% saved)\n"
+            + "    \(report.tokenLayersComputed) of \(report.tokenLayersTotal) \(unit) computed (\(Int((Double(saved) / Double(max(report.tokenLayersTotal, 1)) * 100).rounded()))% saved)"
+            + (byDefault ? ", positions at the params' defaults" : "") + "\n"
     }
 
     /// Instructions at one point, grouped by invoke and steps, in program order.

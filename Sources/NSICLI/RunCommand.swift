@@ -129,9 +129,9 @@ struct RunCommand: ParsableCommand {
             }
         }
         for (i, b) in results.blocks.enumerated() {
-            guard let s = b.sharing, s.rowLayersTotal > 0 else { continue }
-            lines.append(String(format: "block %d: shared prefixes: %d of %d row-layers computed (%.0f%% saved)", i,
-                                s.rowLayersComputed, s.rowLayersTotal, 100 * Double(s.rowLayersTotal - s.rowLayersComputed) / Double(s.rowLayersTotal)))
+            guard let s = b.sharing, s.tokenLayersTotal > 0 else { continue }
+            lines.append(String(format: "block %d: shared prefixes: %d of %d token-layers computed (%.0f%% saved)", i,
+                                s.tokenLayersComputed, s.tokenLayersTotal, 100 * Double(s.tokenLayersTotal - s.tokenLayersComputed) / Double(s.tokenLayersTotal)))
         }
         lines.append(String(format: "wrote %@ (%d values) in %.0f ms", out, results.values.count, results.milliseconds))
         return lines.joined(separator: "\n") + "\n"

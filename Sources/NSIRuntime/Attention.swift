@@ -4,27 +4,28 @@ import Foundation
 import NSITensor
 
 extension ForwardPass {
-    /// Self-attention over the cache plus this pass's slots. Keys/values go into the
-    /// cache first, so `attn.k`/`attn.v` are views [B, S, kvHeads, headDim] of it.
+    /// Self-attention over the cache plus this pass's slots, for the packed positions
+    /// `a` [N, hidden]. Keys/values go into the cache first, so `attn.k`/`attn.v` are
+    /// views [B, S, kvHeads, headDim] of it.
     func attention(_ l: Int, _ a: Tensor, _ lw: LayerWeights, _ ids: LayerPointIds) throws -> Tensor {
         BLASSetup.prepare()   // the products below call cblas directly
-        let b = rows, t = tokens, h = c.numHeads, kvh = c.numKVHeads, d = c.headDim
-        var q: Tensor, k: Tensor, v: Tensor                                    // [B, T, heads, hd]
+        let n = a.shape[0], h = c.numHeads, kvh = c.numKVHeads, d = c.headDim
+        var q: Tensor, k: Tensor, v: Tensor                                    // [N, heads, hd]
         if let qkv = lw.qkv {
-            var fused = qkv(a)                                                 // [B, T, 3*hidden]
+            var fused = qkv(a)                                                 // [N, 3*hidden]
             try visit(ids.qkvProj[0], &fused)
             let hd = h * d
-            q = fused.slice(dim: 2, start: 0, end: hd).contiguous().reshape([b, t, h, d])
-            k = fused.slice(dim: 2, start: hd, end: 2 * hd).contiguous().reshape([b, t, kvh, d])
-            v = fused.slice(dim: 2, start: 2 * hd, end: 3 * hd).contiguous().reshape([b, t, kvh, d])
+            q = fused.slice(dim: 1, start: 0, end: hd).contiguous().reshape([n, h, d])
+            k = fused.slice(dim: 1, start: hd, end: 2 * hd).contiguous().reshape([n, kvh, d])
+            v = fused.slice(dim: 1, start: 2 * hd, end: 3 * hd).contiguous().reshape([n, kvh, d])
         } else {
             var qp = lw.q!(a), kp = lw.k!(a), vp = lw.v!(a)
             try visit(ids.qkvProj[0], &qp)
             try visit(ids.qkvProj[1], &kp)
             try visit(ids.qkvProj[2], &vp)
-            q = qp.reshape([b, t, h, d])
-            k = kp.reshape([b, t, kvh, d])
-            v = vp.reshape([b, t, kvh, d])
+            q = qp.reshape([n, h, d])
+            k = kp.reshape([n, kvh, d])
+            v = vp.reshape([n, kvh, d])
             if let qn = lw.qNorm, let kn = lw.kNorm {
                 q = q.rmsNorm(weight: qn, eps: Float(c.normEps))
                 k = k.rmsNorm(weight: kn, eps: Float(c.normEps))
@@ -33,45 +34,66 @@ extension ForwardPass {
                 q = q.copy()
                 k = k.copy()
             }
-            let (cosT, sinT) = Rotary.tables(positions: Array(positions.joined()), inverseFrequencies: model.inverseFrequencies)
-            let rowIndex = Array(0..<(b * t))
-            Rotary.apply(q.reshape([b * t, h, d]), cos: cosT, sin: sinT, tableRow: rowIndex)
-            Rotary.apply(k.reshape([b * t, kvh, d]), cos: cosT, sin: sinT, tableRow: rowIndex)
+            let rowIndex = Array(0..<n)
+            Rotary.apply(q, cos: rotary.cos, sin: rotary.sin, tableRow: rowIndex)
+            Rotary.apply(k, cos: rotary.cos, sin: rotary.sin, tableRow: rowIndex)
         }
         try visit(ids.q, &q)
 
-        let start = cache.length, s = start + t
-        // [B, cap, kvh, hd]; the first b rows when rows share a prefix (see Sharing.swift)
-        var keys = cache.keys[l], values = cache.values[l]
-        if b < keys.shape[0] {
-            keys = keys.slice(dim: 0, start: 0, end: b)
-            values = values.slice(dim: 0, start: 0, end: b)
+        let start = cache.length, s = start + tokens
+        let keys = cache.keys[l], values = cache.values[l]                    // [B, cap, kvh, hd]
+        let active = layout.active
+        if layout.uniform {
+            let cut = { (t: Tensor) in active < t.shape[0] ? t.slice(dim: 0, end: active) : t }
+            cut(keys).slice(dim: 1, start: start, end: s).assign(k.reshape([active, tokens, kvh, d]))
+            cut(values).slice(dim: 1, start: start, end: s).assign(v.reshape([active, tokens, kvh, d]))
+        } else {
+            for p in 0..<active {
+                let w = layout.window(p)
+                keys.select(dim: 0, index: p).slice(dim: 0, start: start + layout.first[p], end: s)
+                    .assign(k.slice(dim: 0, start: w.lowerBound, end: w.upperBound))
+                values.select(dim: 0, index: p).slice(dim: 0, start: start + layout.first[p], end: s)
+                    .assign(v.slice(dim: 0, start: w.lowerBound, end: w.upperBound))
+            }
         }
-        keys.slice(dim: 1, start: start, end: s).assign(k)
-        values.slice(dim: 1, start: start, end: s).assign(v)
-        var kView = keys.slice(dim: 1, end: s), vView = values.slice(dim: 1, end: s)
-        try visitCacheView(ids.k, &kView, keys, s)
-        try visitCacheView(ids.v, &vView, values, s)
+        if let share {
+            // Before its window a row's keys and values are its source's (see `RowSharing`).
+            for p in 0..<active where layout.first[p] > 0 {
+                let f = start + layout.first[p], src = share.source[p]
+                keys.select(dim: 0, index: p).slice(dim: 0, start: start, end: f).assign(keys.select(dim: 0, index: src).slice(dim: 0, start: start, end: f))
+                values.select(dim: 0, index: p).slice(dim: 0, start: start, end: f).assign(values.select(dim: 0, index: src).slice(dim: 0, start: start, end: f))
+            }
+        }
+        if hooks.map({ $0.isHooked(ids.k) || $0.isHooked(ids.v) }) == true {   // never with shared prefixes
+            var kView = keys.slice(dim: 0, end: active).slice(dim: 1, end: s)
+            var vView = values.slice(dim: 0, end: active).slice(dim: 1, end: s)
+            try visitCacheView(ids.k, &kView, keys.slice(dim: 0, end: active), s)
+            try visitCacheView(ids.v, &vView, values.slice(dim: 0, end: active), s)
+        }
 
-        // scores[b, h, t, s] = q·k / sqrt(hd), masked by causality and padding.
-        var scores = Tensor(zeros: [b, h, t, s])
+        // Per computed row and head, a block [window, S] of scores = q·k / sqrt(hd), masked
+        // by causality and padding; the blocks of a row are [heads, window, S].
+        let total = layout.count
+        var scores = Tensor(zeros: layout.uniform ? [active, h, tokens, s] : [total * h, s])
         let scale = 1 / Float(d).squareRoot()
         let group = h / kvh
         let qp = UncheckedPointer(q.floatPointer), kp = UncheckedPointer(keys.floatPointer), sp = UncheckedPointer(scores.floatPointer)
         let cap = cache.capacity
         let valid = cache.valid
+        let first = layout.first, offset = layout.offset, tokens = tokens
         // One (row, head) pair per task, over nsi's threads (OpenBLAS runs one per call).
-        parallelFor(b * h, cost: t * s * d, grain: 1 << 15) { pairs in
+        parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
             for pair in pairs {
                 let r = pair / h, head = pair % h
+                let t = tokens - first[r], block = sp.p + (offset[r] * h + head * t) * s
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(s), Int32(d), scale,
-                            qp.p + r * t * h * d + head * d, Int32(h * d),
+                            qp.p + offset[r] * h * d + head * d, Int32(h * d),
                             kp.p + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
-                            0, sp.p + (r * h + head) * t * s, Int32(s))
+                            0, block, Int32(s))
                 let rowValid = valid[r]
                 for i in 0..<t {
-                    let row = sp.p + ((r * h + head) * t + i) * s
-                    let slot = start + i
+                    let row = block + i * s
+                    let slot = start + first[r] + i
                     let selfOnly = !rowValid[slot]   // a pad query attends only to itself, never to nothing
                     for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && rowValid[j])) {
                         row[j] = -Float.greatestFiniteMagnitude
@@ -80,23 +102,25 @@ extension ForwardPass {
             }
         }
         try visit(ids.scores, &scores)
-        var pattern = scores.softmax(dim: -1)                                  // [B, heads, T, S]
+        var pattern = scores.softmax(dim: -1)
         try visit(ids.pattern, &pattern)
 
-        // z[b, t, h, :] = pattern[b, h, t, :] @ v[b, :, h / group, :]
-        var z = Tensor(zeros: [b, t, h, d])
-        let pp = UncheckedPointer(pattern.floatPointer), vp = UncheckedPointer(values.floatPointer), zp = UncheckedPointer(z.floatPointer)
-        parallelFor(b * h, cost: t * s * d, grain: 1 << 15) { pairs in
+        // z[row, t, head, :] = pattern block (row, head) @ v[row, :, head / group, :]
+        var z = Tensor(zeros: [total, h, d])                                   // [N, heads, hd]
+        let pp = UncheckedPointer(pattern.contiguous().floatPointer), vp = UncheckedPointer(values.floatPointer)
+        let zp = UncheckedPointer(z.floatPointer)
+        parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
             for pair in pairs {
                 let r = pair / h, head = pair % h
+                let t = tokens - first[r]
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(s), 1,
-                            pp.p + (r * h + head) * t * s, Int32(s),
+                            pp.p + (offset[r] * h + head * t) * s, Int32(s),
                             vp.p + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
-                            0, zp.p + r * t * h * d + head * d, Int32(h * d))
+                            0, zp.p + offset[r] * h * d + head * d, Int32(h * d))
             }
         }
         try visit(ids.z, &z)
-        var oIn = z.reshape([b, t, h * d])                                     // [B, T, heads*hd]
+        var oIn = z.reshape([total, h * d])                                    // [N, heads*hd]
         try visit(ids.oProjInput, &oIn)
         return lw.o(oIn)
     }

@@ -146,12 +146,14 @@ extension Transformer {
         return GenerationResult(ids: zip(prompts, generated).map { $0 + $1 }, generated: generated, steps: steps)
     }
 
-    /// One forward pass over a batch of prompts (a trace), logits for every position.
-    public func trace(prompts: [[Int]], hooks: Hooks? = nil, sharing: RowSharing? = nil) throws -> (logits: Tensor?, batch: PaddedBatch) {
+    /// One forward pass over a batch of prompts (a trace), logits for every position
+    /// (none with `logits: .none`, for a pass run for its hooks).
+    public func trace(prompts: [[Int]], hooks: Hooks? = nil, logits mode: LogitsMode = .all,
+                      sharing: RowSharing? = nil) throws -> (logits: Tensor?, batch: PaddedBatch) {
         let batch = PaddedBatch(prompts: prompts)
         let cache = KVCache(config: config, rows: batch.rows, capacity: max(batch.length, 1))
         let logits = try forward(ids: batch.ids, valid: batch.valid, positions: batch.positions, cache: cache, hooks: hooks,
-                                 sharing: sharing)
+                                 logits: mode, sharing: sharing)
         return (logits, batch)
     }
 }

@@ -19,6 +19,10 @@ public final class Hooks {
     public var skipModule: [Bool]
     /// The forward pass ends right after this point (nothing later is computed).
     public var stopAfter: Int?
+    /// Per row: the positions of the logits the hooks use (nil: any). When every row says,
+    /// a pass that returns no logits runs the output head at those positions only, and
+    /// the hooks see zeros at the others.
+    public var logitPositions: [[Int]?]?
     /// Set by a pass that shared prefixes between rows: what it computed.
     public var sharingReport: SharingReport?
 

@@ -8,11 +8,10 @@ public enum LogitsMode: Sendable {
     case all
     /// Only the last slot of each row, [B, 1, vocab] (generation).
     case last
+    /// None returned: the pass runs for its hooks (the head still runs when a hook reads the logits).
+    case none
 }
 
-/// A decoder-only transformer (Llama family or GPT-2) over loaded weights. Immutable
-/// after loading, so one instance serves many runs at once; per-run state lives in
-/// `KVCache` and `Hooks`.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
@@ -47,7 +46,7 @@ public final class Transformer: @unchecked Sendable {
         return t
     }
 
-    /// `h` [B, T, hidden] times the output head: [B, T, vocab].
+    /// `h` [..., hidden] times the output head: [..., vocab].
     func projectToVocabulary(_ h: Tensor) -> Tensor {
         let rows = h.count / config.hiddenSize
         // Few rows: nsi's own kernel reads the [vocab, hidden] rows in place.
@@ -58,9 +57,9 @@ public final class Transformer: @unchecked Sendable {
 
     /// Runs one forward pass over `ids` [B][T] that continues `cache` (whose length is
     /// the number of slots already processed), appending this pass's keys and values.
-    /// Returns the logits, or nil when `hooks.stopAfter` ended the pass early.
-    /// `sharing` (a trace's single pass) lets rows with the same tokens share their
-    /// computation up to the layer where each is first looked at (see `RowSharing`).
+    /// Returns the logits; nil when `hooks.stopAfter` ended the pass early or `mode` is
+    /// `.none`. `sharing` (a trace's single pass) lets rows with the same tokens share
+    /// their computation up to where each is first written (see `RowSharing`).
     public func forward(ids: [[Int]], valid: [[Bool]], positions: [[Int]], cache: KVCache,
                         hooks: Hooks? = nil, step: Int = 0, logits mode: LogitsMode = .all,
                         sharing: RowSharing? = nil) throws -> Tensor? {
@@ -74,7 +73,7 @@ public final class Transformer: @unchecked Sendable {
         if config.architecture == .gpt2, let p = positions.joined().max(), p >= config.maxPositions {
             throw RuntimeError("position \(p) is beyond the model's \(config.maxPositions) learned positions")
         }
-        // A fresh cache only: later passes would need the skipped rows' keys and values. The
+        // A fresh cache only: later passes would need the shared rows' keys and values. The
         // cache views of `attn.k`/`attn.v` are read in place, so a hook there turns it off.
         let kvHooked = hooks.map { h in points.layers.contains { h.isHooked($0.k) || h.isHooked($0.v) } } ?? false
         let share = sharing.flatMap { cache.length == 0 && !kvHooked
@@ -86,10 +85,7 @@ public final class Transformer: @unchecked Sendable {
         var pass = ForwardPass(model: self, cache: cache, hooks: hooks, step: step, rows: b, tokens: t,
                                positions: rowPositions, share: share)
         do {
-            var logits = try pass.run(ids: rowIds, mode: mode)
-            if let share {   // back in the caller's row order
-                logits = logits.indexSelect(dim: 0, indices: Tensor(shape: [b], int64s: share.logicalToPhysical.map(Int64.init)))!
-            }
+            let logits = try pass.run(ids: rowIds, mode: mode)
             cache.length += t
             return logits
         } catch is StopForward {
@@ -100,16 +96,46 @@ public final class Transformer: @unchecked Sendable {
 }
 
 /// The state of one forward pass; `run` reads top to bottom in the model's own order.
+/// Tensors inside the pass are packed: the positions each computed row holds (`layout`)
+/// one after another, [N, ...]. Without shared prefixes that is every row at every
+/// position, and [B·T, ...] is the hooks' [B, T, ...] as it is.
 struct ForwardPass {
     let model: Transformer
     let cache: KVCache
     let hooks: Hooks?
     let step: Int
-    var rows: Int            // B, or the rows computed at this layer when rows share a prefix
+    let rows: Int            // B
     let tokens: Int          // T
-    var positions: [[Int]]   // [B][T] (the computed rows')
-    var share: SharePlan? = nil
+    let positions: [[Int]]   // [B][T], physical rows
+    let share: SharePlan?
+    /// The rows and positions computed now (changes by layer when rows share prefixes).
+    var layout: PackedRows
+    /// Per packed position: its position id, and the rotary tables for them.
+    var tokenPositions: [Int] = []
+    var rotary: (cos: [Float], sin: [Float]) = ([], [])
     var c: ModelConfig { model.config }
+
+    init(model: Transformer, cache: KVCache, hooks: Hooks?, step: Int, rows: Int, tokens: Int,
+         positions: [[Int]], share: SharePlan?) {
+        self.model = model
+        self.cache = cache
+        self.hooks = hooks
+        self.step = step
+        self.rows = rows
+        self.tokens = tokens
+        self.positions = positions
+        self.share = share
+        layout = share.map { PackedRows($0, stage: 0) } ?? PackedRows(rows: rows, tokens: tokens)
+        enter(layout)
+    }
+
+    /// Makes `l` the rows and positions computed from here on.
+    mutating func enter(_ l: PackedRows) {
+        layout = l
+        tokenPositions = (0..<l.active).flatMap { positions[$0][l.first[$0]...] }
+        rotary = model.inverseFrequencies.isEmpty ? ([], [])
+            : Rotary.tables(positions: tokenPositions, inverseFrequencies: model.inverseFrequencies)
+    }
 
     /// Hands the tensor at `point` to its hook, if any; a replacement must keep the shape.
     @inline(__always)
@@ -117,82 +143,139 @@ struct ForwardPass {
         guard let hooks else { return }
         if let hook = hooks.handlers[point] {
             let info = model.points.points[point]
+            let ctx = HookContext(point: info, step: step)
+            // One row of the hook's tensor: [T, ...], or [heads, T, S] for the scores.
+            let tokenDim = info.kind == .scores || info.kind == .pattern ? 1 : 0
+            var rowShape = tokenDim == 1 ? [c.numHeads, tokens, cache.length + tokens] : [tokens] + x.shape.dropFirst()
+            if info.kind == .k || info.kind == .v { rowShape = Array(x.shape.dropFirst()) }   // cache views, [B, S, ...]
             if let share {
-                try visitShared(hook, info, share, &x)
-            } else if let replacement = try hook(x, HookContext(point: info, step: step)) {
-                guard replacement.shape == x.shape else {
-                    throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(replacement.shape)), expected \(describeShape(x.shape))")
+                try visitShared(hook, ctx, share, rowShape: rowShape, tokenDim: tokenDim, &x)
+            } else {
+                let full = x.reshape([rows] + rowShape)
+                if let replacement = try hook(full, ctx) {
+                    guard replacement.shape == full.shape else {
+                        throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(replacement.shape)), expected \(describeShape(full.shape))")
+                    }
+                    let r = replacement.dtype == .f32 && replacement.isContiguous ? replacement : replacement.cast(to: .f32).contiguous()
+                    x = r.reshape(x.shape)
                 }
-                x = replacement.dtype == .f32 && replacement.isContiguous ? replacement : replacement.cast(to: .f32).contiguous()
             }
         }
         if hooks.stopAfter == point { throw StopForward() }
     }
 
-    /// With shared prefixes the pass computes rows in its own order, some not yet: the
-    /// hook gets the batch in the caller's order (rows not computed yet are zeros, and no
-    /// hook addresses them), and what it writes comes back.
-    func visitShared(_ hook: PointHook, _ info: Point, _ share: SharePlan, _ x: inout Tensor) throws {
-        let n = x.shape[0]
-        let full = Tensor(zeros: [share.order.count] + Array(x.shape.dropFirst()))
-        for p in 0..<n { full.select(dim: 0, index: share.order[p]).assign(x.select(dim: 0, index: p)) }
-        let result = try hook(full, HookContext(point: info, step: step)) ?? full
+    /// With shared prefixes the hook still gets every row at every position, in the
+    /// caller's order: what a row does not compute is its source's. What it writes into
+    /// the computed windows comes back (nothing writes elsewhere: see `RowSharing`).
+    func visitShared(_ hook: PointHook, _ ctx: HookContext, _ share: SharePlan, rowShape: [Int], tokenDim: Int,
+                     _ x: inout Tensor) throws {
+        let full = assemble(x, share, rowShape: rowShape, tokenDim: tokenDim)
+        let result = try hook(full, ctx) ?? full
         guard result.shape == full.shape else {
-            throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(result.shape)), expected \(describeShape(full.shape))")
+            throw RuntimeError("a hook at \(ctx.point.name) returned shape \(describeShape(result.shape)), expected \(describeShape(full.shape))")
         }
         let values = result.dtype == .f32 ? result : result.cast(to: .f32)
-        for p in 0..<n { x.select(dim: 0, index: p).assign(values.select(dim: 0, index: share.order[p])) }
+        if !x.isContiguous { x = x.contiguous() }
+        for p in 0..<layout.active {
+            layout.view(x, p, rowShape: rowShape, tokenDim: tokenDim)
+                .assign(values.select(dim: 0, index: share.order[p]).slice(dim: tokenDim, start: layout.first[p]))
+        }
+    }
+
+    /// The caller's [B, ...] tensor of a packed one: each computed row's window, and its
+    /// source's values everywhere else.
+    func assemble(_ packed: Tensor, _ share: SharePlan, rowShape: [Int], tokenDim: Int) -> Tensor {
+        let x = packed.contiguous()
+        let full = Tensor(zeros: [share.order.count] + rowShape)
+        for p in 0..<layout.active {
+            full.select(dim: 0, index: share.order[p]).slice(dim: tokenDim, start: layout.first[p])
+                .assign(layout.view(x, p, rowShape: rowShape, tokenDim: tokenDim))
+        }
+        for p in share.order.indices where p >= layout.active || layout.first[p] > 0 {
+            let end = p < layout.active ? layout.first[p] : tokens
+            full.select(dim: 0, index: share.order[p]).slice(dim: tokenDim, end: end)
+                .assign(full.select(dim: 0, index: share.order[share.source[p]]).slice(dim: tokenDim, end: end))
+        }
+        return full
     }
 
     func skipped(_ kind: ModuleKind, _ layer: Int) -> Bool {
         hooks?.skipModule[model.points.module(kind, layer: layer)] ?? false
     }
 
-    mutating func run(ids: [[Int]], mode: LogitsMode) throws -> Tensor {
+    mutating func run(ids: [[Int]], mode: LogitsMode) throws -> Tensor? {
         let w = model.weights
-        let flatIds = Tensor(shape: [rows, tokens], int64s: ids.joined().map(Int64.init))
-        guard var x = w.embed.indexSelect(dim: 0, indices: flatIds) else {   // [B, T, hidden]
+        let packedIds = (0..<layout.active).flatMap { ids[$0][layout.first[$0]...] }
+        guard var x = w.embed.indexSelect(dim: 0, indices: Tensor(shape: [packedIds.count], int64s: packedIds.map(Int64.init))) else {
             throw RuntimeError("token id out of range for a vocabulary of \(c.vocabSize)")
-        }
+        }                                                                      // [N, hidden]
         if let wpe = w.positions {
-            let pos = Tensor(shape: [rows, tokens], int64s: positions.joined().map(Int64.init))
+            let pos = Tensor(shape: [tokenPositions.count], int64s: tokenPositions.map(Int64.init))
             x.binaryInPlace(.add, wpe.indexSelect(dim: 0, indices: pos)!)
         }
         try visit(model.points.embed, &x)
-        let allRows = rows, allPositions = positions
-        for l in 0..<c.numLayers {
-            guard let share else {
-                x = try layer(l, x)
-                continue
-            }
-            // Rows that start here take their source's state; the computed rows are a prefix.
-            share.forkRows(at: l, in: x)
-            let n = share.activeAt[l]
-            rows = n
-            positions = Array(allPositions[0..<n])
-            if n == allRows {
-                x = try layer(l, x)
-            } else {
-                let prefix = x.slice(dim: 0, start: 0, end: n)
-                let out = try layer(l, prefix)
-                prefix.assign(out)
-            }
-        }
         if let share {
-            share.forkRows(at: c.numLayers, in: x)
-            rows = allRows
-            positions = allPositions
+            // Room for every row's window; the rows computed at a layer are a prefix.
+            let state = Tensor(zeros: [share.offset.last!, c.hiddenSize])
+            state.slice(dim: 0, end: x.shape[0]).assign(x)
+            for l in 0..<c.numLayers {
+                share.forkRows(at: l, in: state)
+                if l > 0 && share.activeAt[l] != share.activeAt[l - 1] { enter(PackedRows(share, stage: l)) }
+                let computed = state.slice(dim: 0, end: layout.count)
+                computed.assign(try layer(l, computed))
+            }
+            share.forkRows(at: c.numLayers, in: state)
+            enter(PackedRows(share, stage: c.numLayers))
+            x = state.slice(dim: 0, end: layout.count)
+        } else {
+            for l in 0..<c.numLayers { x = try layer(l, x) }
         }
-        var h = norm(x, w.norm, w.normBias)                                   // [B, T, hidden]
+        var h = norm(x, w.norm, w.normBias)                                   // [N, hidden]
         try visit(model.points.norm, &h)
         let hooked = hooks?.isHooked(model.points.logits) ?? false
-        if mode == .last && !hooked && tokens > 1 {
-            let last = h.select(dim: 1, index: tokens - 1).unsqueeze(1)
+        if mode == .none && !hooked { return nil }
+        if mode == .none, let wanted = hooks?.logitPositions, wanted.count == rows, !wanted.contains(where: { $0 == nil }) {
+            try visitSomeLogits(h, wanted.map { $0! })
+            return nil
+        }
+        if mode == .last && !hooked && share == nil {
+            let last = h.reshape([rows, tokens, c.hiddenSize]).select(dim: 1, index: tokens - 1).unsqueeze(1)
             return model.projectToVocabulary(last)                             // [B, 1, vocab]
         }
-        var logits = model.projectToVocabulary(h)                              // [B, T, vocab]
+        var logits = model.projectToVocabulary(h)                              // [N, vocab]
         try visit(model.points.logits, &logits)
-        return mode == .last ? logits.slice(dim: 1, start: tokens - 1).contiguous() : logits
+        if mode == .none { return nil }
+        let full = share.map { assemble(logits, $0, rowShape: [tokens, c.vocabSize], tokenDim: 0) }
+            ?? logits.reshape([rows, tokens, c.vocabSize])                     // [B, T, vocab]
+        return mode == .last ? full.slice(dim: 1, start: tokens - 1).contiguous() : full
+    }
+
+    /// The logits point when the hooks use a few positions of it: the head runs for
+    /// those only, and the hook gets zeros everywhere else.
+    func visitSomeLogits(_ h: Tensor, _ wanted: [[Int]]) throws {
+        var pick: [Int64] = [], slot: [Int: Int] = [:], place: [(row: Int, position: Int, k: Int)] = []
+        for (r, list) in wanted.enumerated() {
+            for position in list where position >= 0 && position < tokens {
+                let i = packedIndex(row: r, position: position)
+                if slot[i] == nil { slot[i] = pick.count; pick.append(Int64(i)) }
+                place.append((r, position, slot[i]!))
+            }
+        }
+        let part = pick.isEmpty ? Tensor(zeros: [0, c.vocabSize])
+            : model.projectToVocabulary(h.indexSelect(dim: 0, indices: Tensor(shape: [pick.count], int64s: pick))!)   // [K, vocab]
+        let full = Tensor(zeros: [rows, tokens, c.vocabSize])
+        for (r, position, k) in place { full.select(dim: 0, index: r).select(dim: 0, index: position).assign(part.select(dim: 0, index: k)) }
+        guard let hooks, let hook = hooks.handlers[model.points.logits] else { return }
+        _ = try hook(full, HookContext(point: model.points.points[model.points.logits], step: step))
+    }
+
+    /// Where the packed tensors hold row `row` (the caller's order) at `position`: its
+    /// own window, or its source's.
+    func packedIndex(row: Int, position: Int) -> Int {
+        guard let share else { return row * tokens + position }
+        let p = share.logicalToPhysical[row]
+        if p < layout.active && position >= layout.first[p] { return layout.offset[p] + position - layout.first[p] }
+        return layout.offset[share.source[p]] + position
     }
 
     func norm(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
@@ -201,7 +284,7 @@ struct ForwardPass {
             : x.rmsNorm(weight: weight, eps: Float(c.normEps))
     }
 
-    /// One decoder block: x + attn(norm(x)), then + mlp(norm(...)).
+    /// One decoder block over the packed positions: x + attn(norm(x)), then + mlp(norm(...)).
     mutating func layer(_ l: Int, _ input: Tensor) throws -> Tensor {
         let ids = model.points.layers[l]
         var x = input
@@ -210,15 +293,15 @@ struct ForwardPass {
             return x
         }
         let lw = model.weights.layers[l]
-        var a = norm(x, lw.attnNorm, lw.attnNormBias)                          // [B, T, hidden]
+        var a = norm(x, lw.attnNorm, lw.attnNormBias)                          // [N, hidden]
         try visit(ids.attnNorm, &a)
-        var attnOut = skipped(.attn, l) ? a : try attention(l, a, lw, ids)     // [B, T, hidden]
+        var attnOut = skipped(.attn, l) ? a : try attention(l, a, lw, ids)     // [N, hidden]
         try visit(ids.attnOutput, &attnOut)
-        var mid = x + attnOut                                                  // [B, T, hidden]
+        var mid = x + attnOut                                                  // [N, hidden]
         try visit(ids.residMid, &mid)
-        var m = norm(mid, lw.mlpNorm, lw.mlpNormBias)                          // [B, T, hidden]
+        var m = norm(mid, lw.mlpNorm, lw.mlpNormBias)                          // [N, hidden]
         try visit(ids.mlpNorm, &m)
-        var mlpOut = skipped(.mlp, l) ? m : try mlp(lw, m, ids)                // [B, T, hidden]
+        var mlpOut = skipped(.mlp, l) ? m : try mlp(lw, m, ids)                // [N, hidden]
         try visit(ids.mlpOutput, &mlpOut)
         mid.binaryInPlace(.add, mlpOut)
         try visit(ids.output, &mid)
@@ -226,7 +309,7 @@ struct ForwardPass {
     }
 
     func mlp(_ lw: LayerWeights, _ m: Tensor, _ ids: LayerPointIds) throws -> Tensor {
-        var act: Tensor                                                        // [B, T, inter]
+        var act: Tensor                                                        // [N, inter]
         if let fc = lw.fc {
             var h = fc(m)
             try visit(ids.mlpProj[0], &h)

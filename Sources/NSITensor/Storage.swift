@@ -10,19 +10,31 @@ public final class TensorStorage: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let byteCount: Int
     private let owner: AnyObject?
-    private let ownsMemory: Bool
+    private enum Ownership { case borrowed, allocated, mapped(Int) }
+    private let ownership: Ownership
+
+    /// From this size on, zeroed bytes are fresh anonymous pages: the kernel zeroes a page
+    /// when it is first touched, so a large tensor of which little is written (the logits
+    /// of a pass that reads a few positions) costs only what is written.
+    static let mappedFrom = 1 << 20
 
     /// Allocates `byteCount` zeroed bytes.
     public init(byteCount: Int) {
         let count = max(byteCount, 1)
+        owner = nil
+        self.byteCount = byteCount
+        if count >= Self.mappedFrom, let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+           p != MAP_FAILED {
+            base = p
+            ownership = .mapped(count)
+            return
+        }
         var raw: UnsafeMutableRawPointer?
         let rc = posix_memalign(&raw, 64, count)
         guard rc == 0, let raw else { fatalError("out of memory allocating \(byteCount) bytes") }
         memset(raw, 0, count)
         base = raw
-        self.byteCount = byteCount
-        owner = nil
-        ownsMemory = true
+        ownership = .allocated
     }
 
     /// Borrows bytes kept alive by `owner` (for example a `MappedFile`).
@@ -30,11 +42,15 @@ public final class TensorStorage: @unchecked Sendable {
         self.base = base
         self.byteCount = byteCount
         self.owner = owner
-        ownsMemory = false
+        ownership = .borrowed
     }
 
     deinit {
-        if ownsMemory { free(base) }
+        switch ownership {
+        case .allocated: free(base)
+        case .mapped(let count): munmap(base, count)
+        case .borrowed: break
+        }
     }
 }
 

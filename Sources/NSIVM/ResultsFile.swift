@@ -41,7 +41,7 @@ public enum ResultsFile {
             if let g = b.generatedIds { f.append("\"generated_ids\":[" + g.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]") }
             if let t = b.generatedText { f.append("\"generated_text\":[" + t.map(q).joined(separator: ",") + "]") }
             if let s = b.sharing {
-                f.append("\"shared_prefix\":{\"row_layers_computed\":\(s.rowLayersComputed),\"row_layers_total\":\(s.rowLayersTotal)}")
+                f.append("\"shared_prefix\":{\"token_layers_computed\":\(s.tokenLayersComputed),\"token_layers_total\":\(s.tokenLayersTotal)}")
             }
             return "{" + f.joined(separator: ",") + "}"
         }

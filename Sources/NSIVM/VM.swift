@@ -171,10 +171,11 @@ public final class VM: Sendable {
             case .trace:
                 if maxPoint < transformer.points.logits { hooks.stopAfter = maxPoint }
                 progress?("trace \(index): \(ids.count) rows, \(ids.map(\.count).max() ?? 0) tokens")
-                let sharing = runs[0].vm.sharePrefixes ? firstAccess(live, block: index, rows: rows) : nil
-                _ = try transformer.trace(prompts: ids, hooks: hooks, sharing: sharing)
+                let sharing = runs[0].vm.sharePrefixes ? firstWrites(live, block: index, rows: rows) : nil
+                hooks.logitPositions = logitPositions(live, block: index, rows: rows)
+                _ = try transformer.trace(prompts: ids, hooks: hooks, logits: .none, sharing: sharing)
                 if let report = hooks.sharingReport {
-                    progress?("trace \(index): shared prefixes, \(report.rowLayersComputed) of \(report.rowLayersTotal) row-layers computed")
+                    progress?("trace \(index): shared prefixes, \(report.tokenLayersComputed) of \(report.tokenLayersTotal) token-layers computed")
                 }
             case .generate(let o):
                 let options = SamplingOptions(maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
@@ -200,19 +201,43 @@ public final class VM: Sendable {
 }
 
 extension VM {
-    /// Per row of a trace pass: the first layer at which its plan looks at it (see
-    /// `PrefixSharing`). A plan that did not set up is looked at from the start.
-    static func firstAccess(_ live: [(Execution, BlockSetup)], block: Int, rows: Int) -> RowSharing {
-        guard let transformer = live.first?.0.transformer else { return RowSharing(firstAccess: []) }
-        var first = Array(repeating: 0, count: rows)
-        for (run, _) in live {
-            let perInvoke = PrefixSharing.firstAccess(run.program, block: block, points: transformer.points,
-                                                      layers: transformer.config.numLayers)
+    /// Per row of a trace pass: where its plan first writes it (see `PrefixSharing`), in
+    /// the pass's positions. A plan that did not set up is written from the start.
+    static func firstWrites(_ live: [(Execution, BlockSetup)], block: Int, rows: Int) -> RowSharing {
+        guard let transformer = live.first?.0.transformer else { return RowSharing(firstWrite: [], firstPosition: []) }
+        var layer = [Int?](repeating: 0, count: rows), position = Array(repeating: 0, count: rows)
+        for (run, setup) in live {
+            let perInvoke = PrefixSharing.firstWrites(run.program, block: block, points: transformer.points,
+                                                      layers: transformer.config.numLayers, tokens: setup.length) { id in
+                run.registers[id.index]?.intValue
+            }
             for (k, range) in run.rowRanges.enumerated() where k < perInvoke.count {
-                for r in range where r < rows { first[r] = run.failure == nil ? perInvoke[k] : 0 }
+                for r in range where r < rows {
+                    guard run.failure == nil else { continue }
+                    layer[r] = perInvoke[k]?.layer
+                    // The plan's positions are the pass's last `setup.length` ones.
+                    position[r] = perInvoke[k].map { min($0.position, setup.length) + run.padding } ?? 0
+                }
             }
         }
-        return RowSharing(firstAccess: first)
+        return RowSharing(firstWrite: layer, firstPosition: position)
+    }
+}
+
+extension VM {
+    /// Per row of a trace pass: the positions of the logits its plan uses (see
+    /// `PrefixSharing.logitPositions`), in the pass's positions; nil: any.
+    static func logitPositions(_ live: [(Execution, BlockSetup)], block: Int, rows: Int) -> [[Int]?] {
+        guard let transformer = live.first?.0.transformer else { return [] }
+        var wanted = [[Int]?](repeating: nil, count: rows)
+        for (run, setup) in live where run.failure == nil {
+            let perInvoke = PrefixSharing.logitPositions(run.program, block: block, points: transformer.points,
+                                                         tokens: setup.length) { run.registers[$0.index]?.intValue }
+            for (k, range) in run.rowRanges.enumerated() where k < perInvoke.count {
+                for r in range where r < rows { wanted[r] = perInvoke[k].map { $0.map { $0 + run.padding } } }
+            }
+        }
+        return wanted
     }
 }
 
