@@ -81,6 +81,9 @@ extension ForwardPass {
         let cap = cache.capacity
         let valid = cache.valid
         let first = layout.first, offset = layout.offset, tokens = tokens
+        // Without a hook on the scores, each task also turns its rows into the pattern
+        // (softmax over the unmasked keys; masked ones are 0 without an exp).
+        let fused = !(hooks?.isHooked(ids.scores) ?? false)
         // One (row, head) pair per task, over nsi's threads (OpenBLAS runs one per call).
         parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
             for pair in pairs {
@@ -98,11 +101,27 @@ extension ForwardPass {
                     for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && rowValid[j])) {
                         row[j] = -Float.greatestFiniteMagnitude
                     }
+                    guard fused else { continue }
+                    var top = -Float.greatestFiniteMagnitude
+                    for j in 0..<s { top = max(top, row[j]) }
+                    var sum: Float = 0
+                    for j in 0..<s {
+                        let e: Float = row[j] == -Float.greatestFiniteMagnitude ? 0 : expf(row[j] - top)
+                        row[j] = e
+                        sum += e
+                    }
+                    let inv = 1 / sum
+                    for j in 0..<s { row[j] *= inv }
                 }
             }
         }
-        try visit(ids.scores, &scores)
-        var pattern = scores.softmax(dim: -1)
+        var pattern: Tensor
+        if fused {
+            pattern = scores
+        } else {
+            try visit(ids.scores, &scores)
+            pattern = scores.softmax(dim: -1)
+        }
         try visit(ids.pattern, &pattern)
 
         // z[row, t, head, :] = pattern block (row, head) @ v[row, :, head / group, :]

@@ -263,7 +263,7 @@ struct ForwardPass {
         }
         let part = pick.isEmpty ? Tensor(zeros: [0, c.vocabSize])
             : model.projectToVocabulary(h.indexSelect(dim: 0, indices: Tensor(shape: [pick.count], int64s: pick))!)   // [K, vocab]
-        let full = Tensor(zeros: [rows, tokens, c.vocabSize])
+        let full = Tensor(sparseZeros: [rows, tokens, c.vocabSize])
         for (r, position, k) in place { full.select(dim: 0, index: r).select(dim: 0, index: position).assign(part.select(dim: 0, index: k)) }
         guard let hooks, let hook = hooks.handlers[model.points.logits] else { return }
         _ = try hook(full, HookContext(point: model.points.points[model.points.logits], step: step))

@@ -125,7 +125,8 @@ extension Tensor {
         precondition(shape.last == inF, "linear: input \(describeShape(shape)) does not end in \(inF)")
         let x = contiguous()
         let rows = count / max(inF, 1)
-        let out = Tensor(zeros: Array(shape.dropLast()) + [outF])
+        // Written whole: by the bias then the product, or by the product (beta 0) alone.
+        let out = inF == 0 ? Tensor(zeros: Array(shape.dropLast()) + [outF]) : Tensor(uninitialized: Array(shape.dropLast()) + [outF])
         let out2 = out.reshape([rows, outF])
         if let bias {
             out2.assign(bias.broadcast(to: [rows, outF]))

@@ -13,18 +13,15 @@ public final class TensorStorage: @unchecked Sendable {
     private enum Ownership { case borrowed, allocated, mapped(Int) }
     private let ownership: Ownership
 
-    /// From this size on, zeroed bytes are fresh anonymous pages: the kernel zeroes a page
-    /// when it is first touched, so a large tensor of which little is written (the logits
-    /// of a pass that reads a few positions) costs only what is written.
-    static let mappedFrom = 1 << 20
-
-    /// Allocates `byteCount` zeroed bytes.
-    public init(byteCount: Int) {
+    /// Allocates `byteCount` zeroed bytes. `fresh`: as new anonymous pages, which the
+    /// kernel zeroes when each is first touched: cheaper for a large block of which little
+    /// is written, dearer (a fault per page) for one written whole. `zeroed: false` leaves
+    /// the bytes as they are, for an output every byte of which is written next.
+    public init(byteCount: Int, fresh: Bool = false, zeroed: Bool = true) {
         let count = max(byteCount, 1)
         owner = nil
         self.byteCount = byteCount
-        if count >= Self.mappedFrom, let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-           p != MAP_FAILED {
+        if fresh, let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
             base = p
             ownership = .mapped(count)
             return
@@ -32,7 +29,7 @@ public final class TensorStorage: @unchecked Sendable {
         var raw: UnsafeMutableRawPointer?
         let rc = posix_memalign(&raw, 64, count)
         guard rc == 0, let raw else { fatalError("out of memory allocating \(byteCount) bytes") }
-        memset(raw, 0, count)
+        if zeroed { memset(raw, 0, count) }
         base = raw
         ownership = .allocated
     }

@@ -25,6 +25,23 @@ public struct Tensor: @unchecked Sendable {
                   shape: shape, strides: Tensor.contiguousStrides(shape))
     }
 
+    /// A tensor whose elements are not set: only for an output that is written whole
+    /// next (a product with beta 0).
+    init(uninitialized shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.init(storage: TensorStorage(byteCount: count * 4, zeroed: false), dtype: .f32,
+                  shape: shape, strides: Tensor.contiguousStrides(shape))
+    }
+
+    /// Zeros on fresh pages (see `TensorStorage.init(byteCount:fresh:)`): for a large
+    /// tensor of which a few slices are written.
+    public init(sparseZeros shape: [Int], dtype: DType = .f32) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        let count = shape.reduce(1, *)
+        self.init(storage: TensorStorage(byteCount: count * dtype.size, fresh: true), dtype: dtype,
+                  shape: shape, strides: Tensor.contiguousStrides(shape))
+    }
+
     public init(shape: [Int], floats: [Float]) {
         precondition(shape.reduce(1, *) == floats.count, "\(floats.count) values for shape \(describeShape(shape))")
         self.init(zeros: shape, dtype: .f32)

@@ -169,6 +169,19 @@ extension Tensor {
         let src = (source.dtype == dtype ? source : source.cast(to: dtype)).broadcast(to: shape)
         let size = dtype.size
         let dst = storage.base, sp = src.storage.base
+        if rank == 2, size == 4, strides[1] == 1, src.strides[0] == 1, src.strides[1] > 1, shape[0] >= 16, shape[1] >= 16 {
+            // A transpose (`x.mT.contiguous()`): by tiles, so that reads and writes both stay in cache lines.
+            let d = dst.assumingMemoryBound(to: UInt32.self) + offset, s = sp.assumingMemoryBound(to: UInt32.self) + src.offset
+            let rows = shape[0], cols = shape[1], ld = strides[0], ls = src.strides[1], tile = 32
+            for r0 in stride(from: 0, to: rows, by: tile) {
+                for c0 in stride(from: 0, to: cols, by: tile) {
+                    for c in c0..<min(c0 + tile, cols) {
+                        for r in r0..<min(r0 + tile, rows) { d[r * ld + c] = s[r + c * ls] }
+                    }
+                }
+            }
+            return
+        }
         forEachRow(shape: shape, strides: [strides, src.strides], offsets: [offset, src.offset]) { offs, n, inner in
             if inner[0] == 1 && inner[1] == 1 {
                 (dst + offs[0] * size).copyMemory(from: sp + offs[1] * size, byteCount: n * size)

@@ -20,6 +20,24 @@ import Testing
         #expect(v.toFloats().enumerated().filter { $0.element == -1 }.map(\.offset) == [0, 4, 8, 12, 16, 20])
     }
 
+    /// A transposed matrix made contiguous (copied by tiles), at sizes around the tile
+    /// and into a strided destination, element by element.
+    @Test func transposedCopiesMatchElementByElement() {
+        var rng = SeededRandom(seed: 7)
+        for (r, c) in [(16, 16), (37, 45), (64, 33), (100, 17)] {
+            let m = rng.tensor([c, r])
+            let t = m.mT.contiguous()
+            let a = m.toFloats(), b = t.toFloats()
+            #expect(t.shape == [r, c])
+            #expect((0..<r).allSatisfy { i in (0..<c).allSatisfy { j in b[i * c + j] == a[j * r + i] } }, "\(r)x\(c)")
+            // Into the left columns of a wider matrix: the destination's rows are longer.
+            let wide = Tensor(zeros: [r, c + 3])
+            wide.slice(dim: 1, end: c).assign(m.mT)
+            let w = wide.toFloats()
+            #expect((0..<r).allSatisfy { i in (0..<c).allSatisfy { j in w[i * (c + 3) + j] == a[j * r + i] } && w[i * (c + 3) + c] == 0 })
+        }
+    }
+
     @Test func reshapeIsAViewWhenLegal() {
         let r = x.reshape([6, 4])
         #expect(r.storage === x.storage)
