@@ -29,8 +29,9 @@ extension ForwardPass {
             if let qn = lw.qNorm, let kn = lw.kNorm {
                 q = q.rmsNorm(weight: qn, eps: Float(c.normEps))
                 k = k.rmsNorm(weight: kn, eps: Float(c.normEps))
-            } else {
-                // Rotary rotates in place: never through a hooked projection's storage the hook may still see.
+            } else if let hooks, hooks.isHooked(ids.qkvProj[0]) || hooks.isHooked(ids.qkvProj[1]) {
+                // Rotary rotates in place: never through a hooked projection's storage (a
+                // hook may have returned a tensor it still holds).
                 q = q.copy()
                 k = k.copy()
             }

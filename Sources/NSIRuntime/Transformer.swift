@@ -12,6 +12,9 @@ public enum LogitsMode: Sendable {
     case none
 }
 
+/// A decoder-only transformer (Llama family or GPT-2) over loaded weights. Immutable
+/// after loading, so one instance serves many runs at once; per-run state lives in
+/// `KVCache` and `Hooks`.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
