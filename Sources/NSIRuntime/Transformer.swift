@@ -86,7 +86,9 @@ public final class Transformer: @unchecked Sendable {
         let rowPositions = share?.physical(positions) ?? positions
         for r in 0..<b { for s in 0..<t { cache.valid[r][cache.length + s] = rowValid[r][s] } }
         var pass = ForwardPass(model: self, cache: cache, hooks: hooks, step: step, rows: b, tokens: t,
-                               positions: rowPositions, share: share)
+                               positions: rowPositions, share: share,
+                               layout: share.map { PackedRows($0, stage: 0) } ?? PackedRows(rows: b, tokens: t))
+        pass.enter(pass.layout)
         do {
             let logits = try pass.run(ids: rowIds, mode: mode)
             cache.length += t
@@ -117,20 +119,6 @@ struct ForwardPass {
     var tokenPositions: [Int] = []
     var rotary: (cos: [Float], sin: [Float]) = ([], [])
     var c: ModelConfig { model.config }
-
-    init(model: Transformer, cache: KVCache, hooks: Hooks?, step: Int, rows: Int, tokens: Int,
-         positions: [[Int]], share: SharePlan?) {
-        self.model = model
-        self.cache = cache
-        self.hooks = hooks
-        self.step = step
-        self.rows = rows
-        self.tokens = tokens
-        self.positions = positions
-        self.share = share
-        layout = share.map { PackedRows($0, stage: 0) } ?? PackedRows(rows: rows, tokens: tokens)
-        enter(layout)
-    }
 
     /// Makes `l` the rows and positions computed from here on.
     mutating func enter(_ l: PackedRows) {

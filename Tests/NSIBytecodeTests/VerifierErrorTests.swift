@@ -259,6 +259,7 @@ import NSIIR
         let tiny = try Fixtures.target("tiny-llama3")
         do {
             _ = try Bytecode.decode(Data(Self.file), for: tiny)
+            Issue.record("a plan for another model decoded")
         } catch {
             let text = "\(error)"
             #expect(text.contains(Self.program.signatureHash) && text.contains(tiny.signatureHash!))

@@ -14,12 +14,26 @@ import Testing
         #expect((object["hash"] as? String)?.count == 64)
     }
 
+    /// The hash names what scripts are checked against: not where the folder is, but
+    /// a change of the shapes (here the MLP's width) or another architecture.
     @Test func hashIsStableAndSensitive() throws {
-        let a = try SignatureCommand.render(directory: Golden.fixture("tiny/tiny-llama3"), json: false)
-        let b = try SignatureCommand.render(directory: Golden.fixture("tiny/tiny-llama3"), json: false)
-        let c = try SignatureCommand.render(directory: Golden.fixture("tiny/tiny-qwen2"), json: false)
-        #expect(a == b)
-        #expect(a.split(separator: "\n").last != c.split(separator: "\n").last)
+        func hash(_ dir: String) throws -> Substring? {
+            try SignatureCommand.render(directory: dir, json: false).split(separator: "\n").last
+        }
+        let original = Golden.fixture("tiny/tiny-llama3")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-signature-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        let config = try String(contentsOfFile: original + "/config.json", encoding: .utf8)
+        try config.write(to: copy.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let a = try hash(original), moved = try hash(copy.path)
+        #expect(a?.hasPrefix("hash ") == true)
+        #expect(moved == a, "the hash depends on the folder's path")
+        let changed = config.replacingOccurrences(of: "\"intermediate_size\": 160", with: "\"intermediate_size\": 96")
+        #expect(changed != config)
+        try changed.write(to: copy.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        #expect(try hash(copy.path) != a, "another MLP width keeps the hash")
+        #expect(try hash(Golden.fixture("tiny/tiny-qwen2")) != a)
     }
 
     @Test func missingFolderIsAClearError() {

@@ -21,7 +21,7 @@ struct ProcessTests {
         var ids: [String] = []
         for _ in 0..<4 { ids.append(try await client.submit(script: generateScript, name: "g.nsi", model: nil, params: [:]).id) }
         // Kill it while the first job runs and the rest wait.
-        while try await client.job(ids[0]).state == "queued" { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitWhileQueued(client, ids[0])
         serve.kill()
 
         serve = try ServeProcess(nsi: nsi, args: serveArgs)

@@ -164,3 +164,18 @@ final class ServeProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+struct StillQueued: Error, CustomStringConvertible {
+    let id: String
+    var description: String { "job \(id) was still queued after 5 minutes" }
+}
+
+/// Waits until a job has left the queue: polls every 20 ms, and gives up with an error
+/// (failing the test, not hanging it) after 5 minutes.
+func waitWhileQueued(_ client: ServerClient, _ id: String) async throws {
+    for _ in 0..<15_000 {
+        guard try await client.job(id).state == "queued" else { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw StillQueued(id: id)
+}

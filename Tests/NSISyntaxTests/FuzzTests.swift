@@ -14,8 +14,6 @@ import Testing
     static let environment = ProcessInfo.processInfo.environment
     static let iterations = environment["NSI_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 100_000
     static let seed = environment["NSI_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x6E73_6966_757A_7A31
-    /// No input may take longer than this to parse (in a debug build, on a busy machine).
-    static let slowLimit = Duration.seconds(2)
 
     static let inputs = FuzzInputs()
     /// The iterations are split into shards that run in parallel; shard k takes the
@@ -52,7 +50,6 @@ import Testing
         print("fuzz shard \(shard): \(Self.iterations / Self.shards) inputs (seed \(Self.seed)), \(clean) parsed cleanly, in \(total);"
               + " slowest \(slowest.duration) at iteration \(slowest.iteration)")
         #expect(failures.isEmpty, "\(failures.prefix(20).joined(separator: "\n"))")
-        #expect(slowest.duration < Self.slowLimit, "iteration \(slowest.iteration) took \(slowest.duration)")
     }
 
     /// Invariants of any parse: ranges inside the file, codes from the catalogue, a

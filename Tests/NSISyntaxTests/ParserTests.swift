@@ -87,13 +87,19 @@ import Testing
     @Test func elseMayStartTheNextLine() {
         let result = Parser.parse(SourceFile(path: "t.nsi", text: "if a {\n}\nelse {\n}\n"))
         #expect(result.diagnostics.isEmpty)
-        guard case .ifElse(let statement) = result.script.statements[0].kind else { return }
+        guard case .ifElse(let statement) = result.script.statements.first?.kind else {
+            Issue.record("not an if statement: \(result.script.statements)")
+            return
+        }
         #expect(statement.elseClause != nil)
     }
 
     @Test func typesKnowTheirNames() {
         let result = Parser.parse(SourceFile(path: "t.nsi", text: "param s: f32[B, model.hidden_size]"))
-        guard case .param(let param) = result.script.statements[0].kind else { return }
+        guard case .param(let param) = result.script.statements.first?.kind else {
+            Issue.record("not a param: \(result.script.statements)")
+            return
+        }
         #expect(param.type.typeName == .f32)
         #expect(param.type.dimensions?.count == 2)
         #expect(param.defaultValue == nil)
@@ -123,7 +129,10 @@ import Testing
         let chain = "if a {}" + String(repeating: " else if a {}", count: 400)
         let result = Parser.parse(SourceFile(path: "t.nsi", text: "trace p {\n    \(chain)\n    let x = 1\n}\n"))
         #expect(result.diagnostics.map(\.code.rawValue) == ["E0107"])
-        guard case .trace(let trace) = result.script.statements.first?.kind else { return }
+        guard case .trace(let trace) = result.script.statements.first?.kind else {
+            Issue.record("not a trace: \(result.script.statements)")
+            return
+        }
         #expect(trace.body.statements.count == 2)
     }
 

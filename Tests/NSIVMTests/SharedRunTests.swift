@@ -123,13 +123,14 @@ struct SharedRunTests {
     @Test func aRefusedPlanDoesNotRunItsPass() throws {
         let vm = VM(model: try Fixtures.model(), limits: VMLimits(maxGeneratedTokens: 100))
         let long = try compile(#"generate "Hi" (max_tokens = 4000) { save h = model.layers[0].output.sum()  save ids = result.ids }"#)
-        let started = Date()
-        #expect { try vm.run(long) } throws: { "\($0)".contains("exceeds the limit of 100 generated tokens") }
-        let out = vm.runShared([SharedRun(program: long), SharedRun(program: long)])
+        // The VM reports each pass it runs; a refused plan reports none.
+        let reports = Locked<[String]>([])
+        #expect { try vm.run(long, progress: { m in reports.update { $0.append(m) } }) } throws: {
+            "\($0)".contains("exceeds the limit of 100 generated tokens")
+        }
+        let out = vm.runShared([SharedRun(program: long), SharedRun(program: long)], progress: { m in reports.update { $0.append(m) } })
         for r in out { #expect(throws: (any Error).self) { try r.get() } }
-        let seconds = Date().timeIntervalSince(started)
-        print("refused 4000-token generations in \(seconds) s")
-        #expect(seconds < 10)
+        #expect(reports.get().isEmpty, "passes ran: \(reports.get().prefix(3))")
     }
 
     @Test func cancelledBeforeItStarts() throws {
@@ -153,10 +154,10 @@ struct SharedRunTests {
             c.cancel()
         }.start()
         #expect { try vm.run(program, cancellation: c) } throws: { String(describing: $0).contains("cancelled") }
+        // Had the cancel been missed, the run would have ended with its 400 tokens; how
+        // soon it stopped is a measurement of this machine, printed, not asserted.
         let seconds = Date().timeIntervalSince(cancelledAt.lock.withLock { cancelledAt.date })
         print("a 400-token generation ended \(seconds) s after cancel()")
-        // One forward step is well under a second here; 400 steps take far longer.
-        #expect(seconds < 10)
     }
 
     @Test func cancellingOneSharedRunLeavesTheOther() throws {
@@ -198,4 +199,13 @@ struct CopyElisionTests {
         }
         #expect(views.peakRegisterBytes <= copies.peakRegisterBytes)
     }
+}
+
+/// A value shared with callbacks that may run on other threads.
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ value: T) { self.value = value }
+    func get() -> T { lock.withLock { value } }
+    func update(_ change: (inout T) -> Void) { lock.withLock { change(&value) } }
 }
