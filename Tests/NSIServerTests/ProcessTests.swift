@@ -76,7 +76,12 @@ final class TemporaryPostgres {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let bin = versions.sorted().reversed().map({ "/usr/lib/postgresql/\($0)/bin" })
             .first(where: { FileManager.default.isExecutableFile(atPath: $0 + "/pg_ctl") }) else {
-            print("skipped: no PostgreSQL server binaries (Debian's postgresql package)")
+            // `make test` sets NSI_TEST_REQUIRE after Scripts/setup installed the binaries.
+            if (ProcessInfo.processInfo.environment["NSI_TEST_REQUIRE"] ?? "").split(separator: ",").contains("postgresql") {
+                Issue.record("NSI_TEST_REQUIRE names postgresql, but there are no PostgreSQL server binaries (Scripts/setup installs them)")
+            } else {
+                print("skipped: no PostgreSQL server binaries (Debian's postgresql package)")
+            }
             return nil
         }
         return try TemporaryPostgres(bin: bin)
