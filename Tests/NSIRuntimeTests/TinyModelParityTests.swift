@@ -88,6 +88,7 @@ import NSIModel
         other.seed = 8
         let c = try model.generate(prompts: [[1, 2, 3]], options: other)
         #expect(c.generated[0].count == 6)
+        #expect(c.generated != a.generated, "another seed drew the same six tokens")
         // top_k = 1 is greedy whatever the temperature.
         let greedy = try model.generate(prompts: [[1, 2, 3]], options: SamplingOptions(maxTokens: 6, stopAtEOS: false))
         let k1 = try model.generate(prompts: [[1, 2, 3]], options: SamplingOptions(maxTokens: 6, temperature: 1.5, topK: 1, seed: 3, stopAtEOS: false))
