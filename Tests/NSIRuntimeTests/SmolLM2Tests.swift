@@ -6,7 +6,7 @@ import NSIModel
 @testable import NSIRuntime
 
 /// The real model, when Scripts/fetch-model has produced models/smollm2-135m (CI fetches it).
-/// Reference: transformers, float32, eager attention (Tests/Fixtures/smollm2-135m-logits.json).
+/// Reference: transformers, float32, eager attention (Tests/Fixtures/smollm2-135m/logits.json).
 @Suite(.enabled(if: Fixtures.smolLM2 != nil, "models/smollm2-135m not fetched (run Scripts/fetch-model)"))
 struct SmolLM2Tests {
     struct Case: Decodable {
