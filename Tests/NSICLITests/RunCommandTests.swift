@@ -36,7 +36,8 @@ struct RunCommandTests {
 /// without them writes the same values, bit for bit.
 @Suite(.enabled(if: fetchedModelDirectory != nil, "models/smollm2-135m not fetched"))
 struct OptimizedRunTests {
-    static let samples = ["ablation.nsi", "attention_pattern.nsi", "batched_trace.nsi", "logit_lens.nsi", "mean_ablation.nsi", "patching.nsi"]
+    static let samples = ["ablation.nsi", "attention_pattern.nsi", "batched_trace.nsi", "cache_residuals.nsi", "logit_lens.nsi",
+                          "mean_ablation.nsi", "patching.nsi", "steering.nsi"]
 
     @Test(arguments: samples)
     func optimizedRunsMatchUnoptimized(sample: String) throws {
