@@ -254,4 +254,75 @@ struct DifferentialOpTests {
         }
         #expect(worst <= Self.tolerance, "\(c.expr): largest relative difference \(worst)")
     }
+
+    /// Writes into a point with each assignment (`=`, `+=`, `-=`, `*=`, `/=`), checked
+    /// against the point read just before the write and the reference arithmetic; a
+    /// runtime `if` taking each branch; a gather by a list of indices; a module called on
+    /// a value (`model.norm`, against RMSNorm computed here with the model's own weight).
+    @Test func writesGuardsGathersAndModuleCalls() throws {
+        let model = try Fixtures.model()
+        let vm = VM(model: model)
+        let inputs = Self.inputs(seed: 11)
+        let row = try #require(inputs["row"]), a = try #require(inputs["a"])
+        let params: [String: RunValue] = ["row": .tensor(Tensor(shape: [4], floats: row.data.map(Float.init))),
+                                          "a": .tensor(Tensor(shape: [3, 4], floats: a.data.map(Float.init)))]
+        let header = "param row: f32[4]\nparam a: f32[3, 4]\n"
+        let ops: [(String, (Double, Double) -> Double)] = [("=", { _, y in y }), ("+=", +), ("-=", -), ("*=", *), ("/=", /)]
+        var worst = 0.0
+        for (l, (op, f)) in ops.enumerated() {
+            let script = header + """
+            trace "The capital of France" {
+                save before = model.layers[\(l)].output[0, 1, 0:4]
+                model.layers[\(l)].output[:, 1, 0:4] \(op) row
+                save after = model.layers[\(l)].output[0, 1, 0:4]
+            }
+            """
+            let r = try vm.run(try compile(script), params: params)
+            let before = try #require(r.value("before")?.tensor).toFloats(), after = try #require(r.value("after")?.tensor).toFloats()
+            for i in 0..<4 {
+                let want = f(Double(before[i]), row.data[i])
+                worst = max(worst, abs(Double(after[i]) - want) / (1 + abs(want)))
+            }
+            #expect(before != after, "`\(op)` changed nothing")
+        }
+        #expect(worst <= Self.tolerance, "writes: largest relative difference \(worst)")
+
+        // A runtime `if`: the branch follows the value, both ways.
+        let guarded = try compile(header + """
+        trace "x" {
+            if a.sum() > 0 { save positive = a.sum() } else { save negative = a.sum() }
+        }
+        """)
+        for sign in [1.0, -1.0] {
+            let shifted = a.data.map { Float($0 + sign * 10) }
+            let r = try vm.run(guarded, params: ["a": .tensor(Tensor(shape: [3, 4], floats: shifted)), "row": params["row"]!])
+            let sum = shifted.map(Double.init).reduce(0, +)
+            let key = sum > 0 ? "positive" : "negative"
+            #expect(r.values.map(\.key) == [key])
+            #expect(abs(Double(try #require(r.value(key)?.tensor).item()) - sum) <= Self.tolerance * (1 + abs(sum)))
+        }
+
+        // Rows gathered by a list of indices.
+        let gathered = try vm.run(try compile(header + "trace \"x\" { save g = a[[2, 0, 2]] }"), params: params)
+        let g = try #require(gathered.value("g")?.tensor)
+        #expect(g.shape == [3, 4])
+        #expect(g.toFloats().map(Double.init) == Array(a.data[8..<12]) + Array(a.data[0..<4]) + Array(a.data[8..<12]))
+
+        // A module on a value: the final norm of layer 3's last position.
+        let called = try vm.run(try compile("""
+        trace "The capital of France" {
+            let h = model.layers[3].output[0, -1]
+            save h = h
+            save n = model.norm(h)
+        }
+        """))
+        let h = try #require(called.value("h")?.tensor).toFloats().map(Double.init)
+        let n = try #require(called.value("n")?.tensor).toFloats().map(Double.init)
+        let weight = model.transformer.weights.norm.toFloats().map(Double.init)
+        let eps = model.transformer.config.normEps
+        let scale = 1 / (h.map { $0 * $0 }.reduce(0, +) / Double(h.count) + eps).squareRoot()
+        var normWorst = 0.0
+        for i in h.indices { normWorst = max(normWorst, abs(n[i] - h[i] * scale * weight[i]) / (1 + abs(h[i] * scale * weight[i]))) }
+        #expect(n.count == h.count && normWorst <= Self.tolerance, "model.norm: largest relative difference \(normWorst)")
+    }
 }
