@@ -354,27 +354,7 @@ struct PlanDump {
     // MARK: Cost
 
     /// The matmul weights of the forward pass, each with the point its output reaches.
-    func weights() -> [(point: Int, count: Int)] {
-        let c = signature.config
-        let table = signature.points
-        let gpt2 = c.architecture == .gpt2
-        let h = c.hiddenSize, q = c.numHeads * c.headDim, kv = c.numKVHeads * c.headDim, inter = c.intermediateSize
-        var out: [(Int, Int)] = []
-        for ids in table.layers {
-            if gpt2 {
-                out.append((ids.qkvProj[0], h * 3 * h))
-            } else {
-                out.append((ids.qkvProj[0], h * q))
-                out.append((ids.qkvProj[1], h * kv))
-                out.append((ids.qkvProj[2], h * kv))
-            }
-            out.append((ids.attnOutput, q * h))
-            for p in ids.mlpProj { out.append((p, h * inter)) }
-            out.append((ids.mlpOutput, inter * h))
-        }
-        out.append((table.logits, h * c.vocabSize))
-        return out
-    }
+    func weights() -> [(point: Int, count: Int)] { signature.matmulWeights }
 
     func renderCost() -> String {
         let all = weights()
@@ -436,7 +416,7 @@ struct PlanDump {
             let positions = elements(typeOf(a)) / Double(max(typeOf(a)?.shape?.last?.value ?? 1, 1))
             let c = signature.config
             if name == "lm_head" { cost = 2 * positions * Double(c.hiddenSize * c.vocabSize) }
-            else if name.hasSuffix(".mlp") { cost = 2 * positions * Double((c.architecture == .gpt2 ? 2 : 3) * c.hiddenSize * c.intermediateSize) }
+            else if name.hasSuffix(".mlp") { cost = 2 * positions * Double(signature.mlpWeights) }
             else { cost = 5 * elements(ins.type) }
         case .reduce(_, let a, _, _), .softmax(let a, _, _), .topk(let a, _, _):
             cost = elements(typeOf(a)) * (ins.op.isSoftmax ? 5 : 1)

@@ -19,6 +19,8 @@ public enum PointKind: String, Sendable, Equatable, Hashable, CaseIterable {
     case embedOutput, layerOutput, attnNormOutput, mlpNormOutput
     case q, k, v, scores, pattern, z
     case attnOutput, residMid, mlpAct, mlpOutput, normOutput, logits
+    /// The norms on the attention's and the MLP's outputs (Gemma, OLMo 2).
+    case attnPostNormOutput, mlpPostNormOutput
     /// The output of a linear layer that has no canonical name (q_proj, c_attn, gate_proj...).
     case linearOutput
 }
@@ -32,9 +34,9 @@ public struct Point: Sendable, Equatable {
     /// Decoder layer, or nil for points outside the layers.
     public let layer: Int?
     /// Canonical names, e.g. `layers.3.attn.q` (the script writes `model.layers[3].attn.q`).
-    public let canonicalNames: [String]
+    public internal(set) var canonicalNames: [String]
     /// Hugging Face module paths, e.g. `model.layers.3.self_attn.q_proj.output`.
-    public let hfNames: [String]
+    public internal(set) var hfNames: [String]
     public let shape: [Dim]
 
     public var name: String { canonicalNames.first ?? hfNames.first ?? "point\(id)" }
@@ -55,18 +57,23 @@ public struct Module: Sendable, Equatable {
 
 /// Dense ids of one decoder layer's points, in the order the forward pass reaches them.
 public struct LayerPointIds: Sendable {
+    /// The attention's input: the norm before it, or the block's input where there is none.
     public let attnNorm: Int
-    /// Linear outputs before attention: q_proj/k_proj/v_proj, or GPT-2's fused c_attn.
+    /// Linear outputs before attention: q_proj/k_proj/v_proj, or one fused projection.
     public let qkvProj: [Int]
     public let q: Int, k: Int, v: Int, scores: Int, pattern: Int, z: Int
     public let oProjInput: Int
     public let attnOutput: Int
+    /// The norm on the attention's output, where the family has one.
+    public let attnPostNorm: Int?
     public let residMid: Int
+    /// The MLP's input: the norm before it, or `residMid` where there is none.
     public let mlpNorm: Int
-    /// gate_proj and up_proj outputs, or GPT-2's c_fc output.
+    /// gate_proj and up_proj outputs, or one fused projection (c_fc, gate_up_proj...).
     public let mlpProj: [Int]
     public let mlpAct: Int
     public let mlpOutput: Int
+    public let mlpPostNorm: Int?
     public let output: Int
 }
 
@@ -83,27 +90,34 @@ public struct PointTable: Sendable {
 
     public init(config c: ModelConfig) {
         let hidden: [Dim] = [.batch, .tokens, .fixed(c.hiddenSize)]
-        let gpt2 = c.architecture == .gpt2
-        let root = gpt2 ? "transformer" : "model"
-        let layerPath = gpt2 ? "transformer.h" : "model.layers"
-        let attnPath = gpt2 ? "attn" : "self_attn"
+        let n = c.names, b = c.block
+        let qWidth = c.numHeads * c.headDim, kvWidth = c.numKVHeads * c.headDim
 
         embed = add(.embedOutput, nil, ["embed.output", "layers.0.input"],
-                    gpt2 ? ["transformer.drop.output", "transformer.h.0.input"] : ["model.embed_tokens.output", "model.layers.0.input"],
-                    hidden)
+                    (n.embedOutput.map { ["\($0).output"] } ?? []) + ["\(n.layers).0.input"], hidden)
+        var input = embed
         for l in 0..<c.numLayers {
-            let p = "layers.\(l)", h = "\(layerPath).\(l)", a = "\(h).\(attnPath)"
-            let attnNormHF = gpt2 ? "\(h).ln_1" : "\(h).input_layernorm"
-            let projIn = gpt2 ? ["\(a).c_attn.input"] : ["\(a).q_proj.input", "\(a).k_proj.input", "\(a).v_proj.input"]
-            let attnNorm = add(.attnNormOutput, l, ["\(p).attn_norm.output", "\(p).attn.input"],
-                               ["\(attnNormHF).output", "\(a).input"] + projIn, hidden)
-            var qkv: [Int] = []
-            if gpt2 {
-                qkv.append(add(.linearOutput, l, [], ["\(a).c_attn.output"], [.batch, .tokens, .fixed(3 * c.hiddenSize)]))
+            let p = "layers.\(l)", h = "\(n.layers).\(l)", a = "\(h).\(n.attention)"
+            let projIn: [String]
+            switch n.projections {
+            case .separate(let q, let k, let v): projIn = ["\(a).\(q).input", "\(a).\(k).input", "\(a).\(v).input"]
+            case .fused(let qkv), .fusedPerHead(let qkv): projIn = ["\(a).\(qkv).input"]
+            }
+            let attnNorm: Int
+            if let norm = n.attnNorm, b.preAttentionNorm {
+                attnNorm = add(.attnNormOutput, l, ["\(p).attn_norm.output", "\(p).attn.input"],
+                               ["\(h).\(norm).output", "\(a).input"] + projIn, hidden)
             } else {
-                qkv.append(add(.linearOutput, l, [], ["\(a).q_proj.output"], [.batch, .tokens, .fixed(c.numHeads * c.headDim)]))
-                qkv.append(add(.linearOutput, l, [], ["\(a).k_proj.output"], [.batch, .tokens, .fixed(c.numKVHeads * c.headDim)]))
-                qkv.append(add(.linearOutput, l, [], ["\(a).v_proj.output"], [.batch, .tokens, .fixed(c.numKVHeads * c.headDim)]))
+                attnNorm = alias(input, ["\(p).attn.input"], ["\(a).input"] + projIn)
+            }
+            var qkv: [Int] = []
+            switch n.projections {
+            case .separate(let q, let k, let v):
+                qkv.append(add(.linearOutput, l, [], ["\(a).\(q).output"], [.batch, .tokens, .fixed(qWidth)]))
+                qkv.append(add(.linearOutput, l, [], ["\(a).\(k).output"], [.batch, .tokens, .fixed(kvWidth)]))
+                qkv.append(add(.linearOutput, l, [], ["\(a).\(v).output"], [.batch, .tokens, .fixed(kvWidth)]))
+            case .fused(let name), .fusedPerHead(let name):
+                qkv.append(add(.linearOutput, l, [], ["\(a).\(name).output"], [.batch, .tokens, .fixed(qWidth + 2 * kvWidth)]))
             }
             let q = add(.q, l, ["\(p).attn.q"], [], [.batch, .tokens, .fixed(c.numHeads), .fixed(c.headDim)])
             let k = add(.k, l, ["\(p).attn.k"], [], [.batch, .keys, .fixed(c.numKVHeads), .fixed(c.headDim)])
@@ -111,40 +125,67 @@ public struct PointTable: Sendable {
             let scores = add(.scores, l, ["\(p).attn.scores"], [], [.batch, .fixed(c.numHeads), .tokens, .keys])
             let pattern = add(.pattern, l, ["\(p).attn.pattern"], [], [.batch, .fixed(c.numHeads), .tokens, .keys])
             let z = add(.z, l, ["\(p).attn.z"], [], [.batch, .tokens, .fixed(c.numHeads), .fixed(c.headDim)])
-            let oName = gpt2 ? "\(a).c_proj" : "\(a).o_proj"
-            let oIn = add(.linearOutput, l, [], ["\(oName).input"], [.batch, .tokens, .fixed(c.numHeads * c.headDim)])
+            let oName = "\(a).\(n.out)"
+            let oIn = add(.linearOutput, l, [], ["\(oName).input"], [.batch, .tokens, .fixed(qWidth)])
             let attnOut = add(.attnOutput, l, ["\(p).attn.output"], ["\(oName).output", "\(a).output"], hidden)
+            let attnPost = b.postAttentionNorm
+                ? add(.attnPostNormOutput, l, ["\(p).attn_post_norm.output"], n.attnPostNorm.map { ["\(h).\($0).output"] } ?? [], hidden)
+                : nil
             let mid = add(.residMid, l, ["\(p).resid_mid"], [], hidden)
-            let mlpNormHF = gpt2 ? "\(h).ln_2" : "\(h).post_attention_layernorm"
-            let m = "\(h).mlp"
-            let mlpIn = gpt2 ? ["\(m).c_fc.input"] : ["\(m).gate_proj.input", "\(m).up_proj.input"]
-            let mlpNorm = add(.mlpNormOutput, l, ["\(p).mlp_norm.output", "\(p).mlp.input"],
-                              ["\(mlpNormHF).output", "\(m).input"] + mlpIn, hidden)
+            let m = "\(h).\(n.mlp)"
+            let mlpIn: [String]
+            switch n.mlpProjections {
+            case .gated(let gate, let up): mlpIn = ["\(m).\(gate).input", "\(m).\(up).input"]
+            case .fusedGated(let name), .plain(let name): mlpIn = ["\(m).\(name).input"]
+            }
+            let mlpNorm: Int
+            if let norm = n.mlpNorm, b.preMLPNorm {
+                mlpNorm = add(.mlpNormOutput, l, ["\(p).mlp_norm.output", "\(p).mlp.input"],
+                              ["\(h).\(norm).output", "\(m).input"] + mlpIn, hidden)
+            } else {
+                mlpNorm = alias(b.parallel ? input : mid, ["\(p).mlp.input"], ["\(m).input"] + mlpIn)
+            }
             let inter: [Dim] = [.batch, .tokens, .fixed(c.intermediateSize)]
             var mlpProj: [Int] = []
-            if gpt2 {
-                mlpProj.append(add(.linearOutput, l, [], ["\(m).c_fc.output"], inter))
-            } else {
-                mlpProj.append(add(.linearOutput, l, [], ["\(m).gate_proj.output"], inter))
-                mlpProj.append(add(.linearOutput, l, [], ["\(m).up_proj.output"], inter))
+            switch n.mlpProjections {
+            case .gated(let gate, let up):
+                mlpProj.append(add(.linearOutput, l, [], ["\(m).\(gate).output"], inter))
+                mlpProj.append(add(.linearOutput, l, [], ["\(m).\(up).output"], inter))
+            case .fusedGated(let name):
+                mlpProj.append(add(.linearOutput, l, [], ["\(m).\(name).output"], [.batch, .tokens, .fixed(2 * c.intermediateSize)]))
+            case .plain(let name):
+                mlpProj.append(add(.linearOutput, l, [], ["\(m).\(name).output"], inter))
             }
-            let downName = gpt2 ? "\(m).c_proj" : "\(m).down_proj"
+            let downName = "\(m).\(n.down)"
             let act = add(.mlpAct, l, ["\(p).mlp.act"], ["\(downName).input"], inter)
             let mlpOut = add(.mlpOutput, l, ["\(p).mlp.output"], ["\(downName).output", "\(m).output"], hidden)
+            let mlpPost = b.postMLPNorm
+                ? add(.mlpPostNormOutput, l, ["\(p).mlp_post_norm.output"], n.mlpPostNorm.map { ["\(h).\($0).output"] } ?? [], hidden)
+                : nil
             let nextIn = l + 1 < c.numLayers ? ["layers.\(l + 1).input"] : []
-            let nextInHF = l + 1 < c.numLayers ? ["\(layerPath).\(l + 1).input"] : []
+            let nextInHF = l + 1 < c.numLayers ? ["\(n.layers).\(l + 1).input"] : []
             let out = add(.layerOutput, l, ["\(p).output"] + nextIn, ["\(h).output"] + nextInHF, hidden)
             layers.append(LayerPointIds(attnNorm: attnNorm, qkvProj: qkv, q: q, k: k, v: v, scores: scores,
-                                        pattern: pattern, z: z, oProjInput: oIn, attnOutput: attnOut, residMid: mid,
-                                        mlpNorm: mlpNorm, mlpProj: mlpProj, mlpAct: act, mlpOutput: mlpOut, output: out))
+                                        pattern: pattern, z: z, oProjInput: oIn, attnOutput: attnOut, attnPostNorm: attnPost,
+                                        residMid: mid, mlpNorm: mlpNorm, mlpProj: mlpProj, mlpAct: act, mlpOutput: mlpOut,
+                                        mlpPostNorm: mlpPost, output: out))
             addModule(.layer, l, p, h)
             addModule(.attn, l, "\(p).attn", a)
             addModule(.mlp, l, "\(p).mlp", m)
+            input = out
         }
-        let normHF = gpt2 ? "\(root).ln_f" : "\(root).norm"
-        norm = add(.normOutput, nil, ["norm.output"], ["\(normHF).output", "lm_head.input"], hidden)
-        logits = add(.logits, nil, ["lm_head.output", "logits"], ["lm_head.output"],
-                     [.batch, .tokens, .fixed(c.vocabSize)])
+        norm = add(.normOutput, nil, ["norm.output"], ["\(n.finalNorm).output", "\(n.head).input"], hidden)
+        // With soft-capped logits the head's own output is not the logits point.
+        logits = add(.logits, nil, b.logitSoftcap == nil ? ["lm_head.output", "logits"] : ["logits"],
+                     b.logitSoftcap == nil ? ["\(n.head).output"] : [], [.batch, .tokens, .fixed(c.vocabSize)])
+    }
+
+    /// Adds names to an existing point (an input that is another point's output).
+    private mutating func alias(_ id: Int, _ canonical: [String], _ hf: [String]) -> Int {
+        points[id].canonicalNames += canonical
+        points[id].hfNames += hf
+        for n in canonical + hf where byName[n] == nil { byName[n] = id }
+        return id
     }
 
     private mutating func add(_ kind: PointKind, _ layer: Int?, _ canonical: [String], _ hf: [String], _ shape: [Dim]) -> Int {

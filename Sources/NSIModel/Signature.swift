@@ -36,21 +36,24 @@ public struct ModelSignature: Sendable {
         self.tokenizer = tokenizer
         tokenizerHash = tokenizerBytes.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
         var callables: [CallableModule] = []
-        let gpt2 = config.architecture == .gpt2
+        let n = config.names, b = config.block
         let h = config.hiddenSize
-        callables.append(CallableModule(kind: .embed, name: "embed", hfName: gpt2 ? "transformer.wte" : "model.embed_tokens",
-                                        layer: nil, inputLast: nil, outputLast: h))
+        callables.append(CallableModule(kind: .embed, name: "embed", hfName: n.embed, layer: nil, inputLast: nil, outputLast: h))
         for l in 0..<config.numLayers {
-            let hf = gpt2 ? "transformer.h.\(l)" : "model.layers.\(l)"
-            callables.append(CallableModule(kind: .norm, name: "layers.\(l).attn_norm", hfName: gpt2 ? "\(hf).ln_1" : "\(hf).input_layernorm",
-                                            layer: l, inputLast: h, outputLast: h))
-            callables.append(CallableModule(kind: .norm, name: "layers.\(l).mlp_norm", hfName: gpt2 ? "\(hf).ln_2" : "\(hf).post_attention_layernorm",
-                                            layer: l, inputLast: h, outputLast: h))
-            callables.append(CallableModule(kind: .mlp, name: "layers.\(l).mlp", hfName: "\(hf).mlp", layer: l, inputLast: h, outputLast: h))
+            let hf = "\(n.layers).\(l)"
+            func norm(_ name: String, _ module: String?, _ present: Bool) {
+                guard present, let module else { return }
+                callables.append(CallableModule(kind: .norm, name: "layers.\(l).\(name)", hfName: "\(hf).\(module)",
+                                                layer: l, inputLast: h, outputLast: h))
+            }
+            norm("attn_norm", n.attnNorm, b.preAttentionNorm)
+            norm("attn_post_norm", n.attnPostNorm, b.postAttentionNorm)
+            norm("mlp_norm", n.mlpNorm, b.preMLPNorm)
+            callables.append(CallableModule(kind: .mlp, name: "layers.\(l).mlp", hfName: "\(hf).\(n.mlp)", layer: l, inputLast: h, outputLast: h))
+            norm("mlp_post_norm", n.mlpPostNorm, b.postMLPNorm)
         }
-        callables.append(CallableModule(kind: .norm, name: "norm", hfName: gpt2 ? "transformer.ln_f" : "model.norm",
-                                        layer: nil, inputLast: h, outputLast: h))
-        callables.append(CallableModule(kind: .lmHead, name: "lm_head", hfName: "lm_head", layer: nil, inputLast: h, outputLast: config.vocabSize))
+        callables.append(CallableModule(kind: .norm, name: "norm", hfName: n.finalNorm, layer: nil, inputLast: h, outputLast: h))
+        callables.append(CallableModule(kind: .lmHead, name: "lm_head", hfName: n.head, layer: nil, inputLast: h, outputLast: config.vocabSize))
         self.callables = callables
         hash = ""
         hash = SHA256.hash(data: Data(canonicalText(includeHash: false).utf8)).map { String(format: "%02x", $0) }.joined()
@@ -125,5 +128,31 @@ public struct ModelSignature: Sendable {
         fields.append("\"callables\":[\n  " + calls.joined(separator: ",\n  ") + "]")
         fields.append("\"hash\":\(q(hash))")
         return "{" + fields.joined(separator: ",\n") + "}\n"
+    }
+}
+
+extension ModelSignature {
+    /// The forward pass's matmul weights, each with the point its output reaches (what
+    /// `nsi dump`'s cost model counts), for any family.
+    public var matmulWeights: [(point: Int, count: Int)] {
+        let c = config, h = c.hiddenSize
+        func width(_ p: Int) -> Int {
+            if case .fixed(let n) = points.points[p].shape.last { return n }
+            return 0
+        }
+        var out: [(Int, Int)] = []
+        for ids in points.layers {
+            for p in ids.qkvProj { out.append((p, h * width(p))) }
+            out.append((ids.attnOutput, c.numHeads * c.headDim * h))
+            for p in ids.mlpProj { out.append((p, h * width(p))) }
+            out.append((ids.mlpOutput, c.intermediateSize * h))
+        }
+        out.append((points.logits, h * c.vocabSize))
+        return out
+    }
+
+    /// Weights of one layer's MLP (for the cost of calling it as a module).
+    public var mlpWeights: Int {
+        (config.block.mlp == .gated ? 3 : 2) * config.hiddenSize * config.intermediateSize
     }
 }

@@ -11,33 +11,53 @@ extension ForwardPass {
         BLASSetup.prepare()   // the products below call cblas directly
         let n = a.shape[0], h = c.numHeads, kvh = c.numKVHeads, d = c.headDim
         var q: Tensor, k: Tensor, v: Tensor                                    // [N, heads, hd]
+        let qWidth = h * d, kvWidth = kvh * d
+        let b = c.block
+        var copied = false
         if let qkv = lw.qkv {
-            var fused = qkv(a)                                                 // [N, 3*hidden]
+            var fused = qkv(a)                                                 // [N, (heads + 2 kv) * hd]
             try visit(ids.qkvProj[0], &fused)
-            let hd = h * d
-            q = fused.slice(dim: 1, start: 0, end: hd).contiguous().reshape([n, h, d])
-            k = fused.slice(dim: 1, start: hd, end: 2 * hd).contiguous().reshape([n, kvh, d])
-            v = fused.slice(dim: 1, start: 2 * hd, end: 3 * hd).contiguous().reshape([n, kvh, d])
+            if case .fusedPerHead = c.names.projections {
+                // Per head [q_h; k_h; v_h] (GPT-NeoX; kv heads = heads).
+                let perHead = fused.reshape([n, h, 3 * d])
+                q = perHead.slice(dim: 2, start: 0, end: d).contiguous()
+                k = perHead.slice(dim: 2, start: d, end: 2 * d).contiguous()
+                v = perHead.slice(dim: 2, start: 2 * d, end: 3 * d).contiguous()
+            } else {
+                q = fused.slice(dim: 1, start: 0, end: qWidth).contiguous().reshape([n, h, d])
+                k = fused.slice(dim: 1, start: qWidth, end: qWidth + kvWidth).contiguous().reshape([n, kvh, d])
+                v = fused.slice(dim: 1, start: qWidth + kvWidth, end: qWidth + 2 * kvWidth).contiguous().reshape([n, kvh, d])
+            }
+            copied = true
         } else {
             var qp = lw.q!(a), kp = lw.k!(a), vp = lw.v!(a)
             try visit(ids.qkvProj[0], &qp)
             try visit(ids.qkvProj[1], &kp)
             try visit(ids.qkvProj[2], &vp)
+            if b.qkNorm == .whole, let qn = lw.qNorm, let kn = lw.kNorm {
+                // Over all heads at once, before they are split (OLMo 2).
+                qp = qp.rmsNorm(weight: qn, eps: Float(c.normEps))
+                kp = kp.rmsNorm(weight: kn, eps: Float(c.normEps))
+                copied = true
+            }
             q = qp.reshape([n, h, d])
             k = kp.reshape([n, kvh, d])
             v = vp.reshape([n, kvh, d])
-            if let qn = lw.qNorm, let kn = lw.kNorm {
-                q = q.rmsNorm(weight: qn, eps: Float(c.normEps))
-                k = k.rmsNorm(weight: kn, eps: Float(c.normEps))
-            } else if let hooks, hooks.isHooked(ids.qkvProj[0]) || hooks.isHooked(ids.qkvProj[1]) {
-                // Rotary rotates in place: never through a hooked projection's storage (a
-                // hook may have returned a tensor it still holds).
-                q = q.copy()
-                k = k.copy()
-            }
+        }
+        if b.qkNorm == .perHead, let qn = lw.qNorm, let kn = lw.kNorm {
+            q = q.rmsNorm(weight: qn, eps: Float(c.normEps))
+            k = k.rmsNorm(weight: kn, eps: Float(c.normEps))
+        } else if !copied, let hooks, hooks.isHooked(ids.qkvProj[0]) || hooks.isHooked(ids.qkvProj[1]) {
+            // Rotary rotates in place: never through a hooked projection's storage (a
+            // hook may have returned a tensor it still holds).
+            q = q.copy()
+            k = k.copy()
+        }
+        if b.positions == .rotary {
+            let table = b.localRope[l] ? localRotary : rotary
             let rowIndex = Array(0..<n)
-            Rotary.apply(q, cos: rotary.cos, sin: rotary.sin, tableRow: rowIndex)
-            Rotary.apply(k, cos: rotary.cos, sin: rotary.sin, tableRow: rowIndex)
+            Rotary.apply(q, cos: table.cos, sin: table.sin, tableRow: rowIndex, dims: b.rotaryDims)
+            Rotary.apply(k, cos: table.cos, sin: table.sin, tableRow: rowIndex, dims: b.rotaryDims)
         }
         try visit(ids.q, &q)
 
@@ -76,7 +96,9 @@ extension ForwardPass {
         // by causality and padding; the blocks of a row are [heads, window, S].
         let total = layout.count
         var scores = Tensor(zeros: layout.uniform ? [active, h, tokens, s] : [total * h, s])
-        let scale = 1 / Float(d).squareRoot()
+        let scale = Float(b.attentionScale)
+        let softcap = b.attentionSoftcap.map(Float.init)
+        let window = b.windows[l] ?? Int.max
         let group = h / kvh
         let qp = UncheckedPointer(q.floatPointer), kp = UncheckedPointer(keys.floatPointer), sp = UncheckedPointer(scores.floatPointer)
         let cap = cache.capacity
@@ -99,7 +121,8 @@ extension ForwardPass {
                     let row = block + i * s
                     let slot = start + first[r] + i
                     let selfOnly = !rowValid[slot]   // a pad query attends only to itself, never to nothing
-                    for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && rowValid[j])) {
+                    if let cap = softcap { for j in 0..<s { row[j] = cap * tanhf(row[j] / cap) } }
+                    for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && slot - j < window && rowValid[j])) {
                         row[j] = -Float.greatestFiniteMagnitude
                     }
                     guard fused else { continue }

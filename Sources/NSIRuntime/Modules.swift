@@ -10,20 +10,27 @@ extension Transformer {
         let parts = name.split(separator: ".")
         switch (parts.count, parts.first) {
         case (1, "embed"):
-            guard let out = w.embed.indexSelect(dim: 0, indices: x) else {
+            guard var out = embedRows(x) else {
                 throw RuntimeError("model.embed: token id out of range for a vocabulary of \(config.vocabSize)")
+            }
+            // What the family's embedding module computes: scaled only where the module itself scales.
+            if let scale = config.block.embeddingScale, config.names.embedOutput == config.names.embed {
+                out = out.contiguous()
+                out.scaleInPlace(Float(scale))
             }
             return out
         case (1, "norm"):
             return normalize(x, w.norm, w.normBias)
         case (1, "lm_head"):
-            return x.contiguous().linear(w.lmHead)
+            return applyHead(x.contiguous())
         case (3, "layers"):
             guard let l = Int(parts[1]), l >= 0, l < config.numLayers else { break }
             let lw = w.layers[l]
             switch parts[2] {
-            case "attn_norm": return normalize(x, lw.attnNorm, lw.attnNormBias)
-            case "mlp_norm": return normalize(x, lw.mlpNorm, lw.mlpNormBias)
+            case "attn_norm": if let n = lw.attnNorm { return normalize(x, n, lw.attnNormBias) }
+            case "mlp_norm": if let n = lw.mlpNorm { return normalize(x, n, lw.mlpNormBias) }
+            case "attn_post_norm": if let n = lw.attnPostNorm { return normalize(x, n, nil) }
+            case "mlp_post_norm": if let n = lw.mlpPostNorm { return normalize(x, n, nil) }
             case "mlp": return mlp(lw, x.contiguous())
             default: break
             }
@@ -33,17 +40,59 @@ extension Transformer {
         throw RuntimeError("model.\(name) is not a callable module")
     }
 
+    /// The family's norm: LayerNorm, or RMSNorm (Gemma's (1 + w) is added to the weight at load).
     func normalize(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
-        config.architecture == .gpt2
+        config.block.norm == .layerNorm
             ? x.layerNorm(weight: weight, bias: bias, eps: Float(config.normEps))
             : x.rmsNorm(weight: weight, eps: Float(config.normEps))
     }
 
+    var activationOp: UnaryOp {
+        switch config.block.activation {
+        case .silu: return .silu
+        case .gelu: return .gelu
+        case .geluTanh: return .geluTanh
+        }
+    }
+
+    /// act(g) * u in one pass (contiguous operands of one shape).
+    func gated(_ g: Tensor, _ u: Tensor) -> Tensor {
+        let out = Tensor(zeros: g.shape)
+        let p = (UncheckedPointer(g.floatPointer), UncheckedPointer(u.floatPointer), UncheckedPointer(out.floatPointer))
+        let op = activationOp
+        parallelFor(g.count, cost: 8) { r in
+            let (g, u, o) = (p.0.p, p.1.p, p.2.p)
+            if op == .silu {
+                for i in r { let x = g[i]; o[i] = x / (1 + expf(-x)) * u[i] }
+            } else {
+                for i in r { o[i] = op.apply(g[i]) * u[i] }
+            }
+        }
+        return out
+    }
+
     /// The MLP of one layer on its own, without hooks.
     func mlp(_ lw: LayerWeights, _ x: Tensor) -> Tensor {
-        if let fc = lw.fc {
-            return lw.down(fc(x).unary(config.hiddenAct == "gelu" ? .gelu : .geluTanh))
+        if let fc = lw.fc { return lw.down(fc(x).unary(activationOp)) }
+        if let gateUp = lw.gateUp {
+            let gu = gateUp(x), inter = config.intermediateSize
+            let last = gu.rank - 1
+            return lw.down(gated(gu.slice(dim: last, end: inter).contiguous(), gu.slice(dim: last, start: inter).contiguous()))
         }
-        return lw.down(lw.gate!(x).unary(.silu) * lw.up!(x))
+        return lw.down(gated(lw.gate!(x), lw.up!(x)))
+    }
+}
+
+extension Tensor {
+    /// x ← x · s, for a contiguous f32 tensor.
+    func scaleInPlace(_ s: Float) {
+        let p = UncheckedPointer(floatPointer)
+        parallelFor(count, cost: 1) { r in for i in r { p.p[i] *= s } }
+    }
+
+    /// x ← cap · tanh(x / cap), for a contiguous f32 tensor.
+    func softcapInPlace(_ cap: Float) {
+        let p = UncheckedPointer(floatPointer)
+        parallelFor(count, cost: 8) { r in for i in r { p.p[i] = cap * tanhf(p.p[i] / cap) } }
     }
 }

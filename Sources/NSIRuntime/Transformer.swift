@@ -12,7 +12,8 @@ public enum LogitsMode: Sendable {
     case none
 }
 
-/// A decoder-only transformer (Llama family or GPT-2) over loaded weights. Immutable
+/// A decoder-only transformer of any registered family (see `ModelFamily`) over loaded
+/// weights; what a block computes comes from the config's `Block`. Immutable
 /// after loading, so one instance serves many runs at once; per-run state lives in
 /// `KVCache` and `Hooks`.
 public final class Transformer: @unchecked Sendable {
@@ -20,6 +21,8 @@ public final class Transformer: @unchecked Sendable {
     public let weights: ModelWeights
     public let points: PointTable
     let inverseFrequencies: [Float]
+    /// The rotary frequencies of layers with `block.localRope` (Gemma 3's sliding layers).
+    let localInverseFrequencies: [Float]
     private let lmHeadLock = NSLock()
     private var lmHeadColumnsCache: Tensor?
 
@@ -27,7 +30,9 @@ public final class Transformer: @unchecked Sendable {
         self.config = config
         self.weights = weights
         points = PointTable(config: config)
-        inverseFrequencies = config.architecture == .llama ? config.inverseFrequencies() : []
+        let rotary = config.block.positions == .rotary
+        inverseFrequencies = rotary ? config.inverseFrequencies() : []
+        localInverseFrequencies = rotary && config.block.localRope.contains(true) ? config.inverseFrequencies(local: true) : []
     }
 
     /// Loads config.json and the safetensors weights of a Hugging Face model folder.
@@ -49,13 +54,27 @@ public final class Transformer: @unchecked Sendable {
         return t
     }
 
-    /// `h` [..., hidden] times the output head: [..., vocab].
+    /// `h` [..., hidden] times the output head: [..., vocab], soft-capped where the family caps.
     func projectToVocabulary(_ h: Tensor) -> Tensor {
+        let logits = applyHead(h)
+        if let cap = config.block.logitSoftcap { logits.softcapInPlace(Float(cap)) }
+        return logits
+    }
+
+    /// The output head alone (`model.lm_head`).
+    func applyHead(_ h: Tensor) -> Tensor {
         let rows = h.count / config.hiddenSize
-        // Few rows: nsi's own kernel reads the [vocab, hidden] rows in place.
-        if rows <= SmallGemm.maxRows { return h.linear(weights.lmHead) }
+        // Few rows, or a head kept at its stored width: read the [vocab, hidden] rows in place.
+        if rows <= SmallGemm.maxRows || weights.lmHead.dtype != .f32 { return h.linear(weights.lmHead) }
         return h.contiguous().reshape([rows, config.hiddenSize]).matmul(lmHeadColumns())
             .reshape(Array(h.shape.dropLast()) + [config.vocabSize])
+    }
+
+    /// Embedding rows of `ids` in f32 (`model.embed_tokens`'s output), or nil for an id
+    /// outside the vocabulary.
+    func embedRows(_ ids: Tensor) -> Tensor? {
+        guard let rows = weights.embed.indexSelect(dim: 0, indices: ids) else { return nil }
+        return rows.dtype == .f32 ? rows : rows.cast(to: .f32)
     }
 
     /// Runs one forward pass over `ids` [B][T] that continues `cache` (whose length is
@@ -73,7 +92,7 @@ public final class Transformer: @unchecked Sendable {
         guard cache.length + t <= cache.capacity else {
             throw RuntimeError("forward: \(cache.length + t) positions exceed the cache capacity of \(cache.capacity)")
         }
-        if config.architecture == .gpt2, let p = positions.joined().max(), p >= config.maxPositions {
+        if config.block.positions == .learned, let p = positions.joined().max(), p >= config.maxPositions {
             throw RuntimeError("position \(p) is beyond the model's \(config.maxPositions) learned positions")
         }
         // A fresh cache only: later passes would need the shared rows' keys and values. The
@@ -118,6 +137,7 @@ struct ForwardPass {
     /// Per packed position: its position id, and the rotary tables for them.
     var tokenPositions: [Int] = []
     var rotary: (cos: [Float], sin: [Float]) = ([], [])
+    var localRotary: (cos: [Float], sin: [Float]) = ([], [])
     var c: ModelConfig { model.config }
 
     /// Makes `l` the rows and positions computed from here on.
@@ -126,6 +146,8 @@ struct ForwardPass {
         tokenPositions = (0..<l.active).flatMap { positions[$0][l.first[$0]...] }
         rotary = model.inverseFrequencies.isEmpty ? ([], [])
             : Rotary.tables(positions: tokenPositions, inverseFrequencies: model.inverseFrequencies)
+        localRotary = model.localInverseFrequencies.isEmpty ? ([], [])
+            : Rotary.tables(positions: tokenPositions, inverseFrequencies: model.localInverseFrequencies)
     }
 
     /// Hands the tensor at `point` to its hook, if any; a replacement must keep the shape.
@@ -197,9 +219,10 @@ struct ForwardPass {
     mutating func run(ids: [[Int]], mode: LogitsMode) throws -> Tensor? {
         let w = model.weights
         let packedIds = (0..<layout.active).flatMap { ids[$0][layout.first[$0]...] }
-        guard var x = w.embed.indexSelect(dim: 0, indices: Tensor(shape: [packedIds.count], int64s: packedIds.map(Int64.init))) else {
+        guard var x = model.embedRows(Tensor(shape: [packedIds.count], int64s: packedIds.map(Int64.init))) else {
             throw RuntimeError("token id out of range for a vocabulary of \(c.vocabSize)")
         }                                                                      // [N, hidden]
+        if let scale = c.block.embeddingScale { x.scaleInPlace(Float(scale)) }
         if let wpe = w.positions {
             let pos = Tensor(shape: [tokenPositions.count], int64s: tokenPositions.map(Int64.init))
             x.binaryInPlace(.add, wpe.indexSelect(dim: 0, indices: pos)!)
@@ -270,30 +293,43 @@ struct ForwardPass {
     }
 
     func norm(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
-        c.architecture == .gpt2
-            ? x.layerNorm(weight: weight, bias: bias, eps: Float(c.normEps))
-            : x.rmsNorm(weight: weight, eps: Float(c.normEps))
+        model.normalize(x, weight, bias)
     }
 
-    /// One decoder block over the packed positions: x + attn(norm(x)), then + mlp(norm(...)).
+    /// One decoder block over the packed positions, as `Block` describes it.
     mutating func layer(_ l: Int, _ input: Tensor) throws -> Tensor {
         let ids = model.points.layers[l]
+        let b = c.block
         var x = input
         if skipped(.layer, l) {
             try visit(ids.output, &x)
             return x
         }
         let lw = model.weights.layers[l]
-        var a = norm(x, lw.attnNorm, lw.attnNormBias)                          // [N, hidden]
-        try visit(ids.attnNorm, &a)
-        var attnOut = skipped(.attn, l) ? a : try attention(l, a, lw, ids)     // [N, hidden]
+        var a = x                                                              // [N, hidden]
+        if b.preAttentionNorm, let w = lw.attnNorm {
+            a = norm(x, w, lw.attnNormBias)
+            try visit(ids.attnNorm, &a)
+        }
+        var attnOut = skipped(.attn, l) ? a.copy() : try attention(l, a, lw, ids)     // [N, hidden]
         try visit(ids.attnOutput, &attnOut)
+        if let point = ids.attnPostNorm, let w = lw.attnPostNorm {
+            attnOut = norm(attnOut, w, nil)
+            try visit(point, &attnOut)
+        }
         var mid = x + attnOut                                                  // [N, hidden]
         try visit(ids.residMid, &mid)
-        var m = norm(mid, lw.mlpNorm, lw.mlpNormBias)                          // [N, hidden]
-        try visit(ids.mlpNorm, &m)
-        var mlpOut = skipped(.mlp, l) ? m : try mlp(lw, m, ids)                // [N, hidden]
+        var m = b.parallel ? x : mid                                           // [N, hidden]
+        if b.preMLPNorm, let w = lw.mlpNorm {
+            m = norm(m, w, lw.mlpNormBias)
+            try visit(ids.mlpNorm, &m)
+        }
+        var mlpOut = skipped(.mlp, l) ? m.copy() : try mlp(lw, m, ids)                // [N, hidden]
         try visit(ids.mlpOutput, &mlpOut)
+        if let point = ids.mlpPostNorm, let w = lw.mlpPostNorm {
+            mlpOut = norm(mlpOut, w, nil)
+            try visit(point, &mlpOut)
+        }
         mid.binaryInPlace(.add, mlpOut)
         try visit(ids.output, &mid)
         return mid
@@ -304,25 +340,19 @@ struct ForwardPass {
         if let fc = lw.fc {
             var h = fc(m)
             try visit(ids.mlpProj[0], &h)
-            act = h.unary(c.hiddenAct == "gelu" ? .gelu : .geluTanh)
+            act = h.unary(model.activationOp)
+        } else if let gateUp = lw.gateUp {
+            var gu = gateUp(m)                                                 // [N, 2*inter]
+            try visit(ids.mlpProj[0], &gu)
+            let inter = c.intermediateSize
+            act = model.gated(gu.slice(dim: 1, end: inter).contiguous(), gu.slice(dim: 1, start: inter).contiguous())
         } else {
             var g = lw.gate!(m), u = lw.up!(m)
             try visit(ids.mlpProj[0], &g)
             try visit(ids.mlpProj[1], &u)
-            act = siluMul(g, u)
+            act = model.gated(g, u)
         }
         try visit(ids.mlpAct, &act)
         return lw.down(act)
-    }
-
-    /// silu(g) * u in one pass.
-    func siluMul(_ g: Tensor, _ u: Tensor) -> Tensor {
-        let out = Tensor(zeros: g.shape)
-        let p = (UncheckedPointer(g.floatPointer), UncheckedPointer(u.floatPointer), UncheckedPointer(out.floatPointer))
-        parallelFor(g.count, cost: 8) { r in
-            let (g, u, o) = (p.0.p, p.1.p, p.2.p)
-            for i in r { let x = g[i]; o[i] = x / (1 + expf(-x)) * u[i] }
-        }
-        return out
     }
 }

@@ -6,105 +6,135 @@ public struct WeightError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// A linear layer's parameters, always presented as `weight` [out, in]. GPT-2's Conv1D
-/// stores [in, out]; it is viewed transposed, never copied.
+/// A linear layer's parameters, always presented as `weight` [out, in]. A weight stored
+/// [in, out] (GPT-2's Conv1D) is viewed transposed, never copied. bf16/f16 weights stay at
+/// their stored width: the product reads them directly and accumulates in f32.
 public struct Linear: @unchecked Sendable {
     public let weight: Tensor   // [out, in]
-    public let bias: Tensor?    // [out]
+    public let bias: Tensor?    // [out], f32
 
     public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight, bias: bias) }
 }
 
-/// One decoder layer's weights.
+/// One decoder layer's weights; which are present follows the family's `Block`.
 public struct LayerWeights: @unchecked Sendable {
-    public let attnNorm: Tensor, attnNormBias: Tensor?     // [hidden]
-    public let q: Linear?, k: Linear?, v: Linear?           // [heads*hd, hidden], [kv*hd, hidden] (Llama)
-    public let qkv: Linear?                                 // [3*hidden, hidden] (GPT-2 c_attn)
-    public let qNorm: Tensor?, kNorm: Tensor?               // [headDim] (Qwen3)
+    public let attnNorm: Tensor?, attnNormBias: Tensor?     // [hidden]
+    public let q: Linear?, k: Linear?, v: Linear?           // [heads*hd, hidden], [kv*hd, hidden]
+    /// One fused input projection (c_attn, qkv_proj, query_key_value).
+    public let qkv: Linear?
+    /// [headDim] per head, or [heads*hd] / [kv*hd] over the whole projection.
+    public let qNorm: Tensor?, kNorm: Tensor?
     public let o: Linear                                    // [hidden, heads*hd]
-    public let mlpNorm: Tensor, mlpNormBias: Tensor?        // [hidden]
-    public let gate: Linear?, up: Linear?                   // [inter, hidden] (SwiGLU)
-    public let fc: Linear?                                  // [inter, hidden] (GPT-2 c_fc)
+    public let attnPostNorm: Tensor?                        // [hidden]
+    public let mlpNorm: Tensor?, mlpNormBias: Tensor?       // [hidden]
+    public let gate: Linear?, up: Linear?                   // [inter, hidden]
+    /// One fused [gate; up] projection [2*inter, hidden] (Phi-3).
+    public let gateUp: Linear?
+    /// The plain MLP's input projection (c_fc, dense_h_to_4h).
+    public let fc: Linear?
     public let down: Linear                                 // [hidden, inter]
+    public let mlpPostNorm: Tensor?                         // [hidden]
 }
 
 /// All weights of a model, checked against the config: every expected tensor present
-/// with its expected shape, and extras reported.
+/// with its expected shape, and extras reported. Names come from the family's `ModuleNames`.
 public struct ModelWeights: @unchecked Sendable {
-    public let embed: Tensor              // [vocab, hidden]
-    public let positions: Tensor?         // [maxPositions, hidden] (GPT-2)
+    public let embed: Tensor              // [vocab, hidden], at its stored width
+    public let positions: Tensor?         // [maxPositions, hidden] (learned positions)
     public let layers: [LayerWeights]
     public let norm: Tensor, normBias: Tensor?  // [hidden]
-    public let lmHead: Tensor             // [vocab, hidden] (the embedding when tied)
+    public let lmHead: Tensor             // [vocab, hidden] (the embedding when tied), at its stored width
     /// Tensors in the checkpoint that the architecture does not use.
     public let unused: [String]
 
     public init(archive: SafetensorsArchive, config c: ModelConfig) throws {
         var used = Set<String>()
-        func get(_ name: String, _ shape: [Int]) throws -> Tensor {
+        let n = c.names, b = c.block
+        // Checkpoints may leave off an optional prefix (GPT-2's `transformer.`).
+        let strip = n.optionalPrefix.flatMap { archive.contains(n.embed + ".weight") ? nil : $0 }
+        func stored(_ name: String) -> String {
+            guard let strip, name.hasPrefix(strip) else { return name }
+            return String(name.dropFirst(strip.count))
+        }
+        func get(_ module: String, _ shape: [Int], keepWidth: Bool = false) throws -> Tensor {
+            let name = stored(module)
             guard let entry = archive.entry(name) else { throw WeightError(message: "missing tensor \(name) (expected shape \(describeShape(shape)))") }
             guard entry.shape == shape else {
                 throw WeightError(message: "tensor \(name) has shape \(describeShape(entry.shape)), expected \(describeShape(shape))")
             }
             guard entry.dtype.isFloatingPoint else { throw WeightError(message: "tensor \(name) has dtype \(entry.dtype), expected a floating-point type") }
             used.insert(name)
-            return try archive.tensor(name)
+            return try archive.tensor(name, keepingWidth: keepWidth)
         }
-        func optional(_ name: String, _ shape: [Int]) throws -> Tensor? {
-            archive.contains(name) ? try get(name, shape) : nil
+        func optional(_ module: String, _ shape: [Int], keepWidth: Bool = false) throws -> Tensor? {
+            archive.contains(stored(module)) ? try get(module, shape, keepWidth: keepWidth) : nil
+        }
+        func linear(_ module: String, _ inF: Int, _ outF: Int, bias: Bool) throws -> Linear {
+            let weight = n.transposedLinears
+                ? try get("\(module).weight", [inF, outF]).mT
+                : try get("\(module).weight", [outF, inF], keepWidth: true)
+            return Linear(weight: weight, bias: bias ? try get("\(module).bias", [outF]) : nil)
+        }
+        func normWeight(_ module: String, _ size: Int) throws -> Tensor {
+            let w = try get("\(module).weight", [size])
+            // Gemma's RMSNorm scales by (1 + w): stored once as that sum, in f32 as transformers computes it.
+            return b.norm == .rmsNormPlusOne ? w + Tensor(shape: [1], floats: [1]) : w
         }
         let hd = c.hiddenSize, inter = c.intermediateSize
-        if c.architecture == .gpt2 {
-            // Checkpoints name GPT-2 tensors with or without the `transformer.` prefix.
-            let prefix = archive.contains("transformer.wte.weight") ? "transformer." : ""
-            func conv(_ name: String, _ inF: Int, _ outF: Int) throws -> Linear {
-                Linear(weight: try get("\(name).weight", [inF, outF]).mT, bias: try get("\(name).bias", [outF]))
+        let qOut = c.numHeads * c.headDim, kvOut = c.numKVHeads * c.headDim
+        embed = try get("\(n.embed).weight", [c.vocabSize, hd], keepWidth: true)
+        positions = try n.positions.map { try get("\($0).weight", [c.maxPositions, hd]) }
+        layers = try (0..<c.numLayers).map { l in
+            let p = "\(n.layers).\(l)", a = "\(p).\(n.attention)", m = "\(p).\(n.mlp)"
+            func norm(_ name: String?, _ present: Bool) throws -> (Tensor?, Tensor?) {
+                guard present, let name else { return (nil, nil) }
+                return (try normWeight("\(p).\(name)", hd), c.normBias ? try get("\(p).\(name).bias", [hd]) : nil)
             }
-            embed = try get("\(prefix)wte.weight", [c.vocabSize, hd])
-            positions = try get("\(prefix)wpe.weight", [c.maxPositions, hd])
-            layers = try (0..<c.numLayers).map { l in
-                let p = "\(prefix)h.\(l)"
-                return LayerWeights(
-                    attnNorm: try get("\(p).ln_1.weight", [hd]), attnNormBias: try get("\(p).ln_1.bias", [hd]),
-                    q: nil, k: nil, v: nil, qkv: try conv("\(p).attn.c_attn", hd, 3 * hd), qNorm: nil, kNorm: nil,
-                    o: try conv("\(p).attn.c_proj", hd, hd),
-                    mlpNorm: try get("\(p).ln_2.weight", [hd]), mlpNormBias: try get("\(p).ln_2.bias", [hd]),
-                    gate: nil, up: nil, fc: try conv("\(p).mlp.c_fc", hd, inter), down: try conv("\(p).mlp.c_proj", inter, hd))
+            var q: Linear?, k: Linear?, v: Linear?, qkv: Linear?
+            switch n.projections {
+            case .separate(let qn, let kn, let vn):
+                q = try linear("\(a).\(qn)", hd, qOut, bias: c.qkvBias)
+                k = try linear("\(a).\(kn)", hd, kvOut, bias: c.qkvBias)
+                v = try linear("\(a).\(vn)", hd, kvOut, bias: c.qkvBias)
+            case .fused(let name), .fusedPerHead(let name):
+                qkv = try linear("\(a).\(name)", hd, qOut + 2 * kvOut, bias: c.qkvBias)
             }
-            norm = try get("\(prefix)ln_f.weight", [hd])
-            normBias = try get("\(prefix)ln_f.bias", [hd])
-            lmHead = try optional("lm_head.weight", [c.vocabSize, hd]) ?? embed
+            var qNorm: Tensor?, kNorm: Tensor?
+            switch b.qkNorm {
+            case .none: break
+            case .perHead:
+                qNorm = try normWeight("\(a).\(n.qNorm)", c.headDim)
+                kNorm = try normWeight("\(a).\(n.kNorm)", c.headDim)
+            case .whole:
+                qNorm = try normWeight("\(a).\(n.qNorm)", qOut)
+                kNorm = try normWeight("\(a).\(n.kNorm)", kvOut)
+            }
+            var gate: Linear?, up: Linear?, gateUp: Linear?, fc: Linear?
+            switch n.mlpProjections {
+            case .gated(let g, let u):
+                gate = try linear("\(m).\(g)", hd, inter, bias: c.mlpBias)
+                up = try linear("\(m).\(u)", hd, inter, bias: c.mlpBias)
+            case .fusedGated(let name):
+                gateUp = try linear("\(m).\(name)", hd, 2 * inter, bias: c.mlpBias)
+            case .plain(let name):
+                fc = try linear("\(m).\(name)", hd, inter, bias: c.mlpBias)
+            }
+            let (attnNorm, attnNormBias) = try norm(n.attnNorm, b.preAttentionNorm)
+            let (mlpNorm, mlpNormBias) = try norm(n.mlpNorm, b.preMLPNorm)
+            return LayerWeights(
+                attnNorm: attnNorm, attnNormBias: attnNormBias, q: q, k: k, v: v, qkv: qkv, qNorm: qNorm, kNorm: kNorm,
+                o: try linear("\(a).\(n.out)", qOut, hd, bias: c.outputBias),
+                attnPostNorm: try norm(n.attnPostNorm, b.postAttentionNorm).0,
+                mlpNorm: mlpNorm, mlpNormBias: mlpNormBias, gate: gate, up: up, gateUp: gateUp, fc: fc,
+                down: try linear("\(m).\(n.down)", inter, hd, bias: c.mlpBias),
+                mlpPostNorm: try norm(n.mlpPostNorm, b.postMLPNorm).0)
+        }
+        norm = try normWeight(n.finalNorm, hd)
+        normBias = c.normBias ? try get("\(n.finalNorm).bias", [hd]) : nil
+        if c.tieWordEmbeddings {
+            lmHead = try optional("\(n.head).weight", [c.vocabSize, hd], keepWidth: true) ?? embed
         } else {
-            let qOut = c.numHeads * c.headDim, kvOut = c.numKVHeads * c.headDim
-            func linear(_ name: String, _ inF: Int, _ outF: Int, bias: Bool) throws -> Linear {
-                Linear(weight: try get("\(name).weight", [outF, inF]), bias: bias ? try get("\(name).bias", [outF]) : nil)
-            }
-            embed = try get("model.embed_tokens.weight", [c.vocabSize, hd])
-            positions = nil
-            layers = try (0..<c.numLayers).map { l in
-                let p = "model.layers.\(l)"
-                return LayerWeights(
-                    attnNorm: try get("\(p).input_layernorm.weight", [hd]), attnNormBias: nil,
-                    q: try linear("\(p).self_attn.q_proj", hd, qOut, bias: c.qkvBias),
-                    k: try linear("\(p).self_attn.k_proj", hd, kvOut, bias: c.qkvBias),
-                    v: try linear("\(p).self_attn.v_proj", hd, kvOut, bias: c.qkvBias),
-                    qkv: nil,
-                    qNorm: c.qkNorm ? try get("\(p).self_attn.q_norm.weight", [c.headDim]) : nil,
-                    kNorm: c.qkNorm ? try get("\(p).self_attn.k_norm.weight", [c.headDim]) : nil,
-                    o: try linear("\(p).self_attn.o_proj", qOut, hd, bias: c.outputBias),
-                    mlpNorm: try get("\(p).post_attention_layernorm.weight", [hd]), mlpNormBias: nil,
-                    gate: try linear("\(p).mlp.gate_proj", hd, inter, bias: c.mlpBias),
-                    up: try linear("\(p).mlp.up_proj", hd, inter, bias: c.mlpBias),
-                    fc: nil,
-                    down: try linear("\(p).mlp.down_proj", inter, hd, bias: c.mlpBias))
-            }
-            norm = try get("model.norm.weight", [hd])
-            normBias = nil
-            if c.tieWordEmbeddings {
-                lmHead = try optional("lm_head.weight", [c.vocabSize, hd]) ?? embed
-            } else {
-                lmHead = try get("lm_head.weight", [c.vocabSize, hd])
-            }
+            lmHead = try get("\(n.head).weight", [c.vocabSize, hd], keepWidth: true)
         }
         unused = archive.names.filter { !used.contains($0) }
     }

@@ -123,11 +123,19 @@ extension Tensor {
     public func linear(_ weight: Tensor, bias: Tensor? = nil) -> Tensor {
         let inF = weight.shape[1], outF = weight.shape[0]
         precondition(shape.last == inF, "linear: input \(describeShape(shape)) does not end in \(inF)")
-        let x = contiguous()
+        let x = (dtype == .f32 ? self : cast(to: .f32)).contiguous()
         let rows = count / max(inF, 1)
         // Written whole: by the bias then the product, or by the product (beta 0) alone.
         let out = inF == 0 ? Tensor(zeros: Array(shape.dropLast()) + [outF]) : Tensor(uninitialized: Array(shape.dropLast()) + [outF])
         let out2 = out.reshape([rows, outF])
+        if weight.dtype == .bf16 || weight.dtype == .f16 {
+            // Kept at its stored width: read directly, rows widened in cache (see HalfGemm).
+            let w = weight.strides[1] == 1 ? weight : weight.contiguous()
+            if let bias { out2.assign(bias.broadcast(to: [rows, outF])) }
+            HalfGemm.run(m: rows, n: outF, k: inF, x: x.floatPointer, ldx: inF, w: w,
+                         y: out2.floatPointer, ldy: outF, beta: bias == nil ? 0 : 1)
+            return out
+        }
         if let bias {
             out2.assign(bias.broadcast(to: [rows, outF]))
             Tensor.gemm(x.reshape([rows, inF]), weight.mT, into: out2, beta: 1)

@@ -71,9 +71,11 @@ public enum Rotary {
     }
 
     /// Rotates `x` [rows, heads, headDim] in place, row r using table row `tableRow[r]`.
-    public static func apply(_ x: Tensor, cos: [Float], sin: [Float], tableRow: [Int]) {
+    /// `dims` (even, at most headDim) rotates only each head's first dimensions (partial
+    /// rotary); the tables then have dims / 2 columns.
+    public static func apply(_ x: Tensor, cos: [Float], sin: [Float], tableRow: [Int], dims: Int? = nil) {
         precondition(x.rank == 3 && x.isContiguous, "rotary: expected a contiguous [rows, heads, headDim] tensor")
-        let rows = x.shape[0], heads = x.shape[1], d = x.shape[2], half = d / 2
+        let rows = x.shape[0], heads = x.shape[1], d = x.shape[2], half = (dims ?? d) / 2
         let p = x.floatPointer
         cos.withUnsafeBufferPointer { cp in
             sin.withUnsafeBufferPointer { sp in

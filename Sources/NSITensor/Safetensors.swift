@@ -147,14 +147,15 @@ public final class SafetensorsFile: @unchecked Sendable {
     public var metadata: [String: String] { header.metadata }
     public func entry(_ name: String) -> SafetensorsEntry? { byName[name] }
 
-    /// The tensor `name`: f32 as a zero-copy view, f16/bf16 decoded to f32, integers as stored.
-    public func tensor(_ name: String) throws -> Tensor {
+    /// The tensor `name`: f32 and integers as zero-copy views; f16/bf16 decoded to f32,
+    /// or with `keepingWidth` kept as zero-copy views at their stored width.
+    public func tensor(_ name: String, keepingWidth: Bool = false) throws -> Tensor {
         guard let e = byName[name] else { throw SafetensorsError(path, "no tensor named \"\(name)\"") }
         let start = map.base + header.dataStart + e.dataRange.lowerBound
         let count = e.shape.reduce(1, *)
         let strides = Tensor.contiguousStrides(e.shape)
         switch e.dtype {
-        case .f16, .bf16:
+        case .f16 where !keepingWidth, .bf16 where !keepingWidth:
             let out = Tensor(zeros: e.shape, dtype: .f32)
             let dst = out.floatPointer
             for i in 0..<count {

@@ -116,8 +116,8 @@ public final class SafetensorsArchive: @unchecked Sendable {
     public func entry(_ name: String) -> SafetensorsEntry? { location[name]?.entry(name) }
     public func contains(_ name: String) -> Bool { location[name] != nil }
 
-    public func tensor(_ name: String) throws -> Tensor {
+    public func tensor(_ name: String, keepingWidth: Bool = false) throws -> Tensor {
         guard let file = location[name] else { throw SafetensorsError(files.first?.path ?? "model", "no tensor named \"\(name)\"") }
-        return try file.tensor(name)
+        return try file.tensor(name, keepingWidth: keepingWidth)
     }
 }

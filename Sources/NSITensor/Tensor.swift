@@ -191,6 +191,11 @@ public struct Tensor: @unchecked Sendable {
     public func cast(to target: DType) -> Tensor {
         if target == dtype { return self }
         let src = contiguous()
+        if target == .f32 && (dtype == .bf16 || dtype == .f16) {
+            let out = Tensor(uninitialized: shape)
+            HalfGemm.widen(dtype, src.storage.base.assumingMemoryBound(to: UInt16.self) + src.offset, out.floatPointer, count)
+            return out
+        }
         let out = Tensor(zeros: shape, dtype: target)
         let n = count
         func read(_ i: Int) -> Double {

@@ -38,11 +38,11 @@ import NSIModel
         let qwen3 = try config(#"{"model_type": "qwen3", \#(Self.llamaKeys), "head_dim": 32}"#)
         #expect(qwen3.qkNorm && qwen3.headDim == 32)
         let gpt2 = try config(#"{"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128, "vocab_size": 512, "eos_token_id": 50256}"#)
-        #expect(gpt2.architecture == .gpt2 && gpt2.intermediateSize == 256 && gpt2.hiddenAct == "gelu_new" && gpt2.eosTokenIds == [50256])
+        #expect(gpt2.family == "gpt2" && gpt2.block.positions == .learned && gpt2.intermediateSize == 256 && gpt2.hiddenAct == "gelu_new" && gpt2.eosTokenIds == [50256])
     }
 
     @Test(arguments: [
-        (#"{"model_type": "bert", "vocab_size": 10}"#, "unsupported architecture \"bert\"; supported model types: llama, mistral, qwen2, qwen3, gpt2"),
+        (#"{"model_type": "bert", "vocab_size": 10}"#, "unsupported architecture \"bert\"; supported model types: llama, mistral, qwen2, qwen3, gpt2, gpt_neox, gemma2, gemma3_text, olmo2, phi3"),
         (#"{"vocab_size": 10}"#, "no \"model_type\""),
         (#"{"model_type": "llama", "vocab_size": 10}"#, "missing or invalid \"hidden_size\""),
         (#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 160, "vocab_size": 512, "num_key_value_heads": 3}"#, "not a multiple"),

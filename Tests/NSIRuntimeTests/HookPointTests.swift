@@ -53,7 +53,7 @@ import NSIModel
             let p = pt.layers[l], lw = w.layers[l]
             let input = l == 0 ? pt.embed : pt.layers[l - 1].output
             let x = { m(input, c.hiddenSize) }
-            add(p.attnNorm, "L\(l) attn_norm") { Naive.flat(Naive.rmsNorm(x(), lw.attnNorm.toFloats(), eps: c.normEps)) }
+            add(p.attnNorm, "L\(l) attn_norm") { Naive.flat(Naive.rmsNorm(x(), lw.attnNorm!.toFloats(), eps: c.normEps)) }
             let a = { m(p.attnNorm, c.hiddenSize) }
             add(p.qkvProj[0], "L\(l) q_proj") { Naive.flat(Naive.linear(a(), wm(lw.q!.weight), lw.q!.bias?.toFloats())) }
             add(p.qkvProj[1], "L\(l) k_proj") { Naive.flat(Naive.linear(a(), wm(lw.k!.weight), lw.k!.bias?.toFloats())) }
@@ -81,7 +81,7 @@ import NSIModel
             add(p.oProjInput, "L\(l) o_proj.input") { raw(p.z) }
             add(p.attnOutput, "L\(l) attn.output") { Naive.flat(Naive.linear(m(p.oProjInput, h * hd), wm(lw.o.weight), lw.o.bias?.toFloats())) }
             add(p.residMid, "L\(l) resid_mid") { Naive.flat(Naive.add(x(), m(p.attnOutput, c.hiddenSize))) }
-            add(p.mlpNorm, "L\(l) mlp_norm") { Naive.flat(Naive.rmsNorm(m(p.residMid, c.hiddenSize), lw.mlpNorm.toFloats(), eps: c.normEps)) }
+            add(p.mlpNorm, "L\(l) mlp_norm") { Naive.flat(Naive.rmsNorm(m(p.residMid, c.hiddenSize), lw.mlpNorm!.toFloats(), eps: c.normEps)) }
             let mn = { m(p.mlpNorm, c.hiddenSize) }
             add(p.mlpProj[0], "L\(l) gate_proj") { Naive.flat(Naive.linear(mn(), wm(lw.gate!.weight))) }
             add(p.mlpProj[1], "L\(l) up_proj") { Naive.flat(Naive.linear(mn(), wm(lw.up!.weight))) }
@@ -205,7 +205,7 @@ import NSIModel
         }
         _ = try model.trace(prompts: [Self.ids], hooks: hooks)
         let x = Naive.matrix(seen[model.points.embed]!, cols: c.hiddenSize)
-        let ln = Naive.layerNorm(x, w.attnNorm.toFloats(), w.attnNormBias!.toFloats(), eps: c.normEps)
+        let ln = Naive.layerNorm(x, w.attnNorm!.toFloats(), w.attnNormBias!.toFloats(), eps: c.normEps)
         #expect(Naive.maxDiff(seen[p.attnNorm]!.toFloats(), Naive.flat(ln)) <= Self.tolerance)
         // Conv1D stores [in, out]: out = x @ W + b.
         let wIn = Naive.matrix(w.qkv!.weight.mT.contiguous(), cols: 3 * c.hiddenSize)

@@ -20,8 +20,8 @@ struct SmolLM2Tests {
     }
     struct Reference: Decodable { let cases: [Case] }
 
-    static func reference() throws -> [Case] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m/logits.json")))
+    static func reference(_ file: String = "logits.json") throws -> [Case] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m/\(file)")))
         return try JSONDecoder().decode(Reference.self, from: data).cases
     }
 
@@ -45,8 +45,13 @@ struct SmolLM2Tests {
     }
 
     @Test func logitsMatchTransformers() throws {
-        let model = try model
-        for c in try Self.reference() {
+        try Self.checkLogits(try model, try Self.reference(), label: "smollm2")
+    }
+
+    /// Top-20 ids at the last position equal; top-20 logits and every row's mean and
+    /// standard deviation within 1e-3.
+    static func checkLogits(_ model: Transformer, _ cases: [Case], label: String) throws {
+        for c in cases {
             let (out, _) = try model.trace(prompts: [c.ids])
             let logits = try #require(out).select(dim: 0, index: 0)           // [T, vocab]
             let last = logits.select(dim: 0, index: -1)
@@ -58,10 +63,33 @@ struct SmolLM2Tests {
             let n = Float(logits.shape[1])
             let stds = (centered * centered).sum(dim: -1).toFloats().map { ($0 / (n - 1)).squareRoot() }
             let meanDiff = maxAbsDiff(means, c.logits_row_mean), stdDiff = maxAbsDiff(stds, c.logits_row_std)
-            print("smollm2 \"\(c.prompt.prefix(24))\": top-20 logits max diff \(topDiff), row mean \(meanDiff), row std \(stdDiff) (tolerance 1e-3)")
+            print("\(label) \"\(c.prompt.prefix(24))\": top-20 logits max diff \(topDiff), row mean \(meanDiff), row std \(stdDiff) (tolerance 1e-3)")
             #expect(topDiff <= 1e-3)
             #expect(meanDiff <= 1e-3)
             #expect(stdDiff <= 1e-3)
+        }
+    }
+
+    /// SmolLM2 stored in bf16 (nsi's writer rounds to nearest even, as Scripts/convert-model
+    /// does) and read at that width: against transformers computing in f32 on the same bf16
+    /// weights (Tests/Fixtures/smollm2-135m/logits-bf16.json).
+    @Test func bf16StoredWeightsMatchTransformersOnTheSameWeights() throws {
+        let src = Fixtures.smolLM2!
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-smollm2-bf16-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for file in ["config.json", "generation_config.json"] where FileManager.default.fileExists(atPath: src + "/" + file) {
+            try FileManager.default.copyItem(atPath: src + "/" + file, toPath: dir + "/" + file)
+        }
+        let f32 = try SafetensorsArchive(directory: src)
+        try SafetensorsWriter.write(try f32.names.map { ($0, try f32.tensor($0)) }, to: dir + "/model.safetensors", storeAs: .bf16)
+        let model = try Transformer(directory: dir)
+        #expect(model.weights.embed.dtype == .bf16 && model.weights.layers[0].q!.weight.dtype == .bf16,
+                "linear and embedding weights stay at their stored width")
+        try Self.checkLogits(model, try Self.reference("logits-bf16.json"), label: "smollm2 bf16")
+        for c in try Self.reference("logits-bf16.json") {
+            let r = try model.generate(prompts: [c.ids], options: SamplingOptions(maxTokens: 16, stopAtEOS: false))
+            #expect(r.generated[0] == c.greedy16_ids, "\(c.prompt)")
         }
     }
 

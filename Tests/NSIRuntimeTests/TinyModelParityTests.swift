@@ -8,13 +8,21 @@ import NSIModel
 @Suite struct TinyModelParityTests {
     static let tolerance: Float = 1e-4
 
-    @Test(arguments: ["tiny-gpt2", "tiny-llama3", "tiny-qwen2", "tiny-qwen3"])
+    /// Every family of the registry, and a Llama stored in bf16 (its reference is f32
+    /// arithmetic on the bf16 weights, which nsi reads at their stored width).
+    static let models = ["tiny-gpt2", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-gpt-neox", "tiny-gemma2",
+                         "tiny-gemma3", "tiny-olmo2", "tiny-phi3", "tiny-llama3-bf16"]
+
+    @Test(arguments: models)
     func logitsHiddenStatesAndGreedyMatchReference(model name: String) throws {
         let ref = try TinyReference.load(name)
         let model = try ModelCache.shared.tiny(name)
         let hooks = Hooks(points: model.points)
         var hidden: [Int: [Float]] = [:]
-        for point in [model.points.embed, model.points.layers[0].output, model.points.norm] {
+        // Hugging Face's hidden states: the embedding, each layer's output but the last, then the final norm's.
+        let hiddenPoints = [model.points.embed] + model.points.layers.dropLast().map(\.output) + [model.points.norm]
+        #expect(hiddenPoints.count == ref.hidden_states_last_row.count)
+        for point in hiddenPoints {
             hooks.add(point: point) { t, _ in
                 hidden[point] = t.select(dim: 1, index: -1).select(dim: 0, index: 0).toFloats()
                 return nil
@@ -24,7 +32,7 @@ import NSIModel
         let got = try #require(logits)
         #expect(got.shape == [1, ref.input_ids.count, model.config.vocabSize])
         let logitDiff = maxAbsDiff(got.toFloats(), ref.logits.flatMap { $0 })
-        let hiddenDiffs = [model.points.embed, model.points.layers[0].output, model.points.norm].enumerated().map {
+        let hiddenDiffs = hiddenPoints.enumerated().map {
             maxAbsDiff(hidden[$0.element] ?? [], ref.hidden_states_last_row[$0.offset])
         }
         print("\(name): max |logits - reference| = \(logitDiff), hidden states = \(hiddenDiffs) (tolerance \(Self.tolerance))")
@@ -36,7 +44,8 @@ import NSIModel
     }
 
     /// Prompts of different lengths batched (left-padded) give each row the logits it gets alone.
-    @Test(arguments: ["tiny-gpt2", "tiny-llama3", "tiny-qwen3"])
+    @Test(arguments: ["tiny-gpt2", "tiny-llama3", "tiny-qwen3", "tiny-gpt-neox", "tiny-gemma2", "tiny-gemma3",
+                      "tiny-olmo2", "tiny-phi3", "tiny-llama3-bf16"])
     func batchedPromptsMatchSingleRuns(model name: String) throws {
         let model = try ModelCache.shared.tiny(name)
         let prompts = [[5, 17, 300, 2, 9], [44], [100, 101, 102, 103, 104, 105, 106, 7]]
@@ -105,5 +114,89 @@ import NSIModel
         let r = try eosModel.generate(prompts: [ref.input_ids], options: SamplingOptions(maxTokens: 8))
         #expect(r.generated[0] == [ref.greedy8_ids[0]])
         #expect(r.steps == 1)
+    }
+}
+
+/// The access points of every family: each visited once per pass, with the shape its
+/// template declares, and a write at the last position of any point reaches the last
+/// position's logits; Hugging Face names resolve to the points they denote.
+@Suite struct FamilyPointTests {
+    @Test(arguments: TinyModelParityTests.models)
+    func everyPointIsVisitedOnceWithItsShapeAndWritesReachTheLogits(model name: String) throws {
+        let model = try ModelCache.shared.tiny(name)
+        let ids = [5, 17, 300, 42, 7, 99, 256, 3, 1, 480, 64, 12]
+        let t = ids.count
+        let hooks = Hooks(points: model.points)
+        var visits = [Int](repeating: 0, count: model.points.points.count)
+        for p in model.points.points {
+            hooks.add(point: p.id) { x, _ in
+                visits[p.id] += 1
+                let want = p.shape.map { d -> Int in
+                    switch d { case .batch: return 1; case .tokens, .keys: return t; case .fixed(let n): return n }
+                }
+                #expect(x.shape == want, "\(name): \(p.name) has shape \(x.shape), its template says \(want)")
+                return nil
+            }
+        }
+        let base = try #require(try model.trace(prompts: [ids], hooks: hooks).0).select(dim: 1, index: t - 1).toFloats()
+        #expect(visits.allSatisfy { $0 == 1 }, "\(name): visits \(visits)")
+
+        for p in model.points.points {
+            let changed = Hooks(points: model.points)
+            changed.add(point: p.id) { x, _ in
+                let tokenDim = p.kind == .scores || p.kind == .pattern ? 2 : 1
+                let last = x.select(dim: tokenDim, index: x.shape[tokenDim] - 1)
+                last.binaryInPlace(.mul, Tensor(scalar: -0.5))
+                last.binaryInPlace(.add, Tensor(scalar: 0.25))
+                return nil
+            }
+            let logits = try #require(try model.trace(prompts: [ids], hooks: changed).0).select(dim: 1, index: t - 1).toFloats()
+            #expect(maxAbsDiff(logits, base) > 1e-5, "\(name): a write at \(p.name) does not reach the logits")
+        }
+    }
+
+    @Test func huggingFaceNamesOfTheNewFamilies() throws {
+        let neox = try ModelCache.shared.tiny("tiny-gpt-neox").points
+        #expect(neox.point(named: "gpt_neox.layers.1.attention.query_key_value.output")?.id == neox.layers[1].qkvProj[0])
+        #expect(neox.point(named: "gpt_neox.layers.1.post_attention_layernorm.output")?.id == neox.layers[1].mlpNorm)
+        #expect(neox.point(named: "gpt_neox.layers.1.mlp.dense_4h_to_h.input")?.id == neox.layers[1].mlpAct)
+        #expect(neox.point(named: "embed_out.output")?.id == neox.logits)
+        let gemma2 = try ModelCache.shared.tiny("tiny-gemma2").points
+        #expect(gemma2.point(named: "model.layers.0.post_attention_layernorm.output")?.id == gemma2.layers[0].attnPostNorm)
+        #expect(gemma2.point(named: "model.layers.0.pre_feedforward_layernorm.output")?.id == gemma2.layers[0].mlpNorm)
+        #expect(gemma2.point(named: "layers.0.mlp_post_norm.output")?.id == gemma2.layers[0].mlpPostNorm)
+        // Gemma 2 scales after its embedding module, and caps the head's output: neither module output is a point.
+        #expect(gemma2.point(named: "model.embed_tokens.output") == nil)
+        #expect(gemma2.point(named: "lm_head.output") == nil && gemma2.point(named: "logits")?.id == gemma2.logits)
+        let gemma3 = try ModelCache.shared.tiny("tiny-gemma3").points
+        #expect(gemma3.point(named: "model.embed_tokens.output")?.id == gemma3.embed)
+        let olmo2 = try ModelCache.shared.tiny("tiny-olmo2").points
+        // No norm before attention or MLP: their inputs are the residual stream.
+        #expect(olmo2.point(named: "layers.1.attn.input")?.id == olmo2.layers[0].output)
+        #expect(olmo2.point(named: "model.layers.1.self_attn.q_proj.input")?.id == olmo2.layers[0].output)
+        #expect(olmo2.point(named: "layers.1.mlp.input")?.id == olmo2.layers[1].residMid)
+        let phi3 = try ModelCache.shared.tiny("tiny-phi3").points
+        #expect(phi3.point(named: "model.layers.2.self_attn.qkv_proj.output")?.shape.last == .fixed(4 * 16 + 2 * 2 * 16))
+        #expect(phi3.point(named: "model.layers.2.mlp.gate_up_proj.output")?.shape.last == .fixed(2 * 160))
+    }
+
+    /// Gemma 2's sliding window matters at 12 tokens: attention patterns of its sliding
+    /// layers are zero beyond the window, and its full layers are not.
+    @Test func slidingWindowLayersSeeOnlyTheirWindow() throws {
+        let model = try ModelCache.shared.tiny("tiny-gemma2")
+        let ids = [5, 17, 300, 42, 7, 99, 256, 3, 1, 480, 64, 12]
+        let hooks = Hooks(points: model.points)
+        var farMass: [Float] = []
+        for l in 0..<model.config.numLayers {
+            hooks.add(point: model.points.layers[l].pattern) { x, _ in
+                // The last query's weights on keys more than `window` back.
+                let row = x.select(dim: 0, index: 0).select(dim: 0, index: 0).select(dim: 0, index: ids.count - 1).toFloats()
+                farMass.append(row[0..<(ids.count - 4)].reduce(0, +))
+                return nil
+            }
+        }
+        _ = try model.trace(prompts: [ids], hooks: hooks)
+        #expect(model.config.block.windows == [4, nil, 4])
+        #expect(farMass[0] == 0 && farMass[2] == 0 && farMass[1] > 0, "far attention mass by layer: \(farMass)")
     }
 }

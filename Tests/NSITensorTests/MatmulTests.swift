@@ -139,3 +139,72 @@ import Testing
         }
     }
 }
+
+/// Products against weights kept at their stored width (`HalfGemm`), bf16 and f16, at
+/// every instruction level the CPU has: equal within relative 1e-4 to the double-precision
+/// oracle on the same weights widened to f32, for few rows (the own kernel) and many (the
+/// widen-then-sgemm path), odd K and N, strided rows, beta = 1; and `linear` on a half
+/// weight equal to `linear` on its f32 widening.
+@Suite struct HalfGemmTests {
+    static let cases: [(Int32, DType)] = (0...HalfGemm.level).flatMap { l in [(l, DType.bf16), (l, DType.f16)] }
+
+    /// A [n, k] weight of random values rounded to `dtype`, and the same values in f32.
+    static func weight(_ rng: inout SeededRandom, _ n: Int, _ k: Int, _ dtype: DType) -> (half: Tensor, wide: Tensor) {
+        let values = rng.tensor([n, k]).toFloats()
+        let bits = values.map { dtype == .bf16 ? encodeBF16($0) : encodeF16($0) }
+        let half = Tensor(zeros: [n, k], dtype: dtype)
+        let p = half.storage.base.assumingMemoryBound(to: UInt16.self)
+        for (i, b) in bits.enumerated() { p[i] = b }
+        let wide = Tensor(shape: [n, k], floats: bits.map { dtype == .bf16 ? decodeBF16($0) : decodeF16($0) })
+        return (half, wide)
+    }
+
+    @Test(arguments: cases)
+    func matchesTheOracleOnTheWidenedWeight(level: Int32, dtype: DType) {
+        var rng = SeededRandom(seed: UInt64(200 + level))
+        var worst: Float = 0
+        for m in [1, 2, 3, 5, 16, 17, 40] {
+            for (k, n) in [(1, 1), (7, 5), (17, 33), (129, 67), (576, 130)] {
+                let x = rng.tensor([m, k + 3]).slice(dim: 1, start: 2, end: 2 + k)   // rows k + 3 apart
+                let (half, wide) = Self.weight(&rng, n, k, dtype)
+                let y = Tensor(zeros: [m, n])
+                HalfGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k + 3, w: half, y: y.floatPointer, ldy: n, level: level)
+                let want = x.contiguous().matmulNaive(wide.mT.contiguous()).toFloats()
+                let d = maxRelDiff(y.toFloats(), want)
+                worst = max(worst, d)
+                #expect(d < 1e-4, "level \(level) \(dtype): [\(m), \(k)] x [\(n), \(k)]ᵀ relative difference \(d)")
+
+                let base = rng.tensor([m, n]), acc = base.copy()
+                HalfGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k + 3, w: half, y: acc.floatPointer, ldy: n, beta: 1, level: level)
+                #expect(maxRelDiff(acc.toFloats(), zip(want, base.toFloats()).map { $0 + $1 }) < 1e-4, "beta = 1, [\(m), \(k)] x [\(n), \(k)]ᵀ")
+            }
+        }
+        print("HalfGemm level \(level) \(dtype): max relative difference vs naive on the widened weight = \(worst)")
+    }
+
+    @Test(arguments: [DType.bf16, .f16])
+    func linearOnAHalfWeightEqualsLinearOnItsWidening(dtype: DType) {
+        var rng = SeededRandom(seed: 9)
+        for rows in [1, 12, 48] {
+            let (half, wide) = Self.weight(&rng, 70, 96, dtype)
+            let x = rng.tensor([rows, 96]), bias = rng.tensor([70])
+            let d = maxRelDiff(x.linear(half, bias: bias).toFloats(), x.linear(wide, bias: bias).toFloats())
+            #expect(d < 1e-5, "\(rows) rows: relative difference \(d)")
+        }
+    }
+
+    /// Widening (the vector path the CPU takes) gives every bit pattern's exact value.
+    @Test(arguments: [DType.bf16, .f16])
+    func wideningIsExactForEveryBitPattern(dtype: DType) {
+        let all = Tensor(zeros: [65536], dtype: dtype)
+        let p = all.storage.base.assumingMemoryBound(to: UInt16.self)
+        for i in 0..<65536 { p[i] = UInt16(i) }
+        let wide = all.cast(to: .f32).toFloats()
+        var wrong = 0
+        for i in 0..<65536 {
+            let want = dtype == .bf16 ? decodeBF16(UInt16(i)) : decodeF16(UInt16(i))
+            if !(want.isNaN ? wide[i].isNaN : wide[i].bitPattern == want.bitPattern) { wrong += 1 }
+        }
+        #expect(wrong == 0, "\(wrong) of 65536 \(dtype) patterns widened wrongly")
+    }
+}

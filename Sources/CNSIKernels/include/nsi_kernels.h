@@ -44,6 +44,15 @@ int nsi_blas_switch(const char *core);
 void nsi_gemm_xwt(int level, int m, int n0, int n1, int k, const float *x, long ldx,
                   const float *w, long ldw, float *y, long ldy, float beta);
 
+// Weights at their stored width. kind: NSI_BF16 or NSI_F16.
+enum { NSI_BF16 = 0, NSI_F16 = 1 };
+// dst[i] = src[i] widened to f32, for i < n. level as above (1 and 2 use AVX2 and F16C).
+void nsi_widen(int level, int kind, const uint16_t *src, float *dst, long n);
+// nsi_gemm_xwt with W [n, k] stored as bf16 or f16: each output is the dot product the
+// f32 kernel computes on the widened weights.
+void nsi_gemm_xwt_half(int level, int kind, int m, int n0, int n1, int k, const float *x, long ldx,
+                       const uint16_t *w, long ldw, float *y, long ldy, float beta);
+
 #ifdef __cplusplus
 }
 #endif
