@@ -17,7 +17,7 @@ struct NSIBench: ParsableCommand {
 
     @Option(help: "Model folder.") var model = "models/smollm2-135m"
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
-    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k.") var only = "forward10,forward128,generate32"
+    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k, vm, scale.") var only = "forward10,forward128,generate32"
 
     /// The token ids both runners use: a fixed cycle, so no tokenizer is involved.
     static func promptIds(_ n: Int) -> [Int] {
@@ -38,6 +38,8 @@ struct NSIBench: ParsableCommand {
                 let ids = Self.promptIds(name == "forward10" ? 10 : 128)
                 _ = try m.trace(prompts: [ids])     // warm-up: pages in the weights
                 emit(name, try (0..<repeats).map { _ in try time { _ = try m.trace(prompts: [ids]) } })
+            case "scale":
+                try scaleBenchmark(m)
             case "generate32":
                 let ids = Self.promptIds(10)
                 let options = SamplingOptions(maxTokens: 32, stopAtEOS: false)
@@ -123,6 +125,41 @@ struct NSIBench: ParsableCommand {
         emit("forward_batch31", b)
         emit("patching31", pt)
         emit("patching31_unshared", pn)
+    }
+
+    /// A large model: a 10-token trace reading every layer's output (the first run pages
+    /// the weights in), decode time per token (generating 17 tokens minus generating 1,
+    /// over 16), and the process's peak resident memory.
+    func scaleBenchmark(_ m: Transformer) throws {
+        let ids = Self.promptIds(10)
+        func traceReadingEveryLayer() throws {
+            let hooks = Hooks(points: m.points)
+            var kept: [Tensor] = []
+            for layer in m.points.layers {
+                hooks.add(point: layer.output) { t, _ in kept.append(t.select(dim: 1, index: -1).copy()); return nil }
+            }
+            _ = try m.trace(prompts: [ids], hooks: hooks)
+            precondition(kept.count == m.config.numLayers)
+        }
+        emit("trace10_first", [try time(traceReadingEveryLayer)])
+        emit("trace10", try (0..<repeats).map { _ in try time(traceReadingEveryLayer) })
+        func generate(_ n: Int) throws -> Double {
+            try time { _ = try m.generate(prompts: [ids], options: SamplingOptions(maxTokens: n, stopAtEOS: false)) }
+        }
+        var perToken: [Double] = []
+        for _ in 0..<repeats { perToken.append((try generate(17) - generate(1)) / 16) }
+        emit("decode_per_token", perToken)
+        let line = "{\"name\":\"peak_rss\",\"mib\":\(Self.peakResidentKiB() / 1024),\"weights\":\"\(m.weights.embed.dtype)\"}\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    /// VmHWM of this process, in KiB (0 where /proc is not available).
+    static func peakResidentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "0") ?? 0
+        }
+        return 0
     }
 
     /// The machine beside the numbers: CPU, features, BLAS core, threads.

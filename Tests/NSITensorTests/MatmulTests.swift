@@ -182,6 +182,24 @@ import Testing
         print("HalfGemm level \(level) \(dtype): max relative difference vs naive on the widened weight = \(worst)")
     }
 
+    /// The same sums in the same order as SmallGemm on the widened weight: equal bits.
+    /// (Not a single bf16 row on the vector paths: it sums even and odd elements apart,
+    /// which the oracle test above covers.)
+    @Test(arguments: cases)
+    func sameBitsAsTheF32KernelOnTheWidenedWeight(level: Int32, dtype: DType) {
+        var rng = SeededRandom(seed: UInt64(300 + level))
+        for m in [1, 2, 3, 4, 7, 16] where !(m == 1 && dtype == .bf16 && level >= 1) {
+            for (k, n) in [(7, 5), (33, 18), (129, 67), (200, 36)] {
+                let x = rng.tensor([m, k])
+                let (half, wide) = Self.weight(&rng, n, k, dtype)
+                let a = Tensor(zeros: [m, n]), b = Tensor(zeros: [m, n])
+                HalfGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k, w: half, y: a.floatPointer, ldy: n, level: level)
+                SmallGemm.run(m: m, n: n, k: k, x: x.floatPointer, ldx: k, w: wide.floatPointer, ldw: k, y: b.floatPointer, ldy: n, level: level)
+                #expect(a.toFloats().map(\.bitPattern) == b.toFloats().map(\.bitPattern), "level \(level) \(dtype): [\(m), \(k)] x [\(n), \(k)]ᵀ")
+            }
+        }
+    }
+
     @Test(arguments: [DType.bf16, .f16])
     func linearOnAHalfWeightEqualsLinearOnItsWidening(dtype: DType) {
         var rng = SeededRandom(seed: 9)
