@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
         .testTarget(name: "NSITests", dependencies: ["NSI"]),
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
-        .testTarget(name: "NSIHostTests", dependencies: ["NSITensor"], exclude: ["abi_check.c"]),
+        .testTarget(name: "NSIHostTests", dependencies: ["NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),
         .testTarget(name: "NSIServerTests", dependencies: [
             "NSIServer", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
         ]),

@@ -72,6 +72,15 @@ static inline float widen1(int kind, uint16_t h) {
     return f16_to_f32(h);
 }
 
+// The horizontal sum of 8 lanes, in the order gemm_small.c's hsum256 adds them.
+__attribute__((target("avx2"), always_inline))
+static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
 // As block_avx2 in gemm_small.c (4 weight rows against R rows of X, 8 lanes, then the
 // horizontal sum and the scalar tail), with each weight vector widened as it is loaded:
 // the same sums in the same order as the f32 kernel on the widened weight.
@@ -96,11 +105,7 @@ static inline void NAME(const int R, int k, const float *const *xr, const uint16
     const uint16_t *wc[4] = {w0, w1, w2, w3};                                                       \
     for (int r = 0; r < R; r++)                                                                     \
         for (int c = 0; c < 4; c++) {                                                               \
-            __m128 lo = _mm256_castps256_ps128(acc[r][c]), hi = _mm256_extractf128_ps(acc[r][c], 1); \
-            __m128 s4 = _mm_add_ps(lo, hi);                                                         \
-            s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));                                             \
-            s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));                                         \
-            float s = _mm_cvtss_f32(s4);                                                            \
+            float s = hsum8(acc[r][c]);                                                            \
             for (int p = kv; p < k; p++) s += xr[r][p] * widen1(KIND, wc[c][p]);                    \
             float *out = y + (long)r * ldy + c;                                                     \
             *out = beta == 0 ? s : s + beta * *out;                                                 \
@@ -123,11 +128,7 @@ static inline void NAME(int k, const float *x, const uint16_t *w0, long ldw, flo
         for (int c = 0; c < 8; c++) acc[c] = _mm256_fmadd_ps(a, LOAD(w0 + c * ldw + p), acc[c]);    \
     }                                                                                               \
     for (int c = 0; c < 8; c++) {                                                                   \
-        __m128 lo = _mm256_castps256_ps128(acc[c]), hi = _mm256_extractf128_ps(acc[c], 1);          \
-        __m128 s4 = _mm_add_ps(lo, hi);                                                             \
-        s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));                                                 \
-        s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));                                             \
-        float s = _mm_cvtss_f32(s4);                                                                \
+        float s = hsum8(acc[c]);                                                                    \
         for (int p = kv; p < k; p++) s += x[p] * widen1(KIND, w0[c * ldw + p]);                     \
         y[c] = beta == 0 ? s : s + beta * y[c];                                                     \
     }                                                                                               \
@@ -154,11 +155,7 @@ static void row8_avx2_bf16(int k, const float *x, const float *xd, const uint16_
         }
     }
     for (int c = 0; c < 8; c++) {
-        __m128 lo = _mm256_castps256_ps128(acc[c]), hi = _mm256_extractf128_ps(acc[c], 1);
-        __m128 s4 = _mm_add_ps(lo, hi);
-        s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-        s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-        float s = _mm_cvtss_f32(s4);
+        float s = hsum8(acc[c]);
         for (int p = kv; p < k; p++) s += x[p] * widen1(NSI_BF16, w0[c * ldw + p]);
         y[c] = beta == 0 ? s : s + beta * y[c];
     }

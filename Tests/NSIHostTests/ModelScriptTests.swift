@@ -3,45 +3,11 @@ import Testing
 import NSITensor
 import NSIRuntime
 
-/// Running the repository's scripts.
-enum Scripts {
-    static let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().path
-    static let hasNumpy: Bool = (try? run("python3", ["-c", "import numpy"])) != nil
-    /// `make test` names numpy in NSI_TEST_REQUIRE: its tests then fail without it instead of skipping.
-    static let numpyRequired = (ProcessInfo.processInfo.environment["NSI_TEST_REQUIRE"] ?? "").split(separator: ",").contains("numpy")
-
-    static func temporaryDirectory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-scripts-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    struct Failed: Error, CustomStringConvertible { let description: String }
-
-    @discardableResult
-    static func run(_ program: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failed(description: "\(program) exited \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))")
-        }
-        return String(decoding: stdout, as: UTF8.self)
-    }
-}
-
 /// Scripts/convert-model and Scripts/make-synthetic-model (Python with numpy), run on
 /// real folders and loaded by the runtime.
-@Suite(.enabled(if: Scripts.hasNumpy || Scripts.numpyRequired, "python3 with numpy not found"))
+@Suite(.enabled(if: Host.hasNumpy || Host.required("numpy"), "python3 with numpy not found"))
 struct ModelScriptTests {
-    static let tiny = Scripts.repository + "/Tests/Fixtures/tiny/tiny-llama3"
+    static let tiny = Host.repository + "/Tests/Fixtures/tiny/tiny-llama3"
     static let ids = [5, 17, 300, 42, 7, 99, 256, 3, 1, 480, 64, 12]
 
     func lastLogits(_ dir: String) throws -> (Transformer, [Float]) {
@@ -53,11 +19,11 @@ struct ModelScriptTests {
     /// bf16 from the script equals bf16 from nsi's own writer (both round to nearest even):
     /// the same logits, bit for bit; f16 loads at its width and stays near the f32 logits.
     @Test func convertedFoldersLoadAtTheirStoredWidth() throws {
-        try #require(Scripts.hasNumpy, "NSI_TEST_REQUIRE names numpy, but python3 cannot import it (Scripts/setup installs python3-numpy)")
-        let dir = try Scripts.temporaryDirectory()
+        try #require(Host.hasNumpy, "NSI_TEST_REQUIRE names numpy, but python3 cannot import it (Scripts/setup installs python3-numpy)")
+        let dir = try Host.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Scripts.run(Scripts.repository + "/Scripts/convert-model", [Self.tiny, dir + "/bf16", "--dtype", "bf16"])
-        try Scripts.run(Scripts.repository + "/Scripts/convert-model", [Self.tiny, dir + "/f16", "--dtype", "f16"])
+        try Host.run(Host.repository + "/Scripts/convert-model", [Self.tiny, dir + "/bf16", "--dtype", "bf16"])
+        try Host.run(Host.repository + "/Scripts/convert-model", [Self.tiny, dir + "/f16", "--dtype", "f16"])
 
         try FileManager.default.createDirectory(atPath: dir + "/own", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.tiny + "/config.json", toPath: dir + "/own/config.json")
@@ -77,16 +43,16 @@ struct ModelScriptTests {
         #expect(d < 1e-2)
 
         // A second conversion into the same folder is refused without --force, and leaves it whole.
-        #expect(throws: (any Error).self) { try Scripts.run(Scripts.repository + "/Scripts/convert-model", [Self.tiny, dir + "/bf16", "--dtype", "bf16"]) }
+        #expect(throws: (any Error).self) { try Host.run(Host.repository + "/Scripts/convert-model", [Self.tiny, dir + "/bf16", "--dtype", "bf16"]) }
         #expect(try lastLogits(dir + "/bf16").1.map(\.bitPattern) == bf16.map(\.bitPattern))
     }
 
     /// A synthetic model in sharded bf16 loads, traces and generates finite logits.
     @Test func syntheticModelLoadsAndRuns() throws {
-        try #require(Scripts.hasNumpy, "NSI_TEST_REQUIRE names numpy, but python3 cannot import it (Scripts/setup installs python3-numpy)")
-        let dir = try Scripts.temporaryDirectory()
+        try #require(Host.hasNumpy, "NSI_TEST_REQUIRE names numpy, but python3 cannot import it (Scripts/setup installs python3-numpy)")
+        let dir = try Host.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Scripts.run(Scripts.repository + "/Scripts/make-synthetic-model",
+        try Host.run(Host.repository + "/Scripts/make-synthetic-model",
                          ["--shape", "smollm2-135m", "--layers", "2", "--dtype", "bf16", "--out", dir + "/m", "--shard-size", "40MB"])
         #expect(FileManager.default.fileExists(atPath: dir + "/m/model.safetensors.index.json"))
         let (model, logits) = try lastLogits(dir + "/m")
