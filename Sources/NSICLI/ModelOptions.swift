@@ -16,11 +16,17 @@ struct ModelOptions: ParsableArguments {
     var directory: String { model ?? ModelOptions.defaultDirectory }
 
     func load() throws -> LanguageModel {
+        let model: LanguageModel
         do {
-            return try LanguageModel(directory: directory)
+            model = try LanguageModel(directory: directory)
         } catch {
             throw CLIError("\(error)")
         }
+        let t = model.transformer
+        if let warning = t.weights.unusedWarning(family: t.config.family) {
+            FileHandle.standardError.write(Data("warning: \(directory): \(warning)\n".utf8))
+        }
+        return model
     }
 }
 

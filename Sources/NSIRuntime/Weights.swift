@@ -138,4 +138,17 @@ public struct ModelWeights: @unchecked Sendable {
         }
         unused = archive.names.filter { !used.contains($0) }
     }
+
+    /// A warning naming the checkpoint's tensors the family does not read (rotary tables,
+    /// which some checkpoints store and nsi computes, aside), or nil when there are none:
+    /// a config that does not match its checkpoint (a bias the config leaves out, say)
+    /// would otherwise give wrong results without a word.
+    public func unusedWarning(family: String) -> String? {
+        let unexpected = unused.filter { !$0.hasSuffix("rotary_emb.inv_freq") }
+        guard !unexpected.isEmpty else { return nil }
+        let shown = unexpected.prefix(3).joined(separator: ", ")
+        let more = unexpected.count > 3 ? " and \(unexpected.count - 3) more" : ""
+        return "the checkpoint has \(unexpected.count) tensor\(unexpected.count == 1 ? "" : "s") the \(family) family does not use "
+            + "(\(shown)\(more)); results may be wrong if config.json does not describe this checkpoint"
+    }
 }

@@ -48,6 +48,15 @@ import NSIModel
         (#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 160, "vocab_size": 512, "num_key_value_heads": 3}"#, "not a multiple"),
         (#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 160, "vocab_size": 512, "rope_scaling": {"rope_type": "yarn", "factor": 4}}"#, "unsupported rope type \"yarn\""),
         (#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 160, "vocab_size": 512, "hidden_act": "relu"}"#, "unsupported hidden_act"),
+        // The newer families' own keys.
+        (#"{"model_type": "gemma2", \#(ConfigAndWeightsTests.llamaKeys), "layer_types": ["sliding_attention"], "sliding_window": 4}"#, "layer_types has 1 entries for 2 layers"),
+        (#"{"model_type": "gemma2", \#(ConfigAndWeightsTests.llamaKeys), "layer_types": ["sliding_attention", "chunked"], "sliding_window": 4}"#, "unsupported layer type"),
+        (#"{"model_type": "gemma2", \#(ConfigAndWeightsTests.llamaKeys), "layer_types": ["sliding_attention", "full_attention"]}"#, "need a positive \"sliding_window\""),
+        (#"{"model_type": "gemma3_text", \#(ConfigAndWeightsTests.llamaKeys), "hidden_activation": "relu"}"#, "unsupported hidden_activation \"relu\""),
+        (#"{"model_type": "gpt_neox", \#(ConfigAndWeightsTests.llamaKeys), "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.19}}"#, "rotary dimensions 3 must be even"),
+        (#"{"model_type": "gpt_neox", \#(ConfigAndWeightsTests.llamaKeys), "hidden_act": "silu"}"#, "unsupported hidden_act \"silu\""),
+        (#"{"model_type": "phi3", \#(ConfigAndWeightsTests.llamaKeys), "rope_parameters": {"rope_type": "longrope"}}"#, "unsupported rope type \"longrope\""),
+        (#"{"model_type": "olmo2", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 512}"#, "missing or invalid \"intermediate_size\""),
     ])
     func configErrors(json: String, message: String) throws {
         #expect { try config(json) } throws: { "\($0)".contains(message) }
@@ -109,7 +118,13 @@ import NSIModel
             "\($0)" == "tensor model.norm.weight has shape [63], expected [64]"
         }
         let extra = try rewrittenModel("tiny-llama3") { $0 + [("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor(zeros: [8]))] }
-        #expect(try Transformer(directory: extra).weights.unused == ["model.layers.0.self_attn.rotary_emb.inv_freq"])
+        let weights = try Transformer(directory: extra).weights
+        #expect(weights.unused == ["model.layers.0.self_attn.rotary_emb.inv_freq"])
+        #expect(weights.unusedWarning(family: "llama") == nil, "a stored rotary table is not worth a warning")
+        // A bias the config does not announce is named, not silently dropped.
+        let bias = try rewrittenModel("tiny-llama3") { $0 + [("model.layers.1.self_attn.q_proj.bias", Tensor(zeros: [64]))] }
+        #expect(try Transformer(directory: bias).weights.unusedWarning(family: "llama")
+                == "the checkpoint has 1 tensor the llama family does not use (model.layers.1.self_attn.q_proj.bias); results may be wrong if config.json does not describe this checkpoint")
         let ints = try rewrittenModel("tiny-llama3") { ts in
             ts.map { $0.0 == "model.norm.weight" ? ($0.0, Tensor(shape: [64], int32s: Array(repeating: 1, count: 64))) : $0 }
         }
