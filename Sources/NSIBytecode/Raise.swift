@@ -60,14 +60,8 @@ struct Raiser {
         self.values = values
         var types: [ValueType] = []
         types.reserveCapacity(plan.types.count)
-        func dims(_ dims: [PlanDim]) -> [ShapeDim] {
-            dims.map { d in
-                switch d {
-                case .known(let n): return .known(n)
-                case .symbol(let s): return .symbol(plan.strings[s])
-                }
-            }
-        }
+        let strings = plan.strings
+        func dims(_ d: [PlanDim]) -> [ShapeDim] { Self.dims(d, strings) }
         for t in plan.types {
             switch t {
             case .int: types.append(.int)
@@ -86,11 +80,14 @@ struct Raiser {
 
     func value(_ i: Int) -> ConstValue { values[i] }
 
-    func dims(_ dims: [PlanDim]) -> [ShapeDim] {
+    func dims(_ dims: [PlanDim]) -> [ShapeDim] { Self.dims(dims, plan.strings) }
+
+    /// A plan's dimensions as the graph's: symbols named by the plan's strings.
+    static func dims(_ dims: [PlanDim], _ strings: [String]) -> [ShapeDim] {
         dims.map { d in
             switch d {
             case .known(let n): return .known(n)
-            case .symbol(let s): return .symbol(plan.strings[s])
+            case .symbol(let s): return .symbol(strings[s])
             }
         }
     }
