@@ -1,32 +1,27 @@
 import NSIIR
 import NSITensor
 
-/// The opcode table: the single source of truth for the encoder, the decoder, the
-/// verifier, the disassembler and docs/bytecode.md. One row per IR `Op` case: its byte,
-/// its name, its operands in wire order (each with a kind that says how it is encoded,
-/// checked and printed) and one line on its effect. `R` is the instruction's own
-/// register, `R[a]` an earlier one; `K`, `T`, `F` and `S` are the value, tensor, float
-/// and string pools.
-public enum Opcode: UInt8, CaseIterable, Sendable {
-    case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText
-    case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
-    case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack
-    case select = 0x30, cosine, fill, fillLike, callModule
-    case write = 0x40, save, skip
+/// An instruction's opcode byte is its IR op kind (`OpKind`, whose raw values are the
+/// bytes): the kind's traits (name, role, aliasing, gradient, cost) live in NSIIR's op
+/// table, and this file adds what plans need of it.
+public typealias Opcode = OpKind
 
-    public var info: OpcodeInfo { OpcodeInfo.byRawValue[Int(rawValue)]! }
-}
-
+/// The wire half of the op table: for each kind its operands in wire order (each with a
+/// kind that says how it is encoded, checked and printed), its result and one line on its
+/// effect, for the encoder, the decoder, the verifier, the disassembler and
+/// docs/bytecode.md. `R` is the instruction's own register, `R[a]` an earlier one; `K`,
+/// `T`, `F` and `S` are the value, tensor, float and string pools.
 public struct OpcodeInfo: Sendable {
     public let opcode: Opcode
-    public let name: String
     public let operands: [OperandSpec]
     public let result: ResultKind
     public let effect: String
 
-    init(_ opcode: Opcode, _ name: String, _ operands: [OperandSpec], _ result: ResultKind, _ effect: String) {
+    /// The mnemonic, from the op table.
+    public var name: String { opcode.traits.name }
+
+    init(_ opcode: Opcode, _ operands: [OperandSpec], _ result: ResultKind, _ effect: String) {
         self.opcode = opcode
-        self.name = name
         self.operands = operands
         self.result = result
         self.effect = effect
@@ -39,42 +34,52 @@ public struct OpcodeInfo: Sendable {
         return out
     }()
 
+    public static let table: [OpcodeInfo] = Opcode.allCases.map(row)
+
     private static func o(_ name: String, _ kind: OperandKind) -> OperandSpec { OperandSpec(name: name, kind: kind) }
 
-    public static let table: [OpcodeInfo] = [
-        //    opcode           name            operands                                                        result   effect
-        .init(.constant,       "const",        [o("k", .value)],                                                .value,  "R := K[k]: a compile-time int, float, bool, str or list"),
-        .init(.tensorConstant, "tensor",       [o("t", .tensor)],                                               .tensor, "R := T[t]: an f32 tensor constant (literal or load)"),
-        .init(.param,          "param",        [o("name", .string(.param))],                                    .value,  "R := the param S[name], bound when the plan runs or its default"),
-        .init(.readPoint,      "read",         [o("p", .point)],                                                .tensor, "R := copy of the tensor at point p, the invoke's rows (anchored at @p)"),
-        .init(.tokens,         "tokens",       [o("s", .reg(.str))],                                            .tensor, "R := token ids of the string R[s] (i64[N])"),
-        .init(.resultIds,      "result.ids",   [],                                                              .tensor, "R := ids the block generated, padded (i64[rows, L])"),
-        .init(.resultText,     "result.text",  [],                                                              .value,  "R := texts the block generated (str[rows])"),
-        .init(.unary,          "unary",        [o("fn", .unaryFn), o("a", .reg(.numeric))],                    .value,  "R := fn(R[a]) elementwise"),
-        .init(.binary,         "binary",       [o("fn", .binaryFn), o("a", .reg(.operand)), o("b", .reg(.operand))], .value, "R := fn(R[a], R[b]) elementwise with broadcasting, or matmul"),
-        .init(.index,          "index",        [o("a", .reg(.numeric)), o("ix", .index)],                      .tensor, "R := R[a][ix]: one item per dimension (position, slice, one gather)"),
-        .init(.reduce,         "reduce",       [o("fn", .reduceFn), o("a", .reg(.numeric)), o("d", .optionalAxis), o("keep", .flag)], .tensor, "R := fn of R[a] over dimension d (every element when absent)"),
-        .init(.softmax,        "softmax",      [o("a", .reg(.numeric)), o("d", .axis), o("log", .flag)],       .tensor, "R := softmax (log-softmax when log) of R[a] along d"),
-        .init(.topk,           "topk",         [o("a", .reg(.numeric)), o("k", .count), o("d", .axis)],        .topk,   "R := the k largest entries of R[a] along d: values and indices"),
-        .init(.topkValues,     "topk.values",  [o("a", .reg(.topk))],                                           .tensor, "R := the values of the topk pair R[a] (f32)"),
-        .init(.topkIndices,    "topk.indices", [o("a", .reg(.topk))],                                           .tensor, "R := the indices of the topk pair R[a] (i64)"),
-        .init(.reshape,        "reshape",      [o("a", .reg(.numeric)), o("shape", .shape)],                   .tensor, "R := R[a] with the elements laid out as shape"),
-        .init(.transpose,      "transpose",    [o("a", .reg(.numeric)), o("d0", .axis), o("d1", .axis)],       .tensor, "R := R[a] with dimensions d0 and d1 swapped"),
-        .init(.unsqueeze,      "unsqueeze",    [o("a", .reg(.numeric)), o("d", .newAxis)],                     .tensor, "R := R[a] with a dimension of size 1 inserted at d"),
-        .init(.squeeze,        "squeeze",      [o("a", .reg(.numeric)), o("d", .optionalAxis)],                .tensor, "R := R[a] without dimension d if it has size 1 (every size-1 one when absent)"),
-        .init(.clone,          "clone",        [o("a", .reg(.numeric))],                                        .tensor, "R := a copy of R[a]"),
-        .init(.cast,           "cast",         [o("a", .reg(.numeric)), o("to", .dtype)],                      .tensor, "R := R[a] converted to dtype to"),
-        .init(.cat,            "cat",          [o("parts", .registers), o("d", .axis)],                         .tensor, "R := the tensors R[parts...] joined along d"),
-        .init(.stack,          "stack",        [o("parts", .registers), o("d", .newAxis)],                      .tensor, "R := the tensors R[parts...] stacked along a new dimension d"),
-        .init(.select,         "select",       [o("c", .reg(.numeric)), o("a", .reg(.numeric)), o("b", .reg(.numeric))], .tensor, "R := where(R[c], R[a], R[b]) with broadcasting"),
-        .init(.cosine,         "cosine",       [o("a", .reg(.numeric)), o("b", .reg(.numeric)), o("d", .axis)], .tensor, "R := cosine similarity of R[a] and R[b] along d"),
-        .init(.fill,           "fill",         [o("shape", .shape), o("v", .number)],                           .tensor, "R := an f32 tensor of shape filled with F[v]"),
-        .init(.fillLike,       "fill.like",    [o("a", .reg(.numeric)), o("v", .number)],                      .tensor, "R := an f32 tensor of R[a]'s shape filled with F[v]"),
-        .init(.callModule,     "call",         [o("m", .string(.callable)), o("a", .reg(.numeric))],           .tensor, "R := the model's module S[m] applied to R[a]"),
-        .init(.write,          "write",        [o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p)"),
-        .init(.save,           "save",         [o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]"),
-        .init(.skip,           "skip",         [o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows"),
-    ]
+    /// One row per kind; a kind without one does not compile.
+    static func row(_ k: Opcode) -> OpcodeInfo {
+        func r(_ operands: [OperandSpec], _ result: ResultKind, _ effect: String) -> OpcodeInfo { OpcodeInfo(k, operands, result, effect) }
+        switch k {
+        case .constant:       return r([o("k", .value)],                                                .value,  "R := K[k]: a compile-time int, float, bool, str or list")
+        case .tensorConstant: return r([o("t", .tensor)],                                               .tensor, "R := T[t]: an f32 tensor constant (literal or load)")
+        case .param:          return r([o("name", .string(.param))],                                    .value,  "R := the param S[name], bound when the plan runs or its default")
+        case .readPoint:      return r([o("p", .point)],                                                .tensor, "R := copy of the tensor at point p, the invoke's rows (anchored at @p)")
+        case .tokens:         return r([o("s", .reg(.str))],                                            .tensor, "R := token ids of the string R[s] (i64[N])")
+        case .resultIds:      return r([],                                                              .tensor, "R := ids the block generated, padded (i64[rows, L])")
+        case .resultText:     return r([],                                                              .value,  "R := texts the block generated (str[rows])")
+        case .unary:          return r([o("fn", .unaryFn), o("a", .reg(.numeric))],                    .value,  "R := fn(R[a]) elementwise")
+        case .binary:         return r([o("fn", .binaryFn), o("a", .reg(.operand)), o("b", .reg(.operand))], .value, "R := fn(R[a], R[b]) elementwise with broadcasting, or matmul")
+        case .index:          return r([o("a", .reg(.numeric)), o("ix", .index)],                      .tensor, "R := R[a][ix]: one item per dimension (position, slice, one gather)")
+        case .reduce:         return r([o("fn", .reduceFn), o("a", .reg(.numeric)), o("d", .optionalAxis), o("keep", .flag)], .tensor, "R := fn of R[a] over dimension d (every element when absent)")
+        case .softmax:        return r([o("a", .reg(.numeric)), o("d", .axis), o("log", .flag)],       .tensor, "R := softmax (log-softmax when log) of R[a] along d")
+        case .topk:           return r([o("a", .reg(.numeric)), o("k", .count), o("d", .axis)],        .topk,   "R := the k largest entries of R[a] along d: values and indices")
+        case .topkValues:     return r([o("a", .reg(.topk))],                                           .tensor, "R := the values of the topk pair R[a] (f32)")
+        case .topkIndices:    return r([o("a", .reg(.topk))],                                           .tensor, "R := the indices of the topk pair R[a] (i64)")
+        case .reshape:        return r([o("a", .reg(.numeric)), o("shape", .shape)],                   .tensor, "R := R[a] with the elements laid out as shape")
+        case .transpose:      return r([o("a", .reg(.numeric)), o("d0", .axis), o("d1", .axis)],       .tensor, "R := R[a] with dimensions d0 and d1 swapped")
+        case .unsqueeze:      return r([o("a", .reg(.numeric)), o("d", .newAxis)],                     .tensor, "R := R[a] with a dimension of size 1 inserted at d")
+        case .squeeze:        return r([o("a", .reg(.numeric)), o("d", .optionalAxis)],                .tensor, "R := R[a] without dimension d if it has size 1 (every size-1 one when absent)")
+        case .clone:          return r([o("a", .reg(.numeric))],                                        .tensor, "R := a copy of R[a]")
+        case .cast:           return r([o("a", .reg(.numeric)), o("to", .dtype)],                      .tensor, "R := R[a] converted to dtype to")
+        case .cat:            return r([o("parts", .registers), o("d", .axis)],                         .tensor, "R := the tensors R[parts...] joined along d")
+        case .stack:          return r([o("parts", .registers), o("d", .newAxis)],                      .tensor, "R := the tensors R[parts...] stacked along a new dimension d")
+        case .select:         return r([o("c", .reg(.numeric)), o("a", .reg(.numeric)), o("b", .reg(.numeric))], .tensor, "R := where(R[c], R[a], R[b]) with broadcasting")
+        case .cosine:         return r([o("a", .reg(.numeric)), o("b", .reg(.numeric)), o("d", .axis)], .tensor, "R := cosine similarity of R[a] and R[b] along d")
+        case .fill:           return r([o("shape", .shape), o("v", .number)],                           .tensor, "R := an f32 tensor of shape filled with F[v]")
+        case .fillLike:       return r([o("a", .reg(.numeric)), o("v", .number)],                      .tensor, "R := an f32 tensor of R[a]'s shape filled with F[v]")
+        case .callModule:     return r([o("m", .string(.callable)), o("a", .reg(.numeric))],           .tensor, "R := the model's module S[m] applied to R[a]")
+        case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p)")
+        case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
+        case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")
+        }
+    }
+}
+
+extension OpKind {
+    /// The kind's wire row.
+    public var info: OpcodeInfo { OpcodeInfo.byRawValue[Int(rawValue)]! }
 }
 
 /// One operand of an opcode: a name for docs and listings, and a kind.

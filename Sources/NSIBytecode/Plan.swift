@@ -111,7 +111,7 @@ enum Operand: Hashable {
     case shape([PlanDim])
 }
 
-struct PlanAnchor: Equatable {
+struct PlanAnchor: Equatable, Scheduled {
     /// -1 for instructions outside every block.
     var block: Int
     var invoke: Int?

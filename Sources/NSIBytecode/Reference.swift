@@ -9,6 +9,14 @@ extension Bytecode {
             out += "| 0x\(hex.count == 1 ? "0" + hex : hex) | `\(row.name)` | "
                 + (operands.isEmpty ? "none" : "`\(operands)`") + " | \(row.result.rawValue) | \(row.effect) |\n"
         }
+        out += "\nWhat the optimizer and the VM know of each (NSIIR's op table): role (pure, reads state, effect), "
+            + "whether the result may be a view of the first operand, whether the op keeps its operands past its hook, "
+            + "whether gradients flow through it, and its cost class.\n\n"
+            + "| opcode | role | view | keeps | gradient | cost |\n|--------|------|------|-------|----------|------|\n"
+        for row in OpcodeInfo.table {
+            let t = row.opcode.traits
+            out += "| `\(row.name)` | \(t.role) | \(t.aliases ? "yes" : "no") | \(t.keepsOperands ? "yes" : "no") | \(t.gradient) | \(t.cost) |\n"
+        }
         out += "\nOperand kinds:\n\n| kind | written as | verified |\n|------|------------|----------|\n"
         for kind in OperandKind.all {
             let label: String

@@ -119,13 +119,11 @@ final class CodeVerifier {
     /// (a value of step 0 used at later steps only is there before those passes).
     func checkCausality(_ r: Int, _ a: PlanAnchor, _ at: CodeLocation) throws(BytecodeError) {
         let o = plan.code[r].anchor
-        guard o.block >= 0 else { return }
-        guard a.block >= 0 else { throw .causality(at: at, register: r, detail: "comes from block \(o.block), but the instruction is outside every block") }
-        guard o.block <= a.block else { throw .causality(at: at, register: r, detail: "comes from block \(o.block), after this one") }
-        guard o.block == a.block else { return }
-        let effective: Phase = (!a.steps.contains(0) && o.steps == .prompt) ? .before : o.phase
-        guard effective <= a.phase else {
-            throw .causality(at: at, register: r, detail: "is computed at \(effective), after this instruction runs (\(a.phase))")
+        switch a.causality(of: o) {
+        case .holds: return
+        case .userOutsideBlocks: throw .causality(at: at, register: r, detail: "comes from block \(o.block), but the instruction is outside every block")
+        case .laterBlock: throw .causality(at: at, register: r, detail: "comes from block \(o.block), after this one")
+        case .laterPhase(let p): throw .causality(at: at, register: r, detail: "is computed at \(p), after this instruction runs (\(a.phase))")
         }
     }
 

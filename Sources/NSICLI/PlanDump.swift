@@ -62,7 +62,7 @@ struct PlanDump {
         let plan = memoryPlan
         let reads = program.instructions.filter { if case .readPoint = $0.op { return true }; return false }
         let views = reads.filter { plan.storage[$0.id.index] == .view }.count
-        let slices = program.instructions.filter { plan.storage[$0.id.index] == .copy && MemoryPlan.aliasedOperand($0.op) != nil }.count
+        let slices = program.instructions.filter { plan.storage[$0.id.index] == .copy && $0.op.aliasedOperand != nil }.count
         var out = "memory (views cost nothing; each value is released after its last use):\n"
         out += "  \(reads.count) read\(s(reads.count)): \(views) view\(s(views)) (copy elided), \(reads.count - views) copied"
         out += slices > 0 ? "; \(slices) slice\(s(slices)) of views copied\n" : "\n"
@@ -252,39 +252,7 @@ struct PlanDump {
     }
 
     func opName(_ op: Op) -> String {
-        switch op {
-        case .constant: return "const"
-        case .tensorConstant: return "tensor"
-        case .param(let n): return "param \(n)"
-        case .readPoint: return "read"
-        case .tokens: return "tokens"
-        case .resultIds: return "result.ids"
-        case .resultText: return "result.text"
-        case .unary(let f, _): return f.rawValue
-        case .binary(let f, _, _): return f.rawValue
-        case .index: return "index"
-        case .reduce(let f, _, _, _): return f.rawValue
-        case .softmax(_, _, let log): return log ? "log_softmax" : "softmax"
-        case .topk: return "topk"
-        case .topkValues: return "topk.values"
-        case .topkIndices: return "topk.indices"
-        case .reshape: return "reshape"
-        case .transpose: return "transpose"
-        case .unsqueeze: return "unsqueeze"
-        case .squeeze: return "squeeze"
-        case .clone: return "clone"
-        case .cast: return "cast"
-        case .cat: return "cat"
-        case .stack: return "stack"
-        case .select: return "where"
-        case .cosine: return "cosine"
-        case .fill: return "fill"
-        case .fillLike: return "fill.like"
-        case .callModule(let m, _): return "call \(m)"
-        case .write(_, _, let fn, _): return fn == .set ? "write" : "write \(fn.rawValue)"
-        case .save(let key, _): return "save \(key)"
-        case .skip(let m): return "skip \(signature.points.modules[m].canonicalName)"
-        }
+        op.label { signature.points.modules[$0].canonicalName }
     }
 
     // MARK: Saves

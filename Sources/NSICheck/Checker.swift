@@ -120,11 +120,7 @@ final class CheckContext {
 
     /// The phase a value has when used in the current block and steps: values from earlier
     /// blocks, and values of step 0 used at later steps only, are there before the pass.
-    func effectivePhase(_ v: ValueRef) -> Phase {
-        guard let b = block, v.anchor.block == b.index else { return .before }
-        if !steps.contains(0) && v.anchor.steps == .prompt { return .before }
-        return v.anchor.phase
-    }
+    func effectivePhase(_ v: ValueRef) -> Phase { currentAnchor.phase(of: v.anchor) }
 
     /// A compile-time constant as a value; the instruction is made when something needs it.
     func constant(_ c: ConstValue, type: ValueType, range: SourceRange) -> ValueRef {

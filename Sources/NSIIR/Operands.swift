@@ -70,14 +70,6 @@ extension Op {
         case .save(let key, let a): return .save(key: key, f(a))
         }
     }
-
-    /// Effects change the model or the results; everything else only computes a value.
-    public var isEffect: Bool {
-        switch self {
-        case .write, .save, .skip: return true
-        default: return false
-        }
-    }
 }
 
 extension Instruction {

@@ -27,20 +27,15 @@ extension Pass {
         for (i, raw) in program.instructions.enumerated() {
             let ins = raw.renamed { canonical[$0] ?? $0 }
             let a = ins.anchor
-            switch ins.op {
-            case .write(let p, _, _, _):
-                writes[[a.block, p], default: 0] += 1
-                continue
-            case .save, .skip:
-                continue
-            default: break
-            }
+            if case .write(let p, _, _, _) = ins.op { writes[[a.block, p], default: 0] += 1 }
+            if ins.op.isEffect { continue }
             var invoke: Int? = nil
             var writesBefore = 0
-            if case .readPoint(let p) = ins.op {
+            if ins.op.traits.role == .readsState {
+                // Reads copy the invoke's rows; reads separated by a write see different
+                // tensors: the count of writes to the point tells them apart.
                 invoke = a.invoke
-                // Reads separated by a write see different tensors: the count of writes tells them apart.
-                writesBefore = writes[[a.block, p]] ?? 0
+                if case .readPoint(let p) = ins.op { writesBefore = writes[[a.block, p]] ?? 0 }
             }
             let key = Key(op: ins.op, type: ins.type, block: a.block, invoke: invoke, writesBefore: writesBefore, floatBits: floatBits(ins.op),
                           phase: a.phase, steps: a.steps, guardValue: a.guardValue)

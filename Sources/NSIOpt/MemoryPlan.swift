@@ -82,7 +82,7 @@ public struct MemoryPlan: Sendable {
             case .readPoint(let point):
                 storage[i] = elideCopies && Self.staysInHook(i, point: point, code: code, users: users) ? .view : .copy
             default:
-                if let base = Self.aliasedOperand(ins.op), storage[base.index] == .view {
+                if let base = ins.op.aliasedOperand, storage[base.index] == .view {
                     // A view of a view: stays a view if it too is used up in the hook, else
                     // only this (smaller) value is copied.
                     storage[i] = users[i].allSatisfy({ Self.consumesInHook(code[$0], of: ins) }) ? .view : .copy
@@ -120,25 +120,12 @@ public struct MemoryPlan: Sendable {
         }
     }
 
-    /// The operand whose storage an op's result may share (a view of it).
-    public static func aliasedOperand(_ op: Op) -> ValueID? {
-        switch op {
-        case .index(let a, _), .reshape(let a, _), .transpose(let a, _, _), .unsqueeze(let a, _), .squeeze(let a, _), .cast(let a, _):
-            return a
-        default:
-            return nil
-        }
-    }
-
     /// Whether `user` is done with `value` before the hook returns: it runs in the same
     /// hook (same block, invoke, point and steps) and neither keeps nor writes the value.
     static func consumesInHook(_ user: Instruction, of value: Instruction) -> Bool {
         guard user.anchor.block == value.anchor.block, user.anchor.invoke == value.anchor.invoke,
               user.anchor.phase == value.anchor.phase, user.anchor.steps == value.anchor.steps else { return false }
-        switch user.op {
-        case .save, .write: return false
-        default: return true
-        }
+        return !user.op.traits.keepsOperands
     }
 
     /// A read may be a view if every value derived from it by aliasing ops is used up in
@@ -156,7 +143,7 @@ public struct MemoryPlan: Sendable {
                     continue
                 }
                 lastUse = max(lastUse, u)
-                if aliasedOperand(code[u].op)?.index == v, seen.insert(u).inserted { stack.append(u) }
+                if code[u].op.aliasedOperand?.index == v, seen.insert(u).inserted { stack.append(u) }
             }
         }
         for w in (read + 1)..<max(lastUse, read + 1) {

@@ -45,21 +45,10 @@ public enum Verifier {
                 guard v.index >= 0 && v.index < i else { throw fail(i, "uses \(v), which is not defined before it") }
                 let o = code[v.index]
                 guard o.type != nil else { throw fail(i, "uses \(v), an effect with no value") }
-                guard causal(o.anchor, before: a) else {
+                guard a.causality(of: o.anchor) == .holds else {
                     throw fail(i, "uses \(v) (block \(o.anchor.block), \(o.anchor.phase)) which does not exist when it runs (block \(a.block), \(a.phase))")
                 }
             }
         }
-    }
-
-    /// A value exists for a user if it comes from outside the blocks or an earlier block,
-    /// or from the same block no later in the pass (a value of step 0 is there before the
-    /// passes of later steps).
-    static func causal(_ o: Anchor, before a: Anchor) -> Bool {
-        if o.block < 0 { return true }
-        guard a.block >= 0, o.block <= a.block else { return false }
-        if o.block < a.block { return true }
-        let effective: Phase = (!a.steps.contains(0) && o.steps == .prompt) ? .before : o.phase
-        return effective <= a.phase
     }
 }

@@ -145,7 +145,7 @@ extension Execution {
         }
         // A value taken from a view of the pass's tensor that is needed after the hook:
         // copy just this value.
-        if memory.storage[ins.id.index] == .copy, case .tensor(let t) = out, let base = MemoryPlan.aliasedOperand(ins.op),
+        if memory.storage[ins.id.index] == .copy, case .tensor(let t) = out, let base = ins.op.aliasedOperand,
            case .tensor(let b)? = registers[base.index], t.storage === b.storage {
             out = .tensor(t.copy())
         }

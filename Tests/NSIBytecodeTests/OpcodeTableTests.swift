@@ -14,6 +14,40 @@ import NSITensor
         for op in Opcode.allCases { #expect(op.info.opcode == op) }
     }
 
+    /// The IR half of the table (NSIIR's `OpTraits`) agrees with the wire half: effects
+    /// and only effects have no result; an op that may alias or keeps operands has a
+    /// register operand; gradients are said of effects exactly; names are unique.
+    @Test func traitsAgreeWithTheWireRows() {
+        for k in OpKind.allCases {
+            let t = k.traits, row = k.info
+            #expect(t.kind == k)
+            #expect((t.role == .effect) == (row.result == .effect), "\(t.name): role \(t.role), result \(row.result)")
+            #expect((t.gradient == .effect) == (t.role == .effect), "\(t.name)")
+            if t.aliases {
+                guard case .reg = row.operands.first?.kind else { Issue.record("\(t.name) aliases but has no register first"); continue }
+            }
+            if t.keepsOperands { #expect(row.operands.contains { if case .reg = $0.kind { return true }; return false }, "\(t.name)") }
+        }
+        #expect(Set(OpKind.allCases.map(\.traits.name)).count == OpKind.allCases.count)
+    }
+
+    /// Every op of the all-ops program has its kind's row, and the derived properties
+    /// follow the rows: a view's aliased operand is its first, effects are exactly the
+    /// effect role, ops with no gradient are not differentiable.
+    @Test func derivedPropertiesFollowTheRows() throws {
+        let program = try Fixtures.program(Fixtures.allOps)
+        var kinds = Set<OpKind>()
+        for ins in program.instructions {
+            let op = ins.op
+            kinds.insert(op.kind)
+            #expect(op.isEffect == (ins.type == nil), "\(op.label())")
+            #expect(op.aliasedOperand == (op.traits.aliases ? op.operands.first : nil))
+            if op.traits.gradient == .none { #expect(!op.isDifferentiable) }
+        }
+        // The all-ops fixture covers every kind but the generation results, which it reads in a generate block.
+        #expect(kinds.count >= OpKind.allCases.count - 2, "kinds missing from all_ops.nsi: \(Set(OpKind.allCases).subtracting(kinds).map(\.traits.name))")
+    }
+
     @Test func wireCodesCoverEveryCase() {
         #expect(Set(WireCodes.unary) == Set(UnaryFn.allCases) && WireCodes.unary.count == UnaryFn.allCases.count)
         #expect(Set(WireCodes.binary) == Set(BinaryFn.allCases) && WireCodes.binary.count == BinaryFn.allCases.count)
