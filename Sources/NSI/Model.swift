@@ -49,11 +49,22 @@ public final class Model: Sendable {
         do {
             let results = try vm.run(program, params: bound, cancellation: cancellation?.token)
             return Results(results, planName: plan.name, model: model)
-        } catch let e as VMError {
-            if cancellation?.isCancelled == true { throw NSIError(.cancelled, "the run was cancelled") }
-            throw NSIError(.run, e.description)
         } catch {
-            throw NSIError(.run, "\(error)")
+            throw NSIError(VMError(wrapping: error))
+        }
+    }
+}
+
+extension NSIError {
+    /// The embedding API's kind for each way a run can stop.
+    init(_ e: VMError) {
+        switch e.kind {
+        case .cancelled: self.init(.cancelled, e.description)
+        case .limit: self.init(.limit, e.description)
+        case .param: self.init(.param, e.description)
+        case .mismatch: self.init(.plan, e.description)
+        case .input: self.init(.run, e.description)
+        case .internal: self.init(.internal, e.description)
         }
     }
 }

@@ -13,10 +13,14 @@ public struct NSIError: Error, Sendable, Equatable, CustomStringConvertible {
         /// A run-time param is unknown, fixed at compile time, of the wrong type, or
         /// malformed.
         case param = 5
-        /// The run stopped with an error (an index out of range, a limit passed).
+        /// The run stopped on a value of its own: an index out of range, shapes that do
+        /// not broadcast, an empty prompt.
         case run = 6
         /// The run was cancelled.
         case cancelled = 7
+        /// The run passed one of its limits (`Limits`): its deadline, memory, generated
+        /// tokens, instructions, or the model's positions; the message says which.
+        case limit = 8
         /// A bug in nsi itself.
         case `internal` = 9
     }

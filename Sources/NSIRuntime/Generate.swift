@@ -107,12 +107,12 @@ extension Transformer {
     /// Each row samples from its own generator: `rowSeeds[r]`, or `rowSeed(options.seed, row: r)`.
     public func generate(prompts: [[Int]], options: SamplingOptions, rowSeeds: [UInt64]? = nil, hooks: Hooks? = nil,
                          onStep: ((_ step: Int, _ tokens: [Int]) -> Void)? = nil) throws -> GenerationResult {
-        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw RuntimeError("generate needs non-empty prompts") }
-        guard options.maxTokens >= 1 else { throw RuntimeError("max_tokens must be at least 1") }
+        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw RuntimeError(.input, "generate needs non-empty prompts") }
+        guard options.maxTokens >= 1 else { throw RuntimeError(.input, "max_tokens must be at least 1") }
         let batch = PaddedBatch(prompts: prompts)
         let cache = KVCache(config: config, rows: batch.rows, capacity: batch.length + options.maxTokens)
         let eos = Set(config.eosTokenIds)
-        if let rowSeeds, rowSeeds.count != prompts.count { throw RuntimeError("generate needs one seed per row") }
+        if let rowSeeds, rowSeeds.count != prompts.count { throw RuntimeError(.input, "generate needs one seed per row") }
         var samplers = (0..<prompts.count).map { Sampler(options: options, seed: rowSeeds?[$0] ?? rowSeed(options.seed, row: $0)) }
         var generated = Array(repeating: [Int](), count: batch.rows)
         var done = Array(repeating: false, count: batch.rows)
@@ -122,7 +122,7 @@ extension Transformer {
         for step in 0..<options.maxTokens {
             guard let logits = try forward(ids: input, valid: valid, positions: positions, cache: cache,
                                            hooks: hooks, step: step, logits: .last) else {
-                throw RuntimeError("generation cannot stop the forward pass early")
+                throw RuntimeError(.internal, "generation cannot stop the forward pass early")
             }
             steps += 1
             let vocab = logits.shape[2]

@@ -46,10 +46,26 @@ public final class Hooks {
     public func isHooked(_ point: Int) -> Bool { handlers[point] != nil }
 }
 
-/// Errors while running the model.
+/// Errors while loading or running the model: what failed, and a message for people.
 public struct RuntimeError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// The model folder lacks a file a request needs (config.json, tokenizer.json).
+        case modelFolder
+        /// What the caller gave does not fit the model: an empty prompt, a token id out of
+        /// the vocabulary, a hook's result of the wrong shape, a module that is not callable.
+        case input
+        /// More positions than the model has, or than the cache holds.
+        case positions
+        /// A bug in nsi: a caller inside nsi broke the runtime's contract.
+        case `internal`
+    }
+
+    public let kind: Kind
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
     public var description: String { message }
 }
 

@@ -15,10 +15,10 @@ public final class LanguageModel: @unchecked Sendable {
     public init(directory: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw RuntimeError("model folder \(directory) does not exist (expected a Hugging Face folder with config.json, model.safetensors and tokenizer.json)")
+            throw RuntimeError(.modelFolder, "model folder \(directory) does not exist (expected a Hugging Face folder with config.json, model.safetensors and tokenizer.json)")
         }
         guard FileManager.default.fileExists(atPath: directory + "/config.json") else {
-            throw RuntimeError("\(directory) has no config.json (expected a Hugging Face model folder)")
+            throw RuntimeError(.modelFolder, "\(directory) has no config.json (expected a Hugging Face model folder)")
         }
         self.directory = directory
         transformer = try Transformer(directory: directory)
@@ -29,14 +29,14 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     public func requireTokenizer() throws -> Tokenizer {
-        guard let tokenizer else { throw RuntimeError("\(directory) has no tokenizer.json; text prompts need one") }
+        guard let tokenizer else { throw RuntimeError(.modelFolder, "\(directory) has no tokenizer.json; text prompts need one") }
         return tokenizer
     }
 
     /// Token ids of a prompt as the model's tokenizer adds special tokens for it.
     public func encode(_ text: String) throws -> [Int] {
         let ids = try requireTokenizer().encode(text, addSpecialTokens: true)
-        guard !ids.isEmpty else { throw RuntimeError("the prompt \"\(text)\" has no tokens") }
+        guard !ids.isEmpty else { throw RuntimeError(.input, "the prompt \"\(text)\" has no tokens") }
         return ids
     }
 

@@ -11,7 +11,7 @@ extension Transformer {
         switch (parts.count, parts.first) {
         case (1, "embed"):
             guard var out = embedRows(x) else {
-                throw RuntimeError("model.embed: token id out of range for a vocabulary of \(config.vocabSize)")
+                throw RuntimeError(.input, "model.embed: token id out of range for a vocabulary of \(config.vocabSize)")
             }
             // What the family's embedding module computes: scaled only where the module itself scales.
             if let scale = config.block.embeddingScale, config.names.embedOutput == config.names.embed {
@@ -37,7 +37,7 @@ extension Transformer {
         default:
             break
         }
-        throw RuntimeError("model.\(name) is not a callable module")
+        throw RuntimeError(.input, "model.\(name) is not a callable module")
     }
 
     /// The family's norm: LayerNorm, or RMSNorm (Gemma's (1 + w) is added to the weight at load).

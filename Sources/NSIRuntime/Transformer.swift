@@ -87,13 +87,13 @@ public final class Transformer: @unchecked Sendable {
                         sharing: RowSharing? = nil) throws -> Tensor? {
         let b = ids.count, t = ids.first?.count ?? 0
         guard b == cache.rows, ids.allSatisfy({ $0.count == t }), valid.count == b, positions.count == b else {
-            throw RuntimeError("forward: batch of \(b) rows does not match the cache's \(cache.rows) rows")
+            throw RuntimeError(.internal, "forward: batch of \(b) rows does not match the cache's \(cache.rows) rows")
         }
         guard cache.length + t <= cache.capacity else {
-            throw RuntimeError("forward: \(cache.length + t) positions exceed the cache capacity of \(cache.capacity)")
+            throw RuntimeError(.positions, "forward: \(cache.length + t) positions exceed the cache capacity of \(cache.capacity)")
         }
         if config.block.positions == .learned, let p = positions.joined().max(), p >= config.maxPositions {
-            throw RuntimeError("position \(p) is beyond the model's \(config.maxPositions) learned positions")
+            throw RuntimeError(.positions, "position \(p) is beyond the model's \(config.maxPositions) learned positions")
         }
         // A fresh cache only: later passes would need the shared rows' keys and values. The
         // cache views of `attn.k`/`attn.v` are read in place, so a hook there turns it off.
@@ -167,7 +167,7 @@ struct ForwardPass {
                 let full = x.reshape([rows] + rowShape)
                 if let replacement = try hook(full, ctx) {
                     guard replacement.shape == full.shape else {
-                        throw RuntimeError("a hook at \(info.name) returned shape \(describeShape(replacement.shape)), expected \(describeShape(full.shape))")
+                        throw RuntimeError(.input, "a hook at \(info.name) returned shape \(describeShape(replacement.shape)), expected \(describeShape(full.shape))")
                     }
                     let r = replacement.dtype == .f32 && replacement.isContiguous ? replacement : replacement.cast(to: .f32).contiguous()
                     x = r.reshape(x.shape)
@@ -185,7 +185,7 @@ struct ForwardPass {
         let full = assemble(x, share, rowShape: rowShape, tokenDim: tokenDim)
         let result = try hook(full, ctx) ?? full
         guard result.shape == full.shape else {
-            throw RuntimeError("a hook at \(ctx.point.name) returned shape \(describeShape(result.shape)), expected \(describeShape(full.shape))")
+            throw RuntimeError(.input, "a hook at \(ctx.point.name) returned shape \(describeShape(result.shape)), expected \(describeShape(full.shape))")
         }
         let values = result.dtype == .f32 ? result : result.cast(to: .f32)
         if !x.isContiguous { x = x.contiguous() }
@@ -220,7 +220,7 @@ struct ForwardPass {
         let w = model.weights
         let packedIds = (0..<layout.active).flatMap { ids[$0][layout.first[$0]...] }
         guard var x = model.embedRows(Tensor(shape: [packedIds.count], int64s: packedIds.map(Int64.init))) else {
-            throw RuntimeError("token id out of range for a vocabulary of \(c.vocabSize)")
+            throw RuntimeError(.input, "token id out of range for a vocabulary of \(c.vocabSize)")
         }                                                                      // [N, hidden]
         if let scale = c.block.embeddingScale { x.scaleInPlace(Float(scale)) }
         if let wpe = w.positions {

@@ -1,7 +1,15 @@
 import NSIModel
 import NSITensor
 
+/// A checkpoint that does not hold what the model's config promises: which tensor, and how.
 public struct WeightError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
+        case missing, shape, dtype
+    }
+
+    public let kind: Kind
+    /// The tensor's name in the checkpoint.
+    public let tensor: String
     public let message: String
     public var description: String { message }
 }
@@ -58,11 +66,11 @@ public struct ModelWeights: @unchecked Sendable {
         }
         func get(_ module: String, _ shape: [Int], keepWidth: Bool = false) throws -> Tensor {
             let name = stored(module)
-            guard let entry = archive.entry(name) else { throw WeightError(message: "missing tensor \(name) (expected shape \(describeShape(shape)))") }
+            guard let entry = archive.entry(name) else { throw WeightError(kind: .missing, tensor: name, message: "missing tensor \(name) (expected shape \(describeShape(shape)))") }
             guard entry.shape == shape else {
-                throw WeightError(message: "tensor \(name) has shape \(describeShape(entry.shape)), expected \(describeShape(shape))")
+                throw WeightError(kind: .shape, tensor: name, message: "tensor \(name) has shape \(describeShape(entry.shape)), expected \(describeShape(shape))")
             }
-            guard entry.dtype.isFloatingPoint else { throw WeightError(message: "tensor \(name) has dtype \(entry.dtype), expected a floating-point type") }
+            guard entry.dtype.isFloatingPoint else { throw WeightError(kind: .dtype, tensor: name, message: "tensor \(name) has dtype \(entry.dtype), expected a floating-point type") }
             used.insert(name)
             return try archive.tensor(name, keepingWidth: keepWidth)
         }

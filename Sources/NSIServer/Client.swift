@@ -23,19 +23,7 @@ public final class ServerClient: Sendable {
     }
 
     /// A job as the server reports it.
-    public struct Job: Decodable, Sendable, Equatable {
-        public var id: String
-        public var model: String
-        public var name: String
-        public var state: String
-        public var position: Int?
-        public var progress: String?
-        public var error: String?
-        public var batchSize: Int?
-        public var worker: String?
-        public var attempts: Int?
-        public var isFinal: Bool { ["completed", "failed", "cancelled"].contains(state) }
-    }
+    public typealias Job = JobStatus
 
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()

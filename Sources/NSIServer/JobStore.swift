@@ -22,6 +22,9 @@ public struct JobRecord: Sendable, Equatable {
     public var params: [String: String]
     public var state: JobState
     public var error: String?
+    /// What kind of failure `error` is (`JobFailure`), for clients to act on without
+    /// reading the message.
+    public var errorKind: String?
     public var progress: String?
     public var cancelRequested: Bool
     public var createdAt: Date
@@ -116,7 +119,7 @@ public protocol JobStore: Sendable {
     func setProgress(id: String, _ text: String) async throws
     /// Stores the results and marks the job completed, in one transaction.
     func complete(id: String, results: StoredResults, batchSize: Int) async throws
-    func fail(id: String, message: String, batchSize: Int?) async throws
+    func fail(id: String, message: String, kind: JobFailure, batchSize: Int?) async throws
     /// Queued: cancelled at once. Running: the cancel is requested and the worker stops it.
     /// Returns the job after the change; nil when `keyID` owns no such job.
     func cancel(id: String, keyID: Int64) async throws -> JobRecord?
@@ -157,4 +160,17 @@ enum ParamsCoding {
     static func decode(_ text: String) -> [String: String] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
     }
+}
+
+/// What kind of failure a failed job met, as its `error_kind` says: `plan` (the stored plan
+/// no longer verifies), `param`, `input` (a value of the run out of range), `limit` (and
+/// which: `limit.deadline`, `limit.register bytes`, ...), `internal`, or `storage` (the
+/// results could not be stored).
+public struct JobFailure: Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ text: String) { description = text }
+
+    public static let plan = JobFailure("plan")
+    public static let param = JobFailure("param")
+    public static let storage = JobFailure("storage")
 }

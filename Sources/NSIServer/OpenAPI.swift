@@ -201,6 +201,7 @@ components:
         position: {type: integer, description: "1 for the next job to run on its model; only while queued."}
         progress: {type: string, description: The VM's last progress line; only while running.}
         error: {type: string}
+        error_kind: {type: string, description: "What kind of failure: plan, param, input, limit.<which> (limit.deadline, limit.register bytes, limit.saved bytes, limit.generated tokens, limit.instructions, limit.positions), internal or storage."}
         created_at: {type: string, format: date-time}
         started_at: {type: string, format: date-time}
         finished_at: {type: string, format: date-time}

@@ -32,7 +32,12 @@ public final class HostedModel: @unchecked Sendable {
 /// plan verifier's message.
 public struct PlanRejection: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ message: String) { description = message }
+    /// What a job refused when it is claimed fails as: `plan` or `param`.
+    public let kind: JobFailure
+    public init(_ message: String, kind: JobFailure = .plan) {
+        description = message
+        self.kind = kind
+    }
 }
 
 /// One job in a batch: its verified program, bound params and what cancels it mid-run.
@@ -87,7 +92,7 @@ enum PlanRunner {
                 "compile again with --param \(name)=\(params[name] ?? "")"
             }
         } catch {
-            throw PlanRejection(error.message)
+            throw PlanRejection(error.message, kind: .param)
         }
         return params.mapValues { .str($0) }
     }

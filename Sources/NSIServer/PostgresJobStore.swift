@@ -64,6 +64,7 @@ public final class PostgresJobStore: JobStore {
                     batch_size INTEGER, worker TEXT, lease_until DOUBLE PRECISION, attempts INTEGER NOT NULL DEFAULT 0,
                     has_results BOOLEAN NOT NULL DEFAULT FALSE, results_expired BOOLEAN NOT NULL DEFAULT FALSE)
                 """, on: c)
+            _ = try await self.rows("ALTER TABLE jobs ADD COLUMN IF NOT EXISTS error_kind TEXT", on: c)
             _ = try await self.rows("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(model, state, seq)", on: c)
             _ = try await self.rows("CREATE INDEX IF NOT EXISTS jobs_key ON jobs(key_id, state)", on: c)
             _ = try await self.rows("CREATE TABLE IF NOT EXISTS results (job_id TEXT PRIMARY KEY, safetensors BYTEA NOT NULL, sidecar TEXT NOT NULL)", on: c)
@@ -108,7 +109,7 @@ public final class PostgresJobStore: JobStore {
 
     // MARK: jobs
 
-    static let jobColumns = "seq, id, key_id, model, name, plan, params, state, error, progress, cancel_requested, created_at, started_at, finished_at, batch_size, has_results, results_expired, worker, attempts"
+    static let jobColumns = "seq, id, key_id, model, name, plan, params, state, error, error_kind, progress, cancel_requested, created_at, started_at, finished_at, batch_size, has_results, results_expired, worker, attempts"
 
     static func job(_ r: PostgresRandomAccessRow) throws -> JobRecord {
         func date(_ c: String) throws -> Date? { try r[c].decode(Double?.self).map { Date(timeIntervalSince1970: $0) } }
@@ -116,7 +117,7 @@ public final class PostgresJobStore: JobStore {
                          model: try r["model"].decode(String.self), name: try r["name"].decode(String.self),
                          plan: try r["plan"].decode(Data.self), params: ParamsCoding.decode(try r["params"].decode(String.self)),
                          state: JobState(rawValue: try r["state"].decode(String.self)) ?? .failed,
-                         error: try r["error"].decode(String?.self), progress: try r["progress"].decode(String?.self),
+                         error: try r["error"].decode(String?.self), errorKind: try r["error_kind"].decode(String?.self), progress: try r["progress"].decode(String?.self),
                          cancelRequested: try r["cancel_requested"].decode(Bool.self), createdAt: try date("created_at")!,
                          startedAt: try date("started_at"), finishedAt: try date("finished_at"),
                          batchSize: try r["batch_size"].decode(Int32?.self).map(Int.init),
@@ -211,9 +212,9 @@ public final class PostgresJobStore: JobStore {
         }
     }
 
-    public func fail(id: String, message: String, batchSize: Int?) async throws {
+    public func fail(id: String, message: String, kind: JobFailure, batchSize: Int?) async throws {
         _ = try await rows("""
-            UPDATE jobs SET state = 'failed', error = \(message), finished_at = \(Self.now), batch_size = \(batchSize.map { Int32($0) }),
+            UPDATE jobs SET state = 'failed', error = \(message), error_kind = \(kind.description), finished_at = \(Self.now), batch_size = \(batchSize.map { Int32($0) }),
             lease_until = NULL WHERE id = \(id)
             """)
     }

@@ -11,25 +11,6 @@ struct SubmitRequest: Decodable {
     var params: [String: String]?
 }
 
-/// A job as the API shows it.
-struct JobStatus: Codable, Equatable {
-    var id: String
-    var model: String
-    var name: String
-    var state: String
-    var position: Int?
-    var progress: String?
-    var error: String?
-    var createdAt: String
-    var startedAt: String?
-    var finishedAt: String?
-    var batchSize: Int?
-    var results: String?
-    var resultsExpired: Bool?
-    var worker: String?
-    var attempts: Int?
-}
-
 /// Counts every answer by status for /v1/metrics.
 struct CountingMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: Metrics
@@ -160,7 +141,7 @@ extension ModelServer {
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return JobStatus(id: job.id, model: job.model, name: job.name, state: job.state.rawValue,
                          position: job.state == .queued ? try await store.queuePosition(id: job.id) : nil,
-                         progress: job.state == .running ? job.progress : nil, error: job.error,
+                         progress: job.state == .running ? job.progress : nil, error: job.error, errorKind: job.errorKind,
                          createdAt: iso.string(from: job.createdAt), startedAt: job.startedAt.map(iso.string),
                          finishedAt: job.finishedAt.map(iso.string), batchSize: job.batchSize,
                          results: job.hasResults ? "/v1/jobs/\(job.id)/results" : nil,

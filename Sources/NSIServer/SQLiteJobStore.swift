@@ -32,6 +32,10 @@ public final class SQLiteJobStore: JobStore {
                 CREATE TABLE IF NOT EXISTS results (
                     job_id TEXT PRIMARY KEY, safetensors BLOB NOT NULL, sidecar TEXT NOT NULL);
                 """)
+            // Stores made before failures had kinds gain the column.
+            if try !db.columns(in: "jobs").contains(where: { $0.name == "error_kind" }) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN error_kind TEXT")
+            }
         }
     }
 
@@ -78,13 +82,13 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: jobs
 
-    static let jobColumns = "seq, id, key_id, model, name, plan, params, state, error, progress, cancel_requested, created_at, started_at, finished_at, batch_size, has_results, results_expired, worker, attempts"
+    static let jobColumns = "seq, id, key_id, model, name, plan, params, state, error, error_kind, progress, cancel_requested, created_at, started_at, finished_at, batch_size, has_results, results_expired, worker, attempts"
 
     static func job(_ row: Row) -> JobRecord {
         func date(_ c: String) -> Date? { (row[c] as Double?).map { Date(timeIntervalSince1970: $0) } }
         return JobRecord(id: row["id"], seq: row["seq"], keyID: row["key_id"], model: row["model"], name: row["name"],
                          plan: row["plan"], params: ParamsCoding.decode(row["params"]),
-                         state: JobState(rawValue: row["state"]) ?? .failed, error: row["error"], progress: row["progress"],
+                         state: JobState(rawValue: row["state"]) ?? .failed, error: row["error"], errorKind: row["error_kind"], progress: row["progress"],
                          cancelRequested: row["cancel_requested"], createdAt: date("created_at")!, startedAt: date("started_at"),
                          finishedAt: date("finished_at"), batchSize: row["batch_size"], hasResults: row["has_results"],
                          resultsExpired: row["results_expired"], worker: row["worker"], attempts: row["attempts"])
@@ -177,10 +181,10 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func fail(id: String, message: String, batchSize: Int?) async throws {
+    public func fail(id: String, message: String, kind: JobFailure, batchSize: Int?) async throws {
         try await db.write { db in
-            try db.execute(sql: "UPDATE jobs SET state = 'failed', error = ?, finished_at = ?, batch_size = ?, lease_until = NULL WHERE id = ?",
-                           arguments: [message, Date().timeIntervalSince1970, batchSize, id])
+            try db.execute(sql: "UPDATE jobs SET state = 'failed', error = ?, error_kind = ?, finished_at = ?, batch_size = ?, lease_until = NULL WHERE id = ?",
+                           arguments: [message, kind.description, Date().timeIntervalSince1970, batchSize, id])
         }
     }
 

@@ -53,7 +53,7 @@ final class ModelWorker: Sendable {
                 ready.append((job, BatchJob(program: program, params: try PlanRunner.bind(program, params: job.params))))
             } catch {
                 metrics.run(outcome: "failed")
-                try await store.fail(id: job.id, message: error.description, batchSize: nil)
+                try await store.fail(id: job.id, message: error.description, kind: error.kind, batchSize: nil)
             }
         }
         var groups: [[(JobRecord, BatchJob)]] = []
@@ -120,12 +120,26 @@ final class ModelWorker: Sendable {
                     metrics.run(outcome: "completed")
                 } catch {
                     metrics.run(outcome: "failed")
-                    try await store.fail(id: job.id, message: "cannot store the results: \(error)", batchSize: group.count)
+                    try await store.fail(id: job.id, message: "cannot store the results: \(error)", kind: .storage, batchSize: group.count)
                 }
             case .failure(let error):
                 metrics.run(outcome: "failed")
-                try await store.fail(id: job.id, message: "\(job.name):\(error)", batchSize: group.count)
+                try await store.fail(id: job.id, message: "\(job.name):\(error)", kind: JobFailure(VMError(wrapping: error)), batchSize: group.count)
             }
+        }
+    }
+}
+
+extension JobFailure {
+    /// The kind of a run's failure.
+    init(_ e: VMError) {
+        switch e.kind {
+        case .limit(let which): self.init("limit.\(which.rawValue)")
+        case .cancelled: self.init("cancelled")
+        case .param: self.init("param")
+        case .mismatch: self.init("plan")
+        case .input: self.init("input")
+        case .internal: self.init("internal")
         }
     }
 }

@@ -7,11 +7,11 @@ extension Execution {
         if let c = v.scalarConstant {
             switch ScalarMath.unary(fn, c, resultType: ins.type) {
             case .value(let r): return RunValue.from(r)
-            case .trap(let m): throw VMError(m, span: ins.range)
+            case .trap(let m): throw VMError(.input, m, span: ins.range)
             case .notScalar: break
             }
         }
-        guard let t = v.tensor else { throw VMError("\(fn.rawValue) needs a number or a tensor", span: ins.range) }
+        guard let t = v.tensor else { throw VMError(.input, "\(fn.rawValue) needs a number or a tensor", span: ins.range) }
         let result: Tensor
         switch fn {
         case .neg: result = t.unary(.neg)
@@ -40,13 +40,13 @@ extension Execution {
         if let x = a.scalarConstant, let y = b.scalarConstant {
             switch ScalarMath.binary(fn, x, y, resultType: ins.type) {
             case .value(let r): return RunValue.from(r)
-            case .trap(let m): throw VMError(m, span: ins.range)
+            case .trap(let m): throw VMError(.input, m, span: ins.range)
             case .notScalar: break
             }
         }
-        guard let x = a.tensor, let y = b.tensor else { throw VMError("\(fn.rawValue) needs numbers or tensors", span: ins.range) }
+        guard let x = a.tensor, let y = b.tensor else { throw VMError(.input, "\(fn.rawValue) needs numbers or tensors", span: ins.range) }
         if fn != .matmul && Tensor.broadcastShape(x.shape, y.shape) == nil {
-            throw VMError("shapes \(describeShape(x.shape)) and \(describeShape(y.shape)) do not broadcast", span: ins.range)
+            throw VMError(.input, "shapes \(describeShape(x.shape)) and \(describeShape(y.shape)) do not broadcast", span: ins.range)
         }
         let result: Tensor
         switch fn {
@@ -62,7 +62,7 @@ extension Execution {
             result = Tensor(shape: shape, floats: zip(xs, ys).map { $0 - ($0 / $1).rounded(.down) * $1 })
         case .matmul:
             guard x.rank >= 1, y.rank >= 1, x.shape[x.rank - 1] == y.shape[max(y.rank - 2, 0)] else {
-                throw VMError("cannot multiply \(describeShape(x.shape)) by \(describeShape(y.shape))", span: ins.range)
+                throw VMError(.input, "cannot multiply \(describeShape(x.shape)) by \(describeShape(y.shape))", span: ins.range)
             }
             result = x.matmul(y)
         case .eq: result = x.binary(.eq, y)

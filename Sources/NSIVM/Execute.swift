@@ -19,19 +19,19 @@ extension Execution {
         case .param(let name):
             out = try paramValue(name, ins)
         case .readPoint, .write:
-            throw VMError("internal: a point instruction outside its hook", span: ins.range)
+            throw VMError(.internal, "internal: a point instruction outside its hook", span: ins.range)
         case .tokens(let s):
-            guard case .str(let text) = try value(s, ins) else { throw VMError("toks needs a string", span: ins.range) }
+            guard case .str(let text) = try value(s, ins) else { throw VMError(.input, "toks needs a string", span: ins.range) }
             let ids = try vm.model.requireTokenizer().encode(text, addSpecialTokens: false)
             out = .tensor(Tensor(shape: [ids.count], int64s: ids.map(Int64.init)))
         case .resultIds:
-            guard let g = generation ?? lastGenerated else { throw VMError("no generation has run", span: ins.range) }
+            guard let g = generation ?? lastGenerated else { throw VMError(.input, "no generation has run", span: ins.range) }
             let width = g.ids.map(\.count).max() ?? 0
             let pad = Int64(transformer.config.eosTokenIds.first ?? 0)
             let flat = g.ids.flatMap { row in row.map(Int64.init) + Array(repeating: pad, count: width - row.count) }
             out = .tensor(Tensor(shape: [g.ids.count, width], int64s: flat))
         case .resultText:
-            guard let g = generation ?? lastGenerated else { throw VMError("no generation has run", span: ins.range) }
+            guard let g = generation ?? lastGenerated else { throw VMError(.input, "no generation has run", span: ins.range) }
             out = .strings(try g.generated.map { try vm.model.decode($0) })
         case .unary(let fn, let a):
             out = try unary(fn, try value(a, ins), ins)
@@ -52,10 +52,10 @@ extension Execution {
             case .norm: op = .norm
             }
             if let dim, t.shape[dim] == 0, op != .sum && op != .norm && op != .mean {
-                throw VMError("\(fn.rawValue) over an empty dimension", span: ins.range)
+                throw VMError(.input, "\(fn.rawValue) over an empty dimension", span: ins.range)
             }
             if dim == nil, t.count == 0, op != .sum && op != .norm && op != .mean {
-                throw VMError("\(fn.rawValue) of an empty tensor", span: ins.range)
+                throw VMError(.input, "\(fn.rawValue) of an empty tensor", span: ins.range)
             }
             out = .tensor(t.reduce(op, dim: dim, keepdim: keepdim))
         case .softmax(let a, let dim, let log):
@@ -63,20 +63,20 @@ extension Execution {
             out = .tensor(log ? t.logSoftmax(dim: dim) : t.softmax(dim: dim))
         case .topk(let a, let k, let dim):
             let t = try tensor(a, ins)
-            guard k <= t.shape[dim] else { throw VMError("topk: k = \(k) but the dimension has \(t.shape[dim]) entries", span: ins.range) }
+            guard k <= t.shape[dim] else { throw VMError(.input, "topk: k = \(k) but the dimension has \(t.shape[dim]) entries", span: ins.range) }
             let (v, i) = t.cast(to: .f32).topk(k, dim: dim)
             out = .topk(values: v, indices: i)
         case .topkValues(let a):
-            guard case .topk(let v, _) = try value(a, ins) else { throw VMError("internal: not a topk pair", span: ins.range) }
+            guard case .topk(let v, _) = try value(a, ins) else { throw VMError(.internal, "internal: not a topk pair", span: ins.range) }
             out = .tensor(v)
         case .topkIndices(let a):
-            guard case .topk(_, let i) = try value(a, ins) else { throw VMError("internal: not a topk pair", span: ins.range) }
+            guard case .topk(_, let i) = try value(a, ins) else { throw VMError(.internal, "internal: not a topk pair", span: ins.range) }
             out = .tensor(i)
         case .reshape(let a, let dims):
             let t = try tensor(a, ins)
             let shape = dims.map { $0.value ?? -1 }
             guard Tensor.inferShape(shape, count: t.count) != nil else {
-                throw VMError("cannot reshape \(describeShape(t.shape)) to \(describeShape(shape))", span: ins.range)
+                throw VMError(.input, "cannot reshape \(describeShape(t.shape)) to \(describeShape(shape))", span: ins.range)
             }
             out = .tensor(t.reshape(shape).contiguous())
         case .transpose(let a, let x, let y):
@@ -92,15 +92,15 @@ extension Execution {
         case .cat(let parts, let dim), .stack(let parts, let dim):
             let ts = try parts.map { try tensor($0, ins) }
             for t in ts.dropFirst() where t.rank != ts[0].rank || t.dtype != ts[0].dtype {
-                throw VMError("cat/stack: tensors differ in rank or dtype", span: ins.range)
+                throw VMError(.input, "cat/stack: tensors differ in rank or dtype", span: ins.range)
             }
             if case .stack = ins.op {
-                guard ts.allSatisfy({ $0.shape == ts[0].shape }) else { throw VMError("stack: shapes differ", span: ins.range) }
+                guard ts.allSatisfy({ $0.shape == ts[0].shape }) else { throw VMError(.input, "stack: shapes differ", span: ins.range) }
                 out = .tensor(Tensor.stack(ts, dim: dim))
             } else {
                 for t in ts.dropFirst() {
                     for k in 0..<t.rank where k != dim && t.shape[k] != ts[0].shape[k] {
-                        throw VMError("cat: shapes \(describeShape(ts[0].shape)) and \(describeShape(t.shape)) differ outside dimension \(dim)", span: ins.range)
+                        throw VMError(.input, "cat: shapes \(describeShape(ts[0].shape)) and \(describeShape(t.shape)) differ outside dimension \(dim)", span: ins.range)
                     }
                 }
                 out = .tensor(Tensor.cat(ts, dim: dim))
@@ -108,12 +108,12 @@ extension Execution {
         case .select(let c, let a, let b):
             let (ct, at, bt) = (try tensor(c, ins), try tensor(a, ins), try tensor(b, ins))
             guard let s1 = Tensor.broadcastShape(ct.shape, at.shape), Tensor.broadcastShape(s1, bt.shape) != nil else {
-                throw VMError("where: shapes do not broadcast", span: ins.range)
+                throw VMError(.input, "where: shapes do not broadcast", span: ins.range)
             }
             out = .tensor(Tensor.select(ct, at, bt))
         case .cosine(let a, let b, let dim):
             let (x, y) = (try tensor(a, ins).cast(to: .f32), try tensor(b, ins).cast(to: .f32))
-            guard Tensor.broadcastShape(x.shape, y.shape) != nil else { throw VMError("cosine: shapes do not broadcast", span: ins.range) }
+            guard Tensor.broadcastShape(x.shape, y.shape) != nil else { throw VMError(.input, "cosine: shapes do not broadcast", span: ins.range) }
             let dot = (x * y).sum(dim: dim)
             let norms = x.reduce(.norm, dim: dim) * y.reduce(.norm, dim: dim)
             out = .tensor(dot / norms.binary(.maximum, Tensor(scalar: 1e-8)))
@@ -129,14 +129,14 @@ extension Execution {
         case .callModule(let name, let a):
             do {
                 out = .tensor(try transformer.callModule(name, try tensor(a, ins)))
-            } catch let e as RuntimeError {
-                throw VMError(e.message, span: ins.range)
+            } catch {
+                throw VMError(wrapping: error, span: ins.range)
             }
         case .save(let key, let a):
             let v = try value(a, ins)
             savedBytes += v.bytes
             guard savedBytes <= vm.limits.maxSavedBytes else {
-                throw VMError("saved results exceed the limit of \(vm.limits.maxSavedBytes) bytes", span: ins.range)
+                throw VMError(.limit(.savedBytes), "saved results exceed the limit of \(vm.limits.maxSavedBytes) bytes", span: ins.range)
             }
             results.values.append((key, v))
             return
@@ -153,14 +153,14 @@ extension Execution {
     }
 
     func paramValue(_ name: String, _ ins: Instruction) throws -> RunValue {
-        guard let info = program.params.first(where: { $0.name == name }) else { throw VMError("unknown param \(name)", span: ins.range) }
+        guard let info = program.params.first(where: { $0.name == name }) else { throw VMError(.param, "unknown param \(name)", span: ins.range) }
         if let bound = boundParams[name] {
             switch (info.type, bound) {
             case (.str, .str), (.int, .int), (.bool, .bool), (.float, .float): return bound
             case (.float, .int(let i)): return .float(Double(i))
             case (.tensor(_, let dims), .tensor(let t)):
                 guard dims.count == t.rank, zip(dims, t.shape).allSatisfy({ $0.value == nil || $0.value == $1 }) else {
-                    throw VMError("param `\(name)` needs shape \(dims.described), got \(describeShape(t.shape))", span: info.range)
+                    throw VMError(.param, "param `\(name)` needs shape \(dims.described), got \(describeShape(t.shape))", span: info.range)
                 }
                 return .tensor(t.cast(to: .f32))
             case (_, .str(let text)):
@@ -172,11 +172,11 @@ extension Execution {
                 }
             default: break
             }
-            throw VMError("param `\(name)` needs a \(info.type) value", span: info.range)
+            throw VMError(.param, "param `\(name)` needs a \(info.type) value", span: info.range)
         }
         if let c = info.value { return RunValue.from(c).coerced(to: info.type) }
         if let t = info.tensorDefault { return .tensor(Tensor(shape: t.shape, floats: t.data)) }
-        throw VMError("param `\(name)` has no value: give it when running", span: info.range)
+        throw VMError(.param, "param `\(name)` has no value: give it when running", span: info.range)
     }
 
     /// Positions, slices and one integer-tensor index, applied dimension by dimension.
@@ -186,27 +186,27 @@ extension Execution {
         for item in items {
             switch item {
             case .at(let v):
-                guard let i = try value(v, ins).intValue else { throw VMError("an index is not an integer", span: ins.range) }
+                guard let i = try value(v, ins).intValue else { throw VMError(.input, "an index is not an integer", span: ins.range) }
                 let n = t.shape[d]
                 guard i >= -n && i < n else {
-                    throw VMError("index \(i) is out of range for dimension \(d) of size \(n)", span: ins.range)
+                    throw VMError(.input, "index \(i) is out of range for dimension \(d) of size \(n)", span: ins.range)
                 }
                 t = t.select(dim: d, index: i)
             case .slice(let a, let b, let c):
                 func int(_ x: ValueID?) throws -> Int? {
                     guard let x else { return nil }
-                    guard let i = try value(x, ins).intValue else { throw VMError("a slice bound is not an integer", span: ins.range) }
+                    guard let i = try value(x, ins).intValue else { throw VMError(.input, "a slice bound is not an integer", span: ins.range) }
                     return i
                 }
                 let step = try int(c) ?? 1
-                guard step > 0 else { throw VMError("a slice step must be positive", span: ins.range) }
+                guard step > 0 else { throw VMError(.input, "a slice step must be positive", span: ins.range) }
                 t = t.slice(dim: d, start: try int(a), end: try int(b), step: step)
                 d += 1
             case .gather(let v):
                 let idx = try tensor(v, ins)
-                guard !forWrite else { throw VMError("writes cannot use integer-tensor indices", span: ins.range) }
+                guard !forWrite else { throw VMError(.input, "writes cannot use integer-tensor indices", span: ins.range) }
                 guard let g = t.indexSelect(dim: d, indices: idx) else {
-                    throw VMError("an index in \(describeShape(idx.shape)) is out of range for dimension \(d) of size \(t.shape[d])", span: ins.range)
+                    throw VMError(.input, "an index in \(describeShape(idx.shape)) is out of range for dimension \(d) of size \(t.shape[d])", span: ins.range)
                 }
                 t = g
                 d += idx.rank

@@ -77,8 +77,12 @@ public final class VM: Sendable {
                     progress: ((String) -> Void)? = nil) throws -> RunResults {
         try checkSignature(program)
         let run = Execution(vm: self, program: program, params: params, cancellation: cancellation, shared: false, progress: progress)
-        try Self.drive([run], progress: progress)
-        if let failure = run.failure { throw failure }
+        do {
+            try Self.drive([run], progress: progress)
+        } catch {
+            throw VMError(wrapping: error)
+        }
+        if let failure = run.failure { throw VMError(wrapping: failure) }
         return run.finished()
     }
 
@@ -112,7 +116,7 @@ public final class VM: Sendable {
             do {
                 try checkSignature(r.program)
                 guard Self.canShare(first.program, r.program) else {
-                    throw VMError("this plan's blocks do not match the batch it was given with; run it alone")
+                    throw VMError(.mismatch, "this plan's blocks do not match the batch it was given with; run it alone")
                 }
                 executions.append(Execution(vm: self, program: r.program, params: r.params, cancellation: r.cancellation,
                                             shared: true, progress: nil))
@@ -125,7 +129,7 @@ public final class VM: Sendable {
             try Self.drive(executions, progress: progress)
         } catch {
             // A failure of the pass itself (not of one plan's instructions) ends every plan.
-            for e in executions where e.failure == nil { e.failure = error }
+            for e in executions where e.failure == nil { e.failure = VMError(wrapping: error) }
         }
         for (e, i) in zip(executions, indices) {
             outcomes[i] = e.failure.map { .failure($0) } ?? .success(e.finished())
@@ -136,7 +140,7 @@ public final class VM: Sendable {
     func checkSignature(_ program: Program) throws {
         let signature = model.signature
         guard signature.hash == program.signatureHash else {
-            throw VMError("this plan was checked against another model (signature \(program.signatureHash.prefix(12))), not \(model.directory) (signature \(signature.hash.prefix(12)))")
+            throw VMError(.mismatch, "this plan was checked against another model (signature \(program.signatureHash.prefix(12))), not \(model.directory) (signature \(signature.hash.prefix(12)))")
         }
     }
 
@@ -302,7 +306,7 @@ final class Execution {
     /// Runs `body`; alone, an error ends the pass, shared it ends this run only.
     func capture(_ body: () throws -> Void) {
         guard failure == nil else { return }
-        do { try body() } catch { failure = error }
+        do { try body() } catch { failure = VMError(wrapping: error) }
     }
 
     /// Work inside a hook: errors propagate when alone (ending the pass), and are kept
@@ -318,7 +322,7 @@ final class Execution {
 
     func begin() throws {
         for p in boundParams.keys where !program.params.contains(where: { $0.name == p }) {
-            throw VMError("the plan has no param `\(p)`")
+            throw VMError(.param, "the plan has no param `\(p)`")
         }
         try checkCancelled(nil)
         // Instructions outside any block (params, prompt constants) come first.
@@ -337,7 +341,7 @@ final class Execution {
         if let p = invoke.prompts { return p }
         guard let name = invoke.promptParam, let id = program.instructions.first(where: { $0.op == .param(name) })?.id,
               case .str(let s)? = registers[id.index] else {
-            throw VMError("the prompt param has no value", span: invoke.range)
+            throw VMError(.param, "the prompt param has no value", span: invoke.range)
         }
         return [s]
     }
@@ -403,7 +407,7 @@ final class Execution {
             try runBefore(s.before, step: 0, hooks: hooks)
         case .generate(let o):
             guard o.maxTokens <= vm.limits.maxGeneratedTokens else {
-                throw VMError("max_tokens \(o.maxTokens) exceeds the limit of \(vm.limits.maxGeneratedTokens) generated tokens", span: block.range)
+                throw VMError(.limit(.generatedTokens), "max_tokens \(o.maxTokens) exceeds the limit of \(vm.limits.maxGeneratedTokens) generated tokens", span: block.range)
             }
             // Step-specific work that needs no point runs when its step begins (the embed hook is the first of each pass).
             try runBefore(s.before.filter { $0.anchor.steps.contains(0) }, step: 0, hooks: hooks)
@@ -499,7 +503,7 @@ final class Execution {
     func guardAllows(_ ins: Instruction) throws -> Bool {
         guard let g = ins.anchor.guardValue else { return true }
         guard let v = registers[g.index], let t = v.truth else {
-            throw VMError("the condition of this `if` has no single truth value", span: ins.range)
+            throw VMError(.input, "the condition of this `if` has no single truth value", span: ins.range)
         }
         return t
     }
@@ -514,23 +518,23 @@ final class Execution {
     }
 
     func checkCancelled(_ span: SourceSpan?) throws {
-        if cancellation?.isCancelled == true { throw VMError("the run was cancelled", span: span) }
+        if cancellation?.isCancelled == true { throw VMError(.cancelled, "the run was cancelled", span: span) }
         try checkDeadline(span)
     }
 
     func checkDeadline(_ span: SourceSpan?) throws {
         if let d = vm.limits.deadline, Date().timeIntervalSince(start) > d {
-            throw VMError("the run exceeded its deadline of \(d) s", span: span)
+            throw VMError(.limit(.deadline), "the run exceeded its deadline of \(d) s", span: span)
         }
     }
 
     func value(_ id: ValueID, _ ins: Instruction) throws -> RunValue {
-        guard let v = registers[id.index] else { throw VMError("internal: \(id) used before it was computed", span: ins.range) }
+        guard let v = registers[id.index] else { throw VMError(.internal, "internal: \(id) used before it was computed", span: ins.range) }
         return v
     }
 
     func tensor(_ id: ValueID, _ ins: Instruction) throws -> Tensor {
-        guard let t = try value(id, ins).tensor else { throw VMError("internal: \(id) is not a tensor", span: ins.range) }
+        guard let t = try value(id, ins).tensor else { throw VMError(.internal, "internal: \(id) is not a tensor", span: ins.range) }
         return t
     }
 
@@ -541,7 +545,7 @@ final class Execution {
         registerBytes += held[id.index]
         results.peakRegisterBytes = max(results.peakRegisterBytes, registerBytes)
         if registerBytes > vm.limits.maxRegisterBytes {
-            throw VMError("the run holds more than \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
+            throw VMError(.limit(.registerBytes), "the run holds more than \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
         }
     }
 
@@ -567,7 +571,7 @@ final class Execution {
             let target = try applyIndex(mine, index, ins, forWrite: true)
             let v = try tensor(valueID, ins).cast(to: .f32)
             guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
-                throw VMError("cannot write \(describeShape(v.shape)) into \(describeShape(target.shape))", span: ins.range)
+                throw VMError(.input, "cannot write \(describeShape(v.shape)) into \(describeShape(target.shape))", span: ins.range)
             }
             switch fn {
             case .set: target.assign(v)
@@ -584,7 +588,7 @@ final class Execution {
     func count(_ ins: Instruction) throws {
         executed += 1
         if executed > vm.limits.maxInstructions {
-            throw VMError("the run executed more than \(vm.limits.maxInstructions) instructions", span: ins.range)
+            throw VMError(.limit(.instructions), "the run executed more than \(vm.limits.maxInstructions) instructions", span: ins.range)
         }
         try checkCancelled(ins.range)
     }

@@ -1,4 +1,5 @@
 import NSIIR
+import NSIRuntime
 import NSITensor
 
 /// A value in a VM register.
@@ -90,10 +91,30 @@ public enum RunValue: @unchecked Sendable {
 }
 
 /// A run-time problem, with the script location of the instruction that met it.
+/// Why a run stopped: what failed (`kind`, for hosts to act on), a message for people
+/// and, for the plan's own mistakes, where in the script.
 public struct VMError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// A bound of `VMLimits` was passed.
+        case limit(VMLimit)
+        /// The run's cancellation token was triggered.
+        case cancelled
+        /// A run-time param is missing, unknown or of the wrong type or shape.
+        case param
+        /// The plan was made for another model, or cannot join the batch it came with.
+        case mismatch
+        /// A value the plan computed does not fit its use: an index out of range, shapes
+        /// that do not broadcast, an empty reduction, a prompt with no tokens.
+        case input
+        /// A bug in nsi: the verifier should have refused what happened.
+        case `internal`
+    }
+
+    public let kind: Kind
     public let message: String
     public let span: SourceSpan?
-    public init(_ message: String, span: SourceSpan? = nil) {
+    public init(_ kind: Kind, _ message: String, span: SourceSpan? = nil) {
+        self.kind = kind
         self.message = message
         self.span = span
     }
@@ -101,6 +122,33 @@ public struct VMError: Error, CustomStringConvertible, Sendable {
         guard let s = span else { return message }
         return "\(s.line):\(s.column): \(message)"
     }
+
+    /// Any error a run meets, as a `VMError`: the runtime's kinds map to the run's, and
+    /// an error of no known kind is internal (its message kept).
+    public init(wrapping error: any Error, span: SourceSpan? = nil) {
+        switch error {
+        case let e as VMError:
+            self = e
+        case let e as RuntimeError:
+            let kind: Kind
+            switch e.kind {
+            case .modelFolder, .input: kind = .input
+            case .positions: kind = .limit(.positions)
+            case .internal: kind = .internal
+            }
+            self.init(kind, e.message, span: span)
+        default:
+            self.init(.internal, "\(error)", span: span)
+        }
+    }
+}
+
+/// The bound of `VMLimits` a run passed.
+public enum VMLimit: String, Sendable {
+    case savedBytes = "saved bytes", registerBytes = "register bytes", generatedTokens = "generated tokens"
+    case instructions, deadline
+    /// The model's positions (or the cache's): a prompt or generation too long.
+    case positions
 }
 
 /// Bounds a run may not pass; each has its own error.

@@ -121,6 +121,7 @@ struct RunTests {
         let failed = try await client.follow(tooLong.id)
         #expect(failed.state == "failed")
         #expect(failed.error?.contains("g.nsi") == true)
+        #expect(failed.errorKind == "limit.generated tokens")
         #expect(try await client.follow(ok.id).state == "completed")
         // Results are kept for keepResults, then gone (410).
         var status = 200

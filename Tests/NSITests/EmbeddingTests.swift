@@ -101,6 +101,21 @@ struct EmbeddingTests {
         #expect { try model.run(plan, params: ["prompt": .string("")]) } throws: { ($0 as? NSIError)?.kind == .run }
     }
 
+    /// A host tells a limit from a cancellation from its own mistake by the kind alone.
+    @Test func limitsHaveTheirOwnKind() throws {
+        let model = try Fixtures.model()
+        let plan = try Plan(compiling: try Fixtures.sample("logit_lens.nsi"), for: model)
+        var limits = Limits()
+        limits.maxRegisterBytes = 1000
+        #expect { try model.run(plan, limits: limits) } throws: {
+            ($0 as? NSIError)?.kind == .limit && "\($0)".contains("bytes of intermediate values")
+        }
+        limits = Limits(deadline: 0)
+        #expect { try model.run(plan, limits: limits) } throws: { ($0 as? NSIError)?.kind == .limit && "\($0)".contains("deadline") }
+        let outOfRange = try Plan(compiling: "param prompt: str = \"Hi\"\ntrace prompt { save x = model.layers[0].output[:, 40] }", for: model)
+        #expect { try model.run(outOfRange) } throws: { ($0 as? NSIError)?.kind == .run && "\($0)".contains("out of range") }
+    }
+
     @Test func modelErrors() {
         #expect { try Model(directory: "/nonexistent/model") } throws: {
             ($0 as? NSIError)?.kind == .model && "\($0)".contains("does not exist")

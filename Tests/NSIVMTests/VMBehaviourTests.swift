@@ -59,25 +59,30 @@ struct VMBehaviourTests {
         }
         """
         #expect { try run(script) } throws: { error in
-            "\(error)" == "3:14: index 40 is out of range for dimension 1 of size 1"
+            "\(error)" == "3:14: index 40 is out of range for dimension 1 of size 1" && (error as? VMError)?.kind == .input
         }
     }
 
+    /// Each limit stops the run with its own kind (which a host can act on) and message.
     @Test func limitsAreEnforced() throws {
+        func limit(_ which: VMLimit, _ text: String) -> (any Error) -> Bool {
+            { ($0 as? VMError)?.kind == .limit(which) && "\($0)".contains(text) }
+        }
         let script = #"trace "The capital of France is" { save h = model.layers[2].output ; save l = model.logits }"#
-        #expect { try run(script, limits: VMLimits(maxSavedBytes: 1000)) } throws: { "\($0)".contains("saved results exceed the limit of 1000 bytes") }
-        #expect { try run(script, limits: VMLimits(maxInstructions: 1)) } throws: { "\($0)".contains("more than 1 instructions") }
-        #expect { try run(script, limits: VMLimits(maxRegisterBytes: 10_000)) } throws: { "\($0)".contains("bytes of intermediate values") }
+        #expect(throws: Never.self) { try run(script) }
+        #expect(performing: { try run(script, limits: VMLimits(maxSavedBytes: 1000)) }, throws: limit(.savedBytes, "saved results exceed the limit of 1000 bytes"))
+        #expect(performing: { try run(script, limits: VMLimits(maxInstructions: 1)) }, throws: limit(.instructions, "more than 1 instructions"))
+        #expect(performing: { try run(script, limits: VMLimits(maxRegisterBytes: 10_000)) }, throws: limit(.registerBytes, "bytes of intermediate values"))
         let gen = #"generate "Hi" (max_tokens = 8) { save ids = result.ids }"#
-        #expect { try run(gen, limits: VMLimits(maxGeneratedTokens: 4)) } throws: { "\($0)".contains("exceeds the limit of 4 generated tokens") }
+        #expect(performing: { try run(gen, limits: VMLimits(maxGeneratedTokens: 4)) }, throws: limit(.generatedTokens, "exceeds the limit of 4 generated tokens"))
         let long = #"trace "The capital of France is" { for l in 0..<30 { save h[l] = model.layers[l].output * 2.0 } }"#
-        #expect { try run(long, limits: VMLimits(deadline: 0)) } throws: { "\($0)".contains("deadline") }
+        #expect(performing: { try run(long, limits: VMLimits(deadline: 0)) }, throws: limit(.deadline, "deadline"))
     }
 
     @Test func planForAnotherModelIsRefused() throws {
         let program = try compile(#"trace "x" { save y = model.logits }"#, model: Fixtures.path("tiny/tiny-qwen2"))
         #expect { try VM(model: try Fixtures.model()).run(program) } throws: {
-            "\($0)".contains("checked against another model")
+            "\($0)".contains("checked against another model") && ($0 as? VMError)?.kind == .mismatch
         }
     }
 
@@ -96,7 +101,7 @@ struct VMBehaviourTests {
         let b = try #require(two.value("s")?.tensor).item()
         #expect(b != a)
         #expect(two.blocks[0].prompts == ["The capital of Italy is"])
-        #expect { try run(script, params: ["nope": .int(1)]) } throws: { "\($0)".contains("no param `nope`") }
+        #expect { try run(script, params: ["nope": .int(1)]) } throws: { "\($0)".contains("no param `nope`") && ($0 as? VMError)?.kind == .param }
     }
 
     /// `result` in a block after its generate is that generate's, as the checker and the

@@ -42,8 +42,9 @@ enum {
     NSI_ERR_COMPILE = 3,   /* the script has errors; see the diagnostics JSON */
     NSI_ERR_PLAN = 4,      /* plan bytes damaged or of another format; a plan run on another model */
     NSI_ERR_PARAM = 5,     /* params JSON malformed; a param unknown, fixed at compile time or of the wrong type */
-    NSI_ERR_RUN = 6,       /* the run stopped with an error (an index out of range, a limit) */
+    NSI_ERR_RUN = 6,       /* the run stopped on a value of its own (an index out of range, an empty prompt) */
     NSI_ERR_CANCELLED = 7, /* the run was cancelled with nsi_cancel_trigger */
+    NSI_ERR_LIMIT = 8,     /* the run passed a limit: deadline, memory, tokens, instructions, positions */
     NSI_ERR_INTERNAL = 9   /* a bug in nsi */
 };
 
