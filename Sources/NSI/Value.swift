@@ -23,42 +23,20 @@ public enum Value: Sendable, Equatable {
         }
     }
 
-    /// This value for param `info`, or an error that names the param, what it needs and
-    /// what it got.
+    /// This value for param `info`, by the VM's binding rule (`RunValue.bound(to:)`).
     func bound(to info: ParamInfo) throws(NSIError) -> RunValue {
-        let fail = { (got: String) in NSIError(.param, "param `\(info.name)` needs a \(info.type) value, got \(got)") }
-        switch (info.type, self) {
-        case (.str, .string(let s)): return .str(s)
-        case (.int, .int(let i)): return .int(i)
-        case (.float, .float(let f)): return .float(f)
-        case (.float, .int(let i)): return .float(Double(i))
-        case (.bool, .bool(let b)): return .bool(b)
-        case (.int, .string(let s)):
-            guard let i = Int(s) else { throw fail("\"\(s)\"") }
-            return .int(i)
-        case (.float, .string(let s)):
-            guard let f = Double(s) else { throw fail("\"\(s)\"") }
-            return .float(f)
-        case (.bool, .string(let s)):
-            guard s == "true" || s == "false" else { throw fail("\"\(s)\"") }
-            return .bool(s == "true")
-        case (.tensor(_, let dims), .tensor(let t)):
-            guard dims.count == t.shape.count, zip(dims, t.shape).allSatisfy({ $0.value == nil || $0.value == $1 }) else {
-                throw NSIError(.param, "param `\(info.name)` needs shape \(dims.described), got \(t)")
-            }
-            return .tensor(t.tensor.cast(to: .f32))
-        default:
-            throw fail(kindName)
-        }
-    }
-
-    var kindName: String {
+        let value: RunValue
         switch self {
-        case .int(let i): return "int \(i)"
-        case .float(let f): return "float \(f)"
-        case .bool(let b): return "bool \(b)"
-        case .string(let s): return "string \"\(s)\""
-        case .tensor(let t): return "tensor \(t)"
+        case .int(let i): value = .int(i)
+        case .float(let f): value = .float(f)
+        case .bool(let b): value = .bool(b)
+        case .string(let s): value = .str(s)
+        case .tensor(let t): value = .tensor(t.tensor)
+        }
+        do {
+            return try value.bound(to: info)
+        } catch {
+            throw NSIError(.param, error.message)
         }
     }
 }

@@ -174,3 +174,19 @@ public struct JobFailure: Sendable, Equatable, CustomStringConvertible {
     public static let param = JobFailure("param")
     public static let storage = JobFailure("storage")
 }
+
+/// Which queued jobs a worker takes, defined once for every store: in submission order,
+/// at most `limit`, skipping a key's jobs while it has `perKeyRunning` running (counting
+/// those taken now), so one key's long queue cannot hold the worker.
+enum ClaimPolicy {
+    static func choose(_ queued: [JobRecord], running: [Int64: Int], limit: Int, perKeyRunning: Int) -> [JobRecord] {
+        var running = running
+        var chosen: [JobRecord] = []
+        for job in queued.sorted(by: { $0.seq < $1.seq }) where chosen.count < limit {
+            guard running[job.keyID, default: 0] < perKeyRunning else { continue }
+            running[job.keyID, default: 0] += 1
+            chosen.append(job)
+        }
+        return chosen
+    }
+}

@@ -166,9 +166,8 @@ public final class PostgresJobStore: JobStore {
             var q = PostgresQuery(unsafeSQL: "SELECT \(Self.jobColumns) FROM jobs WHERE model = $1 AND state = 'queued' ORDER BY seq LIMIT 1000 FOR UPDATE SKIP LOCKED")
             q.binds.append(model)
             var claimed: [JobRecord] = []
-            for var job in try await self.rows(q, on: c).map(Self.job) where claimed.count < limit {
-                guard running[job.keyID, default: 0] < perKeyRunning else { continue }
-                running[job.keyID, default: 0] += 1
+            let candidates = try await self.rows(q, on: c).map(Self.job)
+            for var job in ClaimPolicy.choose(candidates, running: running, limit: limit, perKeyRunning: perKeyRunning) {
                 _ = try await self.rows("""
                     UPDATE jobs SET state = 'running', worker = \(worker), lease_until = \(leaseUntil.timeIntervalSince1970),
                     started_at = \(now), attempts = attempts + 1, progress = NULL WHERE id = \(job.id)

@@ -131,9 +131,7 @@ public final class SQLiteJobStore: JobStore {
             let candidates = try Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE model = ? AND state = 'queued' ORDER BY seq LIMIT 1000",
                                               arguments: [model]).map(Self.job)
             var claimed: [JobRecord] = []
-            for var job in candidates where claimed.count < limit {
-                guard running[job.keyID, default: 0] < perKeyRunning else { continue }
-                running[job.keyID, default: 0] += 1
+            for var job in ClaimPolicy.choose(candidates, running: running, limit: limit, perKeyRunning: perKeyRunning) {
                 try db.execute(sql: "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?, started_at = ?, attempts = attempts + 1, progress = NULL WHERE id = ?",
                                arguments: [worker, leaseUntil.timeIntervalSince1970, now, job.id])
                 job.state = .running

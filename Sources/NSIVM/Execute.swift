@@ -154,26 +154,7 @@ extension Execution {
 
     func paramValue(_ name: String, _ ins: Instruction) throws -> RunValue {
         guard let info = program.params.first(where: { $0.name == name }) else { throw VMError(.param, "unknown param \(name)", span: ins.range) }
-        if let bound = boundParams[name] {
-            switch (info.type, bound) {
-            case (.str, .str), (.int, .int), (.bool, .bool), (.float, .float): return bound
-            case (.float, .int(let i)): return .float(Double(i))
-            case (.tensor(_, let dims), .tensor(let t)):
-                guard dims.count == t.rank, zip(dims, t.shape).allSatisfy({ $0.value == nil || $0.value == $1 }) else {
-                    throw VMError(.param, "param `\(name)` needs shape \(dims.described), got \(describeShape(t.shape))", span: info.range)
-                }
-                return .tensor(t.cast(to: .f32))
-            case (_, .str(let text)):
-                switch info.type {
-                case .float: if let f = Double(text) { return .float(f) }
-                case .int: if let i = Int(text) { return .int(i) }
-                case .bool: if text == "true" || text == "false" { return .bool(text == "true") }
-                default: break
-                }
-            default: break
-            }
-            throw VMError(.param, "param `\(name)` needs a \(info.type) value", span: info.range)
-        }
+        if let bound = boundParams[name] { return try bound.bound(to: info) }
         if let c = info.value { return RunValue.from(c).coerced(to: info.type) }
         if let t = info.tensorDefault { return .tensor(Tensor(shape: t.shape, floats: t.data)) }
         throw VMError(.param, "param `\(name)` has no value: give it when running", span: info.range)

@@ -1,0 +1,358 @@
+import Foundation
+import NSIIR
+import NSIModel
+import NSIOpt
+import NSIRuntime
+import NSITensor
+
+// The interpreter of one run: its registers, its hooks on the shared forward pass, its
+// instructions. The scheduler that drives several runs through one pass is VM.swift.
+
+/// One plan's share of a block: its prompts and its instructions by phase.
+struct BlockSetup {
+    var texts: [String] = []
+    var ids: [[Int]] = []
+    var before: [Instruction] = []
+    var after: [Instruction] = []
+    var byPoint: [Int: [Instruction]] = [:]
+    /// The longest prompt: this plan's rows alone would be left-padded to it.
+    var length: Int { ids.map(\.count).max() ?? 0 }
+}
+
+/// The state of one run.
+final class Execution {
+    let vm: VM
+    let program: Program
+    let boundParams: [String: RunValue]
+    let progress: ((String) -> Void)?
+    let cancellation: RunCancellation?
+    /// Sharing passes with other runs: errors are kept here rather than ending the pass,
+    /// and skips are emulated on this run's rows.
+    let shared: Bool
+    var failure: Error?
+    var registers: [RunValue?]
+    /// Bytes each register holds of its own (a view holds none).
+    var held: [Int]
+    var registerBytes = 0
+    let memory: MemoryPlan
+    var results = RunResults()
+    var savedBytes = 0
+    var executed = 0
+    let start = Date()
+    var transformer: Transformer { vm.model.transformer }
+
+    /// Per block while it runs: the rows of each invoke, and the generation's outcome.
+    var rowRanges: [Range<Int>] = []
+    var generation: GenerationResult?
+    /// The last generate block's outcome: `result` in every later block.
+    var lastGenerated: GenerationResult?
+    var currentStep = 0
+    /// In a shared generation: the step after which all of this run's rows had ended.
+    var endedAfterStep: Int?
+    var ended: Set<Int> = []
+    /// Leading prompt positions of the shared pass that are not this run's (see `install`).
+    var padding = 0
+
+    init(vm: VM, program: Program, params: [String: RunValue], cancellation: RunCancellation?, shared: Bool,
+         progress: ((String) -> Void)?) {
+        self.vm = vm
+        self.program = program
+        self.boundParams = params
+        self.cancellation = cancellation
+        self.shared = shared
+        self.progress = progress
+        registers = Array(repeating: nil, count: program.instructions.count)
+        held = Array(repeating: 0, count: program.instructions.count)
+        memory = MemoryPlan(program, elideCopies: vm.elideCopies)
+    }
+
+    /// Runs `body`; alone, an error ends the pass, shared it ends this run only.
+    func capture(_ body: () throws -> Void) {
+        guard failure == nil else { return }
+        do { try body() } catch { failure = VMError(wrapping: error) }
+    }
+
+    /// Work inside a hook: errors propagate when alone (ending the pass), and are kept
+    /// when shared.
+    func hooked(_ body: () throws -> Void) throws {
+        guard failure == nil else { return }
+        if shared {
+            capture(body)
+        } else {
+            try body()
+        }
+    }
+
+    func begin() throws {
+        for p in boundParams.keys where !program.params.contains(where: { $0.name == p }) {
+            throw VMError(.param, "the plan has no param `\(p)`")
+        }
+        try checkCancelled(nil)
+        // Instructions outside any block (params, prompt constants) come first.
+        for ins in program.instructions where ins.anchor.block < 0 { try run(ins); release(after: ins) }
+    }
+
+    func finished() -> RunResults {
+        results.instructionsExecuted = executed
+        results.milliseconds = Date().timeIntervalSince(start) * 1000
+        return results
+    }
+
+    // MARK: Blocks
+
+    func prompts(of invoke: Invoke) throws -> [String] {
+        if let p = invoke.prompts { return p }
+        guard let name = invoke.promptParam, let id = program.instructions.first(where: { $0.op == .param(name) })?.id,
+              case .str(let s)? = registers[id.index] else {
+            throw VMError(.param, "the prompt param has no value", span: invoke.range)
+        }
+        return [s]
+    }
+
+    /// Encodes the block's prompts and sorts its instructions by phase.
+    func setUp(block index: Int) throws -> BlockSetup {
+        var s = BlockSetup()
+        for inv in program.blocks[index].invokes {
+            let p = try prompts(of: inv)
+            s.texts += p
+            for text in p { s.ids.append(try vm.model.encode(text)) }
+        }
+        for ins in program.instructions where ins.anchor.block == index {
+            switch ins.anchor.phase {
+            case .before: s.before.append(ins)
+            case .after: s.after.append(ins)
+            case .point(let p): s.byPoint[p, default: []].append(ins)
+            }
+        }
+        return s
+    }
+
+    /// Places this run's rows at `rowOffset` in the pass and adds its hooks; runs the
+    /// work due before the pass. `padding` is how many more prompt positions the shared
+    /// pass has than this run alone would: its hooks see the last positions only, so that
+    /// a plan sees the same shapes and values whoever it shares the pass with.
+    func install(_ s: BlockSetup, block: ProgramBlock, rowOffset: Int, padding: Int, hooks: Hooks) throws {
+        self.padding = padding
+        rowRanges = []
+        var row = rowOffset
+        for inv in block.invokes {
+            let n = inv.prompts?.count ?? 1
+            rowRanges.append(row..<(row + n))
+            row += n
+        }
+        generation = nil
+        currentStep = 0
+        endedAfterStep = nil
+        ended = []
+        for (point, list) in s.byPoint {
+            hooks.add(point: point) { [unowned self] tensor, ctx in
+                try self.hooked {
+                    if let e = self.endedAfterStep, ctx.step > e { return }
+                    for ins in list where ins.anchor.steps.contains(ctx.step) {
+                        try self.runAtPoint(ins, tensor, point: point, step: ctx.step)
+                        self.release(after: ins)
+                    }
+                }
+                return nil
+            }
+        }
+        if cancellation != nil || vm.limits.deadline != nil {
+            // Between layers too, so that a pass with few hooks still stops soon.
+            for layer in transformer.points.layers {
+                hooks.add(point: layer.output) { [unowned self] _, _ in
+                    try self.hooked { try self.checkCancelled(nil) }
+                    return nil
+                }
+            }
+        }
+        switch block.kind {
+        case .trace:
+            try runBefore(s.before, step: 0, hooks: hooks)
+        case .generate(let o):
+            guard o.maxTokens <= vm.limits.maxGeneratedTokens else {
+                throw VMError(.limit(.generatedTokens), "max_tokens \(o.maxTokens) exceeds the limit of \(vm.limits.maxGeneratedTokens) generated tokens", span: block.range)
+            }
+            // Step-specific work that needs no point runs when its step begins (the embed hook is the first of each pass).
+            try runBefore(s.before.filter { $0.anchor.steps.contains(0) }, step: 0, hooks: hooks)
+            let before = s.before
+            hooks.add(point: transformer.points.embed) { [unowned self] _, ctx in
+                if ctx.step > 0 {
+                    try self.hooked {
+                        if let e = self.endedAfterStep, ctx.step > e { return }
+                        self.currentStep = ctx.step
+                        try self.runBefore(before.filter { $0.anchor.steps.contains(ctx.step) }, step: ctx.step, hooks: hooks)
+                    }
+                }
+                return nil
+            }
+        }
+    }
+
+    /// After a generation step: notes when every row of this run has ended (a shared
+    /// generation goes on for other runs' rows; this run's hooks stop, as they would alone).
+    func noteStep(_ step: Int, tokens: [Int]) {
+        guard shared, endedAfterStep == nil, let all = rowRanges.first?.lowerBound, let end = rowRanges.last?.upperBound else { return }
+        ended.formUnion((all..<end).filter { transformer.config.eosTokenIds.contains(tokens[$0]) })
+        if (all..<end).allSatisfy({ ended.contains($0) }) { endedAfterStep = step }
+    }
+
+    /// The pass is over: records the block and runs the work due after it.
+    func finish(_ s: BlockSetup, block: ProgramBlock, generation shared: GenerationResult?, milliseconds: Double) throws {
+        switch block.kind {
+        case .trace:
+            results.blocks.append(BlockRecord(kind: "trace", prompts: s.texts, tokenIds: s.ids, generatedIds: nil, generatedText: nil,
+                                              milliseconds: milliseconds))
+        case .generate:
+            guard let all = shared, let lo = rowRanges.first?.lowerBound, let hi = rowRanges.last?.upperBound else { break }
+            let ids = Array(all.ids[lo..<hi]), generated = Array(all.generated[lo..<hi])
+            let mine = GenerationResult(ids: ids, generated: generated, steps: endedAfterStep.map { $0 + 1 } ?? all.steps)
+            // Alone, rows are 0..<n; shared, this run's rows are renumbered from 0 for what follows.
+            generation = mine
+            lastGenerated = mine
+            results.blocks.append(BlockRecord(kind: "generate", prompts: s.texts, tokenIds: s.ids, generatedIds: mine.generated,
+                                              generatedText: mine.generated.map { (try? vm.model.decode($0)) ?? "" },
+                                              milliseconds: milliseconds))
+        }
+        currentStep = 0
+        for ins in s.after { try run(ins); release(after: ins) }
+    }
+
+    /// Instructions that need no point: values, and skips (which set the pass's hooks).
+    func runBefore(_ list: [Instruction], step: Int, hooks: Hooks) throws {
+        // Skips hold for the steps they name only.
+        for i in hooks.skipModule.indices { hooks.skipModule[i] = false }
+        for ins in list where ins.anchor.steps.contains(step) {
+            if case .skip(let module) = ins.op {
+                guard try guardAllows(ins) else { continue }
+                try applySkip(module, ins, hooks: hooks, step: step)
+                continue
+            }
+            try run(ins)
+            release(after: ins)
+        }
+    }
+
+    /// A skip for the whole batch uses the runtime's skip; for some invokes' rows it is
+    /// emulated: the module's input rows are kept and written over its output.
+    func applySkip(_ module: Int, _ ins: Instruction, hooks: Hooks, step: Int) throws {
+        let table = transformer.points
+        let m = table.modules[module]
+        let skippedEverywhere = !shared && rowRanges.count == 1
+        if skippedEverywhere {
+            hooks.skipModule[module] = true
+            return
+        }
+        let ids = table.layers[m.layer]
+        let (input, output): (Int, Int)
+        switch m.kind {
+        case .layer: (input, output) = (m.layer == 0 ? table.embed : table.layers[m.layer - 1].output, ids.output)
+        case .attn: (input, output) = (ids.attnNorm, ids.attnOutput)
+        case .mlp: (input, output) = (ids.mlpNorm, ids.mlpOutput)
+        }
+        let rows = rowRanges[ins.anchor.invoke ?? 0]
+        var kept: Tensor?
+        hooks.add(point: input) { t, ctx in
+            if ctx.step == step { kept = t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).copy() }
+            return nil
+        }
+        hooks.add(point: output) { t, ctx in
+            if ctx.step == step, let kept { t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).assign(kept) }
+            return nil
+        }
+    }
+
+    // MARK: Instructions
+
+    func guardAllows(_ ins: Instruction) throws -> Bool {
+        guard let g = ins.anchor.guardValue else { return true }
+        guard let v = registers[g.index], let t = v.truth else {
+            throw VMError(.input, "the condition of this `if` has no single truth value", span: ins.range)
+        }
+        return t
+    }
+
+    /// Drops the registers whose last use `ins` was.
+    func release(after ins: Instruction) {
+        for r in memory.releaseAfter[ins.id.index] {
+            registerBytes -= held[r]
+            held[r] = 0
+            registers[r] = nil
+        }
+    }
+
+    func checkCancelled(_ span: SourceSpan?) throws {
+        if cancellation?.isCancelled == true { throw VMError(.cancelled, "the run was cancelled", span: span) }
+        try checkDeadline(span)
+    }
+
+    func checkDeadline(_ span: SourceSpan?) throws {
+        if let d = vm.limits.deadline, Date().timeIntervalSince(start) > d {
+            throw VMError(.limit(.deadline), "the run exceeded its deadline of \(d) s", span: span)
+        }
+    }
+
+    func value(_ id: ValueID, _ ins: Instruction) throws -> RunValue {
+        guard let v = registers[id.index] else { throw VMError(.internal, "internal: \(id) used before it was computed", span: ins.range) }
+        return v
+    }
+
+    func tensor(_ id: ValueID, _ ins: Instruction) throws -> Tensor {
+        guard let t = try value(id, ins).tensor else { throw VMError(.internal, "internal: \(id) is not a tensor", span: ins.range) }
+        return t
+    }
+
+    func set(_ id: ValueID, _ v: RunValue, _ ins: Instruction) throws {
+        registerBytes -= held[id.index]
+        registers[id.index] = v
+        held[id.index] = memory.storage[id.index] == .view ? 0 : v.bytes
+        registerBytes += held[id.index]
+        results.peakRegisterBytes = max(results.peakRegisterBytes, registerBytes)
+        if registerBytes > vm.limits.maxRegisterBytes {
+            throw VMError(.limit(.registerBytes), "the run holds more than \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
+        }
+    }
+
+    /// Runs an instruction anchored at a point, on the hook's tensor for the whole batch.
+    func runAtPoint(_ ins: Instruction, _ batch: Tensor, point: Int, step: Int) throws {
+        guard try guardAllows(ins) else { return }
+        let rows = rowRanges[ins.anchor.invoke ?? 0]
+        var mine = batch.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound)
+        if padding > 0 {
+            let template = transformer.points.points[point].shape
+            if template.count == mine.rank {
+                for (d, dim) in template.enumerated() where dim == .keys || (dim == .tokens && step == 0) {
+                    mine = mine.slice(dim: d, start: padding, end: mine.shape[d])
+                }
+            }
+        }
+        switch ins.op {
+        case .readPoint:
+            try count(ins)
+            try set(ins.id, .tensor(memory.storage[ins.id.index] == .view ? mine : mine.copy()), ins)
+        case .write(_, let index, let fn, let valueID):
+            try count(ins)
+            let target = try applyIndex(mine, index, ins, forWrite: true)
+            let v = try tensor(valueID, ins).cast(to: .f32)
+            guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
+                throw VMError(.input, "cannot write \(describeShape(v.shape)) into \(describeShape(target.shape))", span: ins.range)
+            }
+            switch fn {
+            case .set: target.assign(v)
+            case .add: target.binaryInPlace(.add, v)
+            case .sub: target.binaryInPlace(.sub, v)
+            case .mul: target.binaryInPlace(.mul, v)
+            case .div: target.binaryInPlace(.div, v)
+            }
+        default:
+            try run(ins)
+        }
+    }
+
+    func count(_ ins: Instruction) throws {
+        executed += 1
+        if executed > vm.limits.maxInstructions {
+            throw VMError(.limit(.instructions), "the run executed more than \(vm.limits.maxInstructions) instructions", span: ins.range)
+        }
+        try checkCancelled(ins.range)
+    }
+}
