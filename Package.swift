@@ -88,27 +88,30 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/NSIBench"),
 
-        .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd"]),
-        .testTarget(name: "NSITokenizerTests", dependencies: ["NSITokenizer"]),
-        .testTarget(name: "NSISyntaxTests", dependencies: ["NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NSIRuntimeTests", dependencies: [
+        // What every test target shares: where the fixtures are, the test models' signatures,
+        // golden files, a seeded generator, a lock.
+        .target(name: "NSITestSupport", dependencies: ["NSIModel"], path: "Tests/Support"),
+        .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd", "NSITestSupport"]),
+        .testTarget(name: "NSITokenizerTests", dependencies: ["NSITestSupport", "NSITokenizer"]),
+        .testTarget(name: "NSISyntaxTests", dependencies: ["NSITestSupport", "NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSITestSupport", 
             "NSIRuntime", "NSIModel", "NSITensor", "NSITokenizer",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "NSICheckTests", dependencies: ["NSICheck", "NSIIR", "NSISyntax", "NSISource", "NSIModel"],
+        .testTarget(name: "NSICheckTests", dependencies: ["NSITestSupport", "NSICheck", "NSIIR", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "NSIVMTests", dependencies: [
+        .testTarget(name: "NSIVMTests", dependencies: ["NSITestSupport", 
             "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
         ]),
-        .testTarget(name: "NSIOptTests", dependencies: ["NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
-        .testTarget(name: "NSICLITests", dependencies: ["NSICLI"], exclude: ["Golden"]),
-        .testTarget(name: "NSITests", dependencies: ["NSI"]),
+        .testTarget(name: "NSIOptTests", dependencies: ["NSITestSupport", "NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
+        .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI"], exclude: ["Golden"]),
+        .testTarget(name: "NSITests", dependencies: ["NSITestSupport", "NSI"]),
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
-        .testTarget(name: "NSIHostTests", dependencies: ["NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),
-        .testTarget(name: "NSIServerTests", dependencies: [
+        .testTarget(name: "NSIHostTests", dependencies: ["NSITestSupport", "NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),
+        .testTarget(name: "NSIServerTests", dependencies: ["NSITestSupport", 
             "NSIServer", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
         ]),
-        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
+        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

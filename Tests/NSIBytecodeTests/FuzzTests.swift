@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSIIR
 @testable import NSIBytecode
+import NSITestSupport
 
 /// Corrupted plans: bit flips, byte changes, truncations, duplicated and deleted ranges,
 /// both in the file as stored (the container and compressed body) and in the body before

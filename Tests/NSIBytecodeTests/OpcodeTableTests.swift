@@ -3,6 +3,7 @@ import Testing
 import NSIIR
 import NSITensor
 @testable import NSIBytecode
+import NSITestSupport
 
 /// The opcode table is the single source of truth: one row per opcode, operands that fit
 /// their kinds, complete wire codes, and docs/bytecode.md generated from it.

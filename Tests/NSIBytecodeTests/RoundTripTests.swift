@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSIIR
 @testable import NSIBytecode
+import NSITestSupport
 
 /// compile -> bytes -> decode -> verify gives the same program, field by field, and the
 /// same program always gives the same bytes.

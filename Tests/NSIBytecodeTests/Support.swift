@@ -5,31 +5,13 @@ import NSIModel
 import NSISource
 import NSISyntax
 @testable import NSIBytecode
+import NSITestSupport
 
-enum Fixtures {
-    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    static let repository = tests.deletingLastPathComponent()
-    static func shared(_ relative: String) -> String { tests.appendingPathComponent("Fixtures/\(relative)").path }
+extension Fixtures {
     static func own(_ relative: String) -> String { tests.appendingPathComponent("NSIBytecodeTests/Fixtures/\(relative)").path }
 
-    nonisolated(unsafe) private static var signatures: [String: ModelSignature] = [:]
     nonisolated(unsafe) private static var programs: [String: Program] = [:]
     private static let lock = NSLock()
-
-    /// SmolLM2 (config and tokenizer) or a tiny model (config only), read once.
-    static func signature(_ model: String) throws -> ModelSignature {
-        lock.lock()
-        defer { lock.unlock() }
-        if let s = signatures[model] { return s }
-        let s = try ModelSignature.load(directory: model == "smollm2-135m" ? shared("smollm2-135m") : shared("tiny/\(model)"))
-        signatures[model] = s
-        return s
-    }
-
-    static func files(in folder: String) -> [URL] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasSuffix(".nsi") }.sorted().map { URL(fileURLWithPath: folder).appendingPathComponent($0) }
-    }
 
     static let samples = files(in: repository.appendingPathComponent("Samples").path)
     static let tinyScripts = files(in: repository.appendingPathComponent("Tests/NSICheckTests/Fixtures/wellformed").path)
@@ -79,15 +61,3 @@ extension PlanTarget {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so fuzz runs repeat exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSIIR
 @testable import NSIBytecode
+import NSITestSupport
 
 /// One plan per refusal: each `BytecodeError` is triggered by the smallest change to a
 /// valid plan (the all-ops script's, against SmolLM2) that reaches it.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSICLI
+import NSITestSupport
 
 /// `nsi compile` and `nsi dump`: a golden dump (with the bytecode listing) of every sample,
 /// and plans that go through a file.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSITensor
 @testable import NSICLI
+import NSITestSupport
 
 /// The fetched SmolLM2 folder, or nil.
 let fetchedModelDirectory: String? = {

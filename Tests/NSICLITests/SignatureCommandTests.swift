@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSICLI
+import NSITestSupport
 
 @Suite struct SignatureCommandTests {
     @Test(arguments: ["tiny/tiny-gpt2", "tiny/tiny-llama3", "tiny/tiny-qwen2", "tiny/tiny-qwen3", "tiny/tiny-gpt-neox", "tiny/tiny-gemma2",

@@ -4,6 +4,7 @@ import NSICheck
 import NSIIR
 import NSISource
 import NSISyntax
+import NSITestSupport
 
 /// The brief's examples and every sample check clean against SmolLM2; scripts written
 /// for the tiny models check clean against theirs.

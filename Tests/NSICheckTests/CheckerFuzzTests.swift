@@ -3,6 +3,7 @@ import Testing
 import NSICheck
 import NSISource
 import NSISyntax
+import NSITestSupport
 
 /// The checker on mutated scripts (tokens deleted, duplicated, swapped, numbers changed):
 /// whatever parses is checked, and nothing may crash. `NSI_FUZZ_ITERATIONS` runs longer.

@@ -4,6 +4,7 @@ import NSICheck
 import NSIIR
 import NSISource
 import NSISyntax
+import NSITestSupport
 
 /// Every script in Fixtures/failing carries its expected diagnostics inline
 /// (`# expect: E0301 @ 6:41`); the checker must report exactly those.

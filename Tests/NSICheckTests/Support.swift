@@ -4,33 +4,11 @@ import NSIIR
 import NSIModel
 import NSISource
 import NSISyntax
+import NSITestSupport
 
-enum Fixtures {
-    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    static let repository = tests.deletingLastPathComponent()
-    static func path(_ relative: String) -> String { tests.appendingPathComponent("Fixtures/\(relative)").path }
+extension Fixtures {
+    /// A file of this target's own fixtures (Tests/NSICheckTests/Fixtures).
     static func own(_ relative: String) -> String { tests.appendingPathComponent("NSICheckTests/Fixtures/\(relative)").path }
-
-    /// Signatures of the test models, read once: SmolLM2 (config and tokenizer, no
-    /// weights) and the tiny models (no tokenizer).
-    nonisolated(unsafe) private static var cache: [String: ModelSignature] = [:]
-    private static let lock = NSLock()
-
-    static func signature(_ model: String) throws -> ModelSignature {
-        lock.lock()
-        defer { lock.unlock() }
-        if let s = cache[model] { return s }
-        let dir = model == "smollm2-135m" ? path("smollm2-135m") : path("tiny/\(model)")
-        let s = try ModelSignature.load(directory: dir)
-        cache[model] = s
-        return s
-    }
-
-    static func files(in folder: String, ext: String = "nsi") -> [URL] {
-        let url = URL(fileURLWithPath: folder)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasSuffix("." + ext) }.sorted().map { url.appendingPathComponent($0) }
-    }
 }
 
 /// Parses and checks a script file. Header comments choose the model (`# model: tiny-gpt2`,

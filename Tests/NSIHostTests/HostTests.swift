@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NSITensor
+import NSITestSupport
 
 /// The example hosts of Samples/hosts, built against libnsic.so and run on SmolLM2: what
 /// they read through the C ABI equals what `nsi run` writes, value for value.
@@ -60,8 +61,7 @@ struct HostTests {
 }
 
 enum Host {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    static let repository = Fixtures.repository.path
     static let include = repository + "/Sources/NSIC/include"
 
     static var modelDirectory: String? {

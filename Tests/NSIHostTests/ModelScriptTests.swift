@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSITensor
 import NSIRuntime
+import NSITestSupport
 
 /// Scripts/convert-model and Scripts/make-synthetic-model (Python with numpy), run on
 /// real folders and loaded by the runtime.

@@ -6,16 +6,15 @@ import NSISource
 import NSISyntax
 import Testing
 @testable import NSIOpt
+import NSITestSupport
 
 enum Scripts {
-    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    static let samples = tests.deletingLastPathComponent().appendingPathComponent("Samples")
-    static let signature = Result { try ModelSignature.load(directory: tests.appendingPathComponent("Fixtures/smollm2-135m").path) }
+    static let samples = Fixtures.repository.appendingPathComponent("Samples")
 
     /// The checked (unoptimized) program of a script for SmolLM2.
     static func program(_ text: String, name: String = "test.nsi") throws -> Program {
         let parsed = Parser.parse(SourceFile(path: name, text: text))
-        let result = Checker.check(parsed, signature: try signature.get(), baseDirectory: samples.path)
+        let result = Checker.check(parsed, signature: try Fixtures.signature("smollm2-135m"), baseDirectory: samples.path)
         guard let program = result.program else {
             Issue.record("\(name) does not check: \(result.diagnostics.map(\.message))")
             throw CancellationError()

@@ -3,6 +3,7 @@ import Testing
 import NSITensor
 import NSIModel
 @testable import NSIRuntime
+import NSITestSupport
 
 @Suite struct ConfigAndWeightsTests {
     func config(_ json: String) throws -> ModelConfig {

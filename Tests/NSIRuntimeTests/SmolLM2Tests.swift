@@ -4,10 +4,11 @@ import Testing
 import NSITensor
 import NSIModel
 @testable import NSIRuntime
+import NSITestSupport
 
 /// The real model, when Scripts/fetch-model has produced models/smollm2-135m (CI fetches it).
 /// Reference: transformers, float32, eager attention (Tests/Fixtures/smollm2-135m/logits.json).
-@Suite(.enabled(if: Fixtures.smolLM2 != nil, "models/smollm2-135m not fetched (run Scripts/fetch-model)"))
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched (run Scripts/fetch-model)"))
 struct SmolLM2Tests {
     struct Case: Decodable {
         let prompt: String
@@ -25,13 +26,13 @@ struct SmolLM2Tests {
         return try JSONDecoder().decode(Reference.self, from: data).cases
     }
 
-    var model: Transformer { get throws { try ModelCache.shared.model(Fixtures.smolLM2!) } }
+    var model: Transformer { get throws { try ModelCache.shared.model(Fixtures.modelDirectory!) } }
 
     @Test func everyTensorHasTheReferenceSHA256() throws {
         struct Entry: Decodable { let shape: [Int]; let sha256_f32_le: String }
         let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("smollm2-135m/tensors.json")))
         let expected = try JSONDecoder().decode([String: Entry].self, from: data)
-        let archive = try SafetensorsArchive(directory: Fixtures.smolLM2!)
+        let archive = try SafetensorsArchive(directory: Fixtures.modelDirectory!)
         #expect(Set(archive.names) == Set(expected.keys))
         var matched = 0
         for (name, e) in expected {
@@ -74,7 +75,7 @@ struct SmolLM2Tests {
     /// does) and read at that width: against transformers computing in f32 on the same bf16
     /// weights (Tests/Fixtures/smollm2-135m/logits-bf16.json).
     @Test func bf16StoredWeightsMatchTransformersOnTheSameWeights() throws {
-        let src = Fixtures.smolLM2!
+        let src = Fixtures.modelDirectory!
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-smollm2-bf16-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

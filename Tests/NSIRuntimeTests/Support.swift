@@ -3,21 +3,8 @@ import Testing
 import NSITensor
 import NSIModel
 import NSIRuntime
+import NSITestSupport
 
-enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-
-    /// The converted SmolLM2 folder (Scripts/fetch-model), or nil when it has not been fetched.
-    /// `NSI_MODEL_DIR` points elsewhere.
-    static var smolLM2: String? {
-        let env = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"]
-        let dir = env ?? root.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models/smollm2-135m").path
-        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
-    }
-}
 
 /// reference.json of a tiny model: HF transformers outputs for fixed input ids.
 struct TinyReference: Decodable {

@@ -4,16 +4,14 @@ import FoundationNetworking
 #endif
 import Testing
 @testable import NSIServer
+import NSITestSupport
 
 enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Fixtures.repository
     /// The fetched SmolLM2 folder, or nil.
-    static let smollm: String? = {
-        let dir = root.appendingPathComponent("models/smollm2-135m").path
-        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
-    }()
+    static let smollm = Fixtures.modelDirectory
     /// A tiny random Llama (no tokenizer): enough to host for tests that run nothing.
-    static let tiny = root.appendingPathComponent("Tests/Fixtures/tiny/tiny-llama3").path
+    static let tiny = Fixtures.tiny("tiny-llama3")
     /// The built `nsi` executable beside the test bundle, or nil.
     static let nsi: String? = {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -25,11 +23,7 @@ enum Paths {
         return nil
     }()
 
-    static func temporaryDirectory(_ tag: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-\(tag)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func temporaryDirectory(_ tag: String) throws -> String { try Fixtures.temporaryDirectory(tag) }
 }
 
 /// A short probe: two layers' last-token residual on a four-token prompt.

@@ -7,7 +7,7 @@ import Testing
 /// parse and format cleanly; the one in the testing notes meets its own expectations.
 @Suite struct DocumentationExampleTests {
     static func examples(_ document: String) -> [String] {
-        let url = Fixtures.packageRoot.appendingPathComponent("docs").appendingPathComponent(document)
+        let url = SyntaxFixtures.packageRoot.appendingPathComponent("docs").appendingPathComponent(document)
         let text = String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self)
         var blocks: [String] = []
         var current: [Substring]?

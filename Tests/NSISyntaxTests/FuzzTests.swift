@@ -2,6 +2,7 @@ import Foundation
 import NSISource
 import NSISyntax
 import Testing
+import NSITestSupport
 
 /// Parses at least 100,000 random and mutated scripts (deterministically, from a fixed
 /// seed) and checks that nothing crashes, nothing is slow, every range is inside the

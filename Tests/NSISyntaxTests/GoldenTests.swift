@@ -1,14 +1,15 @@
 import NSISource
 import NSISyntax
 import Testing
+import NSITestSupport
 
 /// Text people read is pinned by golden files: rendered diagnostics (text and JSON) for
 /// the scripts in Fixtures/golden/diagnostics, and `nsi fmt` output for those in
 /// Fixtures/golden/fmt. Re-record with NSI_RECORD_GOLDEN=1 and review the diff.
 @Suite struct GoldenTests {
-    @Test(arguments: Fixtures.scripts(in: "golden/diagnostics"))
+    @Test(arguments: SyntaxFixtures.scripts(in: "golden/diagnostics"))
     func renderedDiagnostics(_ name: String) {
-        let file = Fixtures.source("golden/diagnostics", name)
+        let file = SyntaxFixtures.source("golden/diagnostics", name)
         let diagnostics = Parser.parse(file).diagnostics
         #expect(!diagnostics.isEmpty)
         let base = "golden/diagnostics/" + name.dropLast(".nsi".count)
@@ -16,9 +17,9 @@ import Testing
         check(JSONRenderer().render(diagnostics, in: file), base + ".jsonl")
     }
 
-    @Test(arguments: Fixtures.scripts(in: "golden/fmt"))
+    @Test(arguments: SyntaxFixtures.scripts(in: "golden/fmt"))
     func formattedScripts(_ name: String) {
-        let result = Parser.parse(Fixtures.source("golden/fmt", name))
+        let result = Parser.parse(SyntaxFixtures.source("golden/fmt", name))
         #expect(!result.hasErrors)
         check(ScriptFormatter.format(result), "golden/fmt/\(name).formatted")
     }

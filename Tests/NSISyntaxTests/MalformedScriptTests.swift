@@ -1,15 +1,16 @@
 import NSISource
 import NSISyntax
 import Testing
+import NSITestSupport
 
 /// Every script in Fixtures/malformed carries its expected diagnostics as
 /// `# expect: CODE @ LINE:COL` comments; the parser must report exactly those.
 @Suite struct MalformedScriptTests {
-    static let names = Fixtures.scripts(in: "malformed")
+    static let names = SyntaxFixtures.scripts(in: "malformed")
 
     @Test(arguments: names)
     func reportsExactlyTheExpectedDiagnostics(_ name: String) {
-        let file = Fixtures.source("malformed", name)
+        let file = SyntaxFixtures.source("malformed", name)
         let result = Parser.parse(file)
         let report = InlineExpectations.check(result.diagnostics, against: file)
         #expect(!report.expected.isEmpty, "\(name) expects nothing: a malformed script must expect an error")
@@ -21,7 +22,7 @@ import Testing
     }
 
     @Test func someCasesHaveSeveralErrors() {
-        let counts = Self.names.map { InlineExpectations.parse(Fixtures.source("malformed", $0)).expectations.count }
+        let counts = Self.names.map { InlineExpectations.parse(SyntaxFixtures.source("malformed", $0)).expectations.count }
         #expect(counts.filter { $0 >= 3 }.count >= 5)
     }
 
@@ -29,7 +30,7 @@ import Testing
     @Test func everyCodeIsCovered() {
         var covered = Set<DiagnosticCode>()
         for name in Self.names {
-            for expectation in InlineExpectations.parse(Fixtures.source("malformed", name)).expectations {
+            for expectation in InlineExpectations.parse(SyntaxFixtures.source("malformed", name)).expectations {
                 covered.insert(expectation.code)
             }
         }

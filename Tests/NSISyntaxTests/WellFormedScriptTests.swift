@@ -7,21 +7,21 @@ import Testing
 /// diagnostic, and format idempotently to the same tree.
 @Suite struct WellFormedScriptTests {
     static let scripts: [String] =
-        Fixtures.scripts(in: "brief").map { "brief/\($0)" }
-        + Fixtures.scripts(in: "wellformed").map { "wellformed/\($0)" }
-        + Fixtures.sampleNames.map { "Samples/\($0)" }
+        SyntaxFixtures.scripts(in: "brief").map { "brief/\($0)" }
+        + SyntaxFixtures.scripts(in: "wellformed").map { "wellformed/\($0)" }
+        + SyntaxFixtures.sampleNames.map { "Samples/\($0)" }
 
     static func load(_ path: String) -> SourceFile {
         let parts = path.split(separator: "/").map(String.init)
-        return parts[0] == "Samples" ? Fixtures.sample(parts[1]) : Fixtures.source(parts[0], parts[1])
+        return parts[0] == "Samples" ? SyntaxFixtures.sample(parts[1]) : SyntaxFixtures.source(parts[0], parts[1])
     }
 
     @Test func theFourAcceptanceSamplesAreThere() {
-        #expect(Set(["ablation.nsi", "logit_lens.nsi", "patching.nsi", "steering.nsi"]).isSubset(of: Fixtures.sampleNames))
+        #expect(Set(["ablation.nsi", "logit_lens.nsi", "patching.nsi", "steering.nsi"]).isSubset(of: SyntaxFixtures.sampleNames))
     }
 
     @Test func theBriefsFragmentsAreThere() {
-        #expect(Fixtures.scripts(in: "brief") == ["blocks.nsi", "params.nsi", "statements.nsi"])
+        #expect(SyntaxFixtures.scripts(in: "brief") == ["blocks.nsi", "params.nsi", "statements.nsi"])
     }
 
     @Test(arguments: scripts)

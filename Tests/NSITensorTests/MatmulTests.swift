@@ -1,5 +1,6 @@
 import Testing
 @testable import NSITensor
+import NSITestSupport
 
 @Suite struct MatmulTests {
     /// cblas and the naive kernel agree over random shapes, with plain, transposed and

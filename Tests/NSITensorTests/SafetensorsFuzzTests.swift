@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITensor
+import NSITestSupport
 
 /// Mutation fuzzing of the safetensors reader: corrupted headers, corrupted length
 /// prefixes and truncated files. Every input must either be rejected with an error or

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITensor
+import NSITestSupport
 
 /// Builds a safetensors file from a raw header string and a data section.
 func rawSafetensors(_ header: String, data: [UInt8]) -> Data {

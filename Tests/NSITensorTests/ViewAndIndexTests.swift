@@ -1,5 +1,6 @@
 import Testing
 @testable import NSITensor
+import NSITestSupport
 
 @Suite struct ViewAndIndexTests {
     let x = Tensor(shape: [2, 3, 4], floats: (0..<24).map(Float.init))

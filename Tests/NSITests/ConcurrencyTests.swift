@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NSI
+import NSITestSupport
 
 /// One plan on one loaded model from 8 threads at once, each with its own run-time
 /// params: every run gives what it gives alone, and the weights are not copied per run.
@@ -41,7 +42,7 @@ struct ConcurrencyTests {
         let monitor = PeakMonitor()
         // Eight threads of their own (Dispatch's pool would run only as many at once as
         // there are cores), started together.
-        let results = Locked([Result<Results, NSIError>?](repeating: nil, count: 8))
+        let results = Guarded([Result<Results, NSIError>?](repeating: nil, count: 8))
         let start = DispatchSemaphore(value: 0), finished = DispatchGroup()
         for i in 0..<8 {
             finished.enter()
@@ -87,7 +88,7 @@ struct ConcurrencyTests {
             generate "Once upon a time" (max_tokens = 400) { save ids = result.ids }
             """, for: model)
         let cancellation = Cancellation()
-        let cancelled = Locked<Date?>(nil)
+        let cancelled = Guarded<Date?>(nil)
         // Its own thread: Dispatch's pool may be busy with other tests' runs.
         Thread.detachNewThread {
             usleep(300_000)
@@ -102,14 +103,6 @@ struct ConcurrencyTests {
     }
 }
 
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ value: T) { self.value = value }
-    func get() -> T { lock.withLock { value } }
-    func set(_ v: T) { lock.withLock { value = v } }
-    func update(_ body: (inout T) -> Void) { lock.withLock { body(&value) } }
-}
 
 /// Samples VmRSS every 2 ms on its own thread until stopped; gives the highest seen.
 final class PeakMonitor: @unchecked Sendable {

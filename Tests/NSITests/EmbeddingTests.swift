@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NSI
+import NSITestSupport
 
 /// The Swift API from the outside: load, compile, decode, run, results, errors.
 @Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))

@@ -1,18 +1,8 @@
 import Foundation
 import NSI
+import NSITestSupport
 
-enum Fixtures {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var modelDirectory: String? {
-        let dir = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"] ?? repository.appendingPathComponent("models/smollm2-135m").path
-        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
-    }
-
-    static func sample(_ name: String) throws -> String {
-        try String(contentsOf: repository.appendingPathComponent("Samples/\(name)"), encoding: .utf8)
-    }
-
+extension Fixtures {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var loaded: Model?
 
@@ -25,17 +15,6 @@ enum Fixtures {
         loaded = m
         return m
     }
-}
-
-/// Resident and peak resident memory of this process, in MiB (Linux; nil elsewhere).
-func residentMiB() -> (rss: Double, peak: Double)? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-    func field(_ name: String) -> Double? {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
-        return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }.map { $0 / 1024 }
-    }
-    guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
-    return (rss, peak)
 }
 
 /// How many mappings of safetensors files this process has: one per loaded model.

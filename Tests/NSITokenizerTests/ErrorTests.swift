@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITokenizer
+import NSITestSupport
 
 /// Broken or unsupported files give a TokenizerError naming the file and the problem.
 @Suite struct ErrorTests {

@@ -1,14 +1,10 @@
 import Foundation
 import Testing
 @testable import NSITokenizer
+import NSITestSupport
 
 /// The repository's shared test data (Tests/Fixtures) and the SmolLM2 tokenizer, loaded once for all tests.
-enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
-
+extension Fixtures {
     private static let smolLM2Result = Result<Tokenizer, Error> {
         try Tokenizer(contentsOf: url("smollm2-135m/tokenizer.json"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITokenizer
+import NSITestSupport
 
 /// The 225 reference cases produced by the Hugging Face tokenizers library from the
 /// SmolLM2 tokenizer (add_special_tokens=False).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITokenizer
+import NSITestSupport
 
 @Suite struct SpecialTokenTests {
     @Test func chatMarkupMapsToSpecialIds() throws {

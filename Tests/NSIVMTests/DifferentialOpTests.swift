@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSITensor
 import NSIVM
+import NSITestSupport
 
 /// Every op of the language, run by the VM on seeded random inputs, against a reference
 /// written here in double precision and kept apart from the kernels: elementwise

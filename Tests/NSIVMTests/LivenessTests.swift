@@ -3,6 +3,7 @@ import Testing
 import NSIIR
 import NSITensor
 import NSIVM
+import NSITestSupport
 
 /// Registers are let go after their last use: eight full residual reads, each reduced
 /// at once, never sit in the registers together; with copy elision they are views and

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSITensor
 import NSIVM
+import NSITestSupport
 
 /// Every sample, run by the VM on SmolLM2, agrees with the same experiment written for
 /// NNsight on transformers (Tests/Fixtures/nnsight, made by Samples/nnsight/run_all.py):

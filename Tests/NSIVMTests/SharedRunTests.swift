@@ -4,6 +4,7 @@ import NSIIR
 import NSIRuntime
 import NSITensor
 import NSIVM
+import NSITestSupport
 
 private func maxDiff(_ a: RunValue?, _ b: RunValue?) throws -> Float {
     let x = try #require(a?.tensor), y = try #require(b?.tensor)
@@ -124,7 +125,7 @@ struct SharedRunTests {
         let vm = VM(model: try Fixtures.model(), limits: VMLimits(maxGeneratedTokens: 100))
         let long = try compile(#"generate "Hi" (max_tokens = 4000) { save h = model.layers[0].output.sum()  save ids = result.ids }"#)
         // The VM reports each pass it runs; a refused plan reports none.
-        let reports = Locked<[String]>([])
+        let reports = Guarded<[String]>([])
         #expect { try vm.run(long, progress: { m in reports.update { $0.append(m) } }) } throws: {
             "\($0)".contains("exceeds the limit of 100 generated tokens")
         }
@@ -202,10 +203,3 @@ struct CopyElisionTests {
 }
 
 /// A value shared with callbacks that may run on other threads.
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ value: T) { self.value = value }
-    func get() -> T { lock.withLock { value } }
-    func update(_ change: (inout T) -> Void) { lock.withLock { change(&value) } }
-}

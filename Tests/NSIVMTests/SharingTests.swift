@@ -4,6 +4,7 @@ import NSIIR
 import NSIRuntime
 import NSITensor
 import NSIVM
+import NSITestSupport
 
 /// Shared prefixes: rows of a trace with the same prompt are computed once up to the
 /// layer where each is first written, and from there only from the first written

@@ -6,17 +6,9 @@ import NSIRuntime
 import NSISource
 import NSISyntax
 import NSIVM
+import NSITestSupport
 
-enum Fixtures {
-    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    static let repository = tests.deletingLastPathComponent()
-    static func path(_ relative: String) -> String { tests.appendingPathComponent("Fixtures/\(relative)").path }
-
-    static var modelDirectory: String? {
-        let dir = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"] ?? repository.appendingPathComponent("models/smollm2-135m").path
-        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
-    }
-
+extension Fixtures {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var loaded: LanguageModel?
 

@@ -4,6 +4,7 @@ import NSIIR
 import NSIRuntime
 import NSITensor
 import NSIVM
+import NSITestSupport
 
 @Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
 struct VMBehaviourTests {

@@ -1,9 +1,10 @@
 import Foundation
 import NSISource
+import NSITestSupport
 
 /// Test scripts and golden files. Tests read them from the bundle (Bundle.module);
 /// re-recording writes to the source tree, found from this file's path.
-enum Fixtures {
+enum SyntaxFixtures {
     static var bundleRoot: URL {
         Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     }
@@ -44,33 +45,18 @@ enum Fixtures {
     }
 }
 
-/// Compares text with a golden file, or rewrites the golden file when the environment
-/// variable NSI_RECORD_GOLDEN is 1 (then review the diff and commit it).
-enum Golden {
-    static var recording: Bool { ProcessInfo.processInfo.environment["NSI_RECORD_GOLDEN"] == "1" }
-
+/// This target's golden files live in its bundle (read) and in the checkout (recorded).
+extension Golden {
     /// The golden text at `path` (relative to Fixtures/), or nil if it does not exist yet.
     /// When recording, `actual` is written first and returned.
     static func expected(_ path: String, actual: String) -> String? {
         if recording {
-            let url = Fixtures.sourceRoot.appendingPathComponent(path)
+            let url = SyntaxFixtures.sourceRoot.appendingPathComponent(path)
             try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try! Data(actual.utf8).write(to: url)
             return actual
         }
-        let url = Fixtures.bundleRoot.appendingPathComponent(path)
+        let url = SyntaxFixtures.bundleRoot.appendingPathComponent(path)
         return (try? Data(contentsOf: url)).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// A short account of the first difference, for failure messages.
-    static func difference(_ expected: String, _ actual: String) -> String {
-        let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
-        let b = actual.split(separator: "\n", omittingEmptySubsequences: false)
-        for i in 0..<max(a.count, b.count) {
-            let x = i < a.count ? String(a[i]) : "<end>"
-            let y = i < b.count ? String(b[i]) : "<end>"
-            if x != y { return "line \(i + 1):\n  golden: \(x)\n  actual: \(y)" }
-        }
-        return "no difference"
     }
 }

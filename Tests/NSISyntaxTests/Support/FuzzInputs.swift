@@ -1,22 +1,8 @@
 import Foundation
 import NSISource
 import NSISyntax
+import NSITestSupport
 
-/// A small, fast, deterministic random generator (SplitMix64), so that every fuzz input
-/// can be regenerated from the seed and its iteration number alone.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Makes fuzz inputs: mutated scripts from the corpus, token soups, random bytes, and
 /// now and then deep nesting or a long line. Inputs stay small (most under 400 bytes)
@@ -35,9 +21,9 @@ struct FuzzInputs {
 
     init() {
         var corpus: [(bytes: [UInt8], tokens: [SourceRange])] = []
-        var files = Fixtures.sampleNames.map { Fixtures.sample($0) }
+        var files = SyntaxFixtures.sampleNames.map { SyntaxFixtures.sample($0) }
         for folder in ["brief", "wellformed", "malformed", "golden/fmt", "golden/diagnostics"] {
-            files += Fixtures.scripts(in: folder).map { Fixtures.source(folder, $0) }
+            files += SyntaxFixtures.scripts(in: folder).map { SyntaxFixtures.source(folder, $0) }
         }
         for file in files where file.bytes.count < 20_000 {
             let tokens = Lexer.tokenize(file).tokens.map(\.range)

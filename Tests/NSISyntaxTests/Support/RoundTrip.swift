@@ -1,5 +1,6 @@
 import NSISource
 import NSISyntax
+import NSITestSupport
 
 /// The formatter's promises on one script: the output parses, formatting it again
 /// changes nothing, and the tree is the same apart from ranges.

@@ -1,0 +1,124 @@
+import Foundation
+import NSIModel
+
+/// Where the repository's test data lives, and the models tests run on: one definition
+/// for every test target (each adds what only it needs in an extension).
+public enum Fixtures {
+    /// The repository's root, found from this file's path (Tests/Support/Fixtures.swift).
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    /// Tests/.
+    public static let tests = repository.appendingPathComponent("Tests")
+    /// Tests/Fixtures: the shared test data (SmolLM2's config and tokenizer, tiny models, references).
+    public static let root = tests.appendingPathComponent("Fixtures")
+
+    /// A path below Tests/Fixtures.
+    public static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+    public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+    /// A tiny random model's folder (Tests/Fixtures/tiny/NAME).
+    public static func tiny(_ name: String) -> String { path("tiny/\(name)") }
+
+    /// The fetched SmolLM2 folder (Scripts/fetch-model, or `NSI_MODEL_DIR`), or nil when
+    /// its weights are not there.
+    public static var modelDirectory: String? {
+        let dir = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"] ?? repository.appendingPathComponent("models/smollm2-135m").path
+        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
+    }
+
+    /// The text of a sample script (Samples/NAME).
+    public static func sample(_ name: String) throws -> String {
+        try String(contentsOf: repository.appendingPathComponent("Samples/\(name)"), encoding: .utf8)
+    }
+
+    /// The files of a folder with an extension, sorted by name.
+    public static func files(in folder: String, ext: String = "nsi") -> [URL] {
+        let url = URL(fileURLWithPath: folder)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix("." + ext) }.sorted().map { url.appendingPathComponent($0) }
+    }
+
+    private static let signatures = Guarded([String: ModelSignature]())
+
+    /// A test model's signature, read once: `smollm2-135m` (config and tokenizer from
+    /// Tests/Fixtures, no weights) or a tiny model by name (no tokenizer).
+    public static func signature(_ model: String) throws -> ModelSignature {
+        if let s = signatures.get()[model] { return s }
+        let s = try ModelSignature.load(directory: model == "smollm2-135m" ? path("smollm2-135m") : tiny(model))
+        signatures.update { $0[model] = s }
+        return s
+    }
+
+    /// A fresh folder under the system's temporary directory, named for the test.
+    public static func temporaryDirectory(_ tag: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-\(tag)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+/// A value behind a lock, for tests that share state between threads.
+public final class Guarded<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    public init(_ value: T) { self.value = value }
+    public func get() -> T { lock.withLock { value } }
+    public func set(_ v: T) { lock.withLock { value = v } }
+    public func update(_ change: (inout T) -> Void) { lock.withLock { change(&value) } }
+}
+
+/// A small, fast, deterministic random generator (SplitMix64), so that a fuzz input or
+/// random tensor can be made again from its seed.
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Resident and peak resident memory of this process, in MiB (Linux; nil elsewhere).
+public func residentMiB() -> (rss: Double, peak: Double)? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    func field(_ name: String) -> Double? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }.map { $0 / 1024 }
+    }
+    guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+    return (rss, peak)
+}
+
+/// Golden files: text compared with a file, which `NSI_RECORD_GOLDEN=1` rewrites instead
+/// (then review the diff and commit it).
+public enum Golden {
+    public static var recording: Bool { ProcessInfo.processInfo.environment["NSI_RECORD_GOLDEN"] == "1" }
+
+    /// Compares `actual` with the file at `url` (or writes it when recording): nil when they
+    /// agree, else what a failure should say (a missing file, or the first line that differs).
+    public static func compare(_ actual: String, with url: URL) -> String? {
+        if recording {
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            do { try actual.write(to: url, atomically: true, encoding: .utf8) } catch { return "cannot record \(url.path): \(error)" }
+            return nil
+        }
+        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+            return "missing golden file \(url.lastPathComponent); run with NSI_RECORD_GOLDEN=1"
+        }
+        return expected == actual ? nil : "\(url.lastPathComponent) differs from the golden file at " + difference(expected, actual)
+    }
+
+    /// The first line where two texts differ, with both versions.
+    public static func difference(_ expected: String, _ actual: String) -> String {
+        let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = actual.split(separator: "\n", omittingEmptySubsequences: false)
+        for i in 0..<max(a.count, b.count) {
+            let x = i < a.count ? String(a[i]) : "<end>"
+            let y = i < b.count ? String(b[i]) : "<end>"
+            if x != y { return "line \(i + 1):\n  golden: \(x)\n  actual: \(y)" }
+        }
+        return "no line (they differ in line endings)"
+    }
+}
