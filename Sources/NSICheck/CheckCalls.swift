@@ -14,10 +14,10 @@ struct BoundArguments {
 }
 
 extension CheckContext {
-    static let methods = ["sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "norm",
-                          "abs", "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "topk", "reshape", "view",
-                          "transpose", "unsqueeze", "squeeze", "clone", "float"]
-    static let functions = ["zeros", "ones", "zeros_like", "ones_like", "cat", "stack", "where", "cosine", "tok", "toks", "load"]
+    /// Matches arguments to a built-in's parameters (`Builtin.table`).
+    func bind(_ builtin: Builtin, _ args: [CallArgument], _ range: SourceRange) -> BoundArguments? {
+        bind("`\(builtin.name)`", args, builtin.parameters ?? [], required: builtin.required, range)
+    }
 
     /// Matches arguments to `names`; `variadic` collects every positional argument instead.
     func bind(_ what: String, _ args: [CallArgument], _ names: [String], required: Int, _ range: SourceRange) -> BoundArguments? {
@@ -80,8 +80,8 @@ extension CheckContext {
 
     func checkMethod(_ base: ValueRef, _ name: Identifier, _ args: [CallArgument], _ range: SourceRange) -> ValueRef? {
         let what = "`\(name.name)`"
-        guard Self.methods.contains(name.name) else {
-            report(.unknownMethod(name.name, suggestion: suggestion(for: name.name, among: Self.methods)), at: name.range)
+        guard let builtin = Builtin.method(name.name) else {
+            report(.unknownMethod(name.name, suggestion: suggestion(for: name.name, among: Builtin.methodNames)), at: name.range)
             return nil
         }
         guard case .tensor(let dtype, let shape) = base.type else {
@@ -91,7 +91,7 @@ extension CheckContext {
         let rank = shape.count
         switch name.name {
         case "sum", "mean", "max", "min", "argmax", "argmin", "norm":
-            guard let a = bind(what, args, ["dim", "keepdim"], required: 0, range),
+            guard let a = bind(builtin, args, range),
                   let dimOpt = constInt(a, "dim", what), let keep = constBool(a, "keepdim", what) else { return nil }
             var outShape: [ShapeDim] = keep ? shape.map { _ in .known(1) } : []
             var dim: Int?
@@ -106,22 +106,22 @@ extension CheckContext {
             let t = tensorValue(base)
             return emit(.reduce(fn, t.id!, dim: dim, keepdim: keep), type: .tensor(outType, outShape), operands: [t], range: range)
         case "softmax", "log_softmax":
-            guard let a = bind(what, args, ["dim"], required: 0, range), let d = constInt(a, "dim", what) else { return nil }
+            guard let a = bind(builtin, args, range), let d = constInt(a, "dim", what) else { return nil }
             guard let r = resolveDim(d ?? -1, rank: rank, a.range("dim") ?? range) else { return nil }
             let t = tensorValue(base)
             return emit(.softmax(t.id!, dim: r, log: name.name == "log_softmax"), type: .tensor(.f32, shape), operands: [t], range: range)
         case "abs", "exp", "log", "sqrt", "relu", "sigmoid", "tanh":
-            guard bind(what, args, [], required: 0, range) != nil else { return nil }
+            guard bind(builtin, args, range) != nil else { return nil }
             let t = tensorValue(base)
             let outType: DType = name.name == "abs" && dtype != .bool ? (dtype == .f32 ? .f32 : dtype) : .f32
             return emit(.unary(UnaryFn(rawValue: name.name)!, t.id!), type: .tensor(outType, shape), operands: [t], range: range)
         case "clone", "float":
-            guard bind(what, args, [], required: 0, range) != nil else { return nil }
+            guard bind(builtin, args, range) != nil else { return nil }
             let t = tensorValue(base)
             if name.name == "float" { return emit(.cast(t.id!, .f32), type: .tensor(.f32, shape), operands: [t], range: range) }
             return emit(.clone(t.id!), type: base.type, operands: [t], range: range)
         case "topk":
-            guard let a = bind(what, args, ["k", "dim"], required: 1, range),
+            guard let a = bind(builtin, args, range),
                   let kOpt = constInt(a, "k", what), let dOpt = constInt(a, "dim", what), let k = kOpt else { return nil }
             guard rank > 0, let d = resolveDim(dOpt ?? -1, rank: rank, a.range("dim") ?? range) else {
                 if rank == 0 { report(.dimOutOfRange(-1, rank: 0), at: range) }
@@ -153,7 +153,7 @@ extension CheckContext {
             let t = tensorValue(base)
             return emit(.reshape(t.id!, newShape), type: .tensor(dtype, newShape), operands: [t], range: range)
         case "transpose":
-            guard let a = bind(what, args, ["dim0", "dim1"], required: 2, range),
+            guard let a = bind(builtin, args, range),
                   let x = constInt(a, "dim0", what), let y = constInt(a, "dim1", what),
                   let d0 = resolveDim(x!, rank: rank, a.range("dim0")!), let d1 = resolveDim(y!, rank: rank, a.range("dim1")!) else { return nil }
             var s = shape
@@ -161,14 +161,14 @@ extension CheckContext {
             let t = tensorValue(base)
             return emit(.transpose(t.id!, d0, d1), type: .tensor(dtype, s), operands: [t], range: range)
         case "unsqueeze":
-            guard let a = bind(what, args, ["dim"], required: 1, range), let x = constInt(a, "dim", what),
+            guard let a = bind(builtin, args, range), let x = constInt(a, "dim", what),
                   let d = resolveDim(x!, rank: rank, a.range("dim")!, extra: 1) else { return nil }
             var s = shape
             s.insert(.known(1), at: d)
             let t = tensorValue(base)
             return emit(.unsqueeze(t.id!, d), type: .tensor(dtype, s), operands: [t], range: range)
         case "squeeze":
-            guard let a = bind(what, args, ["dim"], required: 0, range), let x = constInt(a, "dim", what) else { return nil }
+            guard let a = bind(builtin, args, range), let x = constInt(a, "dim", what) else { return nil }
             var s = shape
             var dim: Int?
             if let x {
