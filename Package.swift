@@ -57,7 +57,7 @@ let package = Package(
         // Plans as compact, verified bytecode: encoder, decoder, verifier, disassembler.
         .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
-        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIOpt", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
+        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor"]),
         // The embedding API: load a model, compile or decode a plan, run it from many threads.
         .target(name: "NSI", dependencies: [
             "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",

@@ -1,6 +1,5 @@
 import Foundation
 import NSIIR
-import NSIOpt
 import NSIRuntime
 import NSITensor
 

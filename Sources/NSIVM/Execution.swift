@@ -1,7 +1,6 @@
 import Foundation
 import NSIIR
 import NSIModel
-import NSIOpt
 import NSIRuntime
 import NSITensor
 

@@ -1,12 +1,23 @@
-import Testing
+import NSICheck
 import NSIIR
-@testable import NSIOpt
+import NSISource
+import NSISyntax
+import NSITestSupport
+import Testing
+@testable import NSIVM
 
 /// Copy elision and buffer reuse: which values are views, which are copied, and when each
 /// register is let go.
 @Suite struct MemoryPlanTests {
+    /// The checker's program of a script for SmolLM2's signature (no weights needed).
+    func checked(_ text: String) throws -> Program {
+        let parsed = Parser.parse(SourceFile(path: "test.nsi", text: text))
+        let result = Checker.check(parsed, signature: try Fixtures.signature("smollm2-135m"), baseDirectory: Fixtures.repository.path)
+        return try #require(result.program, "\(result.diagnostics.map(\.message))")
+    }
+
     func storage(_ text: String) throws -> (Program, MemoryPlan) {
-        let p = try Scripts.program(text)
+        let p = try checked(text)
         return (p, MemoryPlan(p))
     }
 
