@@ -64,10 +64,13 @@ let package = Package(
         ]),
         // The C ABI over the embedding API (opaque handles, status codes, JSON params).
         .target(name: "NSIC", dependencies: ["NSI", "NSITensor"], exclude: ["include"]),
+        // The model server's API as its clients see it: job states and status, and an HTTP
+        // client (`nsi submit`, tests, benchmarks, host applications).
+        .target(name: "NSIClient", dependencies: ["NSIZstd"]),
         // The shared model server: HTTP API, API keys and limits, a durable job queue
         // (SQLite or PostgreSQL), and a scheduler that batches co-tenant plans.
         .target(name: "NSIServer", dependencies: [
-            "NSI", "NSIBytecode", "NSICheck", "NSIIR", "NSIModel", "NSIOpt", "NSIRuntime", "NSISource", "NSISyntax", "NSITensor", "NSIVM", "NSIZstd",
+            "NSI", "NSIBytecode", "NSICheck", "NSIClient", "NSIIR", "NSIModel", "NSIOpt", "NSIRuntime", "NSISource", "NSISyntax", "NSITensor", "NSIVM", "NSIZstd",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -78,7 +81,7 @@ let package = Package(
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
-            "NSIServer", "NSIZstd",
+            "NSIServer", "NSIClient", "NSIZstd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -109,7 +112,7 @@ let package = Package(
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
         .testTarget(name: "NSIHostTests", dependencies: ["NSITestSupport", "NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),
         .testTarget(name: "NSIServerTests", dependencies: ["NSITestSupport", 
-            "NSIServer", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
+            "NSIServer", "NSIClient", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
         ]),
         .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),

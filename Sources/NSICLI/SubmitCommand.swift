@@ -1,3 +1,4 @@
+import NSIClient
 import ArgumentParser
 import Foundation
 import NSIBytecode

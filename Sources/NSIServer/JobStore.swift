@@ -1,11 +1,5 @@
 import Foundation
-
-/// The states of a job. `queued` and `running` are active; the other three are final.
-public enum JobState: String, Sendable, Codable, CaseIterable {
-    case queued, running, completed, failed, cancelled
-
-    public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
-}
+import NSIClient
 
 /// One job as the queue holds it: a verified plan, its run-time params, and what became of it.
 public struct JobRecord: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import NSIClient
 import Foundation
 
 /// Counters for /v1/metrics, in Prometheus's text format.

@@ -1,3 +1,4 @@
+import NSIClient
 import Foundation
 import Testing
 @testable import NSIServer

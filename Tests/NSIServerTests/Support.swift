@@ -1,3 +1,4 @@
+import NSIClient
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
