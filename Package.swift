@@ -31,11 +31,13 @@ let package = Package(
         // Tensors over f32/i32/i64, ops, matmul through cblas, safetensors I/O.
         // nsi's own CPU code in C: feature detection, OpenBLAS's kernel choice, kernels.
         .target(name: "CNSIKernels", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "NSITensor", dependencies: ["CBLAS", "CNSIKernels"]),
+        // The one JSON reader and writer: config.json, tokenizer.json, safetensors headers, params.
+        .target(name: "NSIJSON"),
+        .target(name: "NSITensor", dependencies: ["CBLAS", "CNSIKernels", "NSIJSON"]),
         // zstd frames for compact plans and results.
         .target(name: "NSIZstd", dependencies: ["CZstd"]),
         // Hugging Face tokenizer.json (byte-level BPE).
-        .target(name: "NSITokenizer"),
+        .target(name: "NSITokenizer", dependencies: ["NSIJSON"]),
         // Source text, ranges, diagnostics and their rendering.
         .target(name: "NSISource"),
         // Lexer, parser, AST, formatter.
@@ -63,7 +65,7 @@ let package = Package(
             "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
         ]),
         // The C ABI over the embedding API (opaque handles, status codes, JSON params).
-        .target(name: "NSIC", dependencies: ["NSI", "NSITensor"], exclude: ["include"]),
+        .target(name: "NSIC", dependencies: ["NSI", "NSIJSON", "NSITensor"], exclude: ["include"]),
         // The model server's API as its clients see it: job states and status, and an HTTP
         // client (`nsi submit`, tests, benchmarks, host applications).
         .target(name: "NSIClient", dependencies: ["NSIZstd"]),
@@ -87,17 +89,18 @@ let package = Package(
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
         // Timing runner for Benchmarks/run-runtime.
         .executableTarget(name: "nsi-bench", dependencies: [
-            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIVM",
+            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIJSON", "NSIVM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/NSIBench"),
 
         // What every test target shares: where the fixtures are, the test models' signatures,
         // golden files, a seeded generator, a lock.
         .target(name: "NSITestSupport", dependencies: ["NSIModel"], path: "Tests/Support"),
+        .testTarget(name: "NSIJSONTests", dependencies: ["NSIJSON"]),
         .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd", "NSITestSupport"]),
         .testTarget(name: "NSITokenizerTests", dependencies: ["NSITestSupport", "NSITokenizer"]),
         .testTarget(name: "NSISyntaxTests", dependencies: ["NSITestSupport", "NSISyntax", "NSISource"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSITestSupport", 
+        .testTarget(name: "NSIRuntimeTests", dependencies: ["NSITestSupport", "NSIJSON", 
             "NSIRuntime", "NSIModel", "NSITensor", "NSITokenizer",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

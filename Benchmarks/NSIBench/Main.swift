@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NSICheck
 import NSIIR
+import NSIJSON
 import NSIModel
 import NSIRuntime
 import NSISource

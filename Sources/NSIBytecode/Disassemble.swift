@@ -1,4 +1,5 @@
 import NSIIR
+import NSIJSON
 import NSITensor
 
 /// The listing of a verified plan, one instruction per line: code offset, source

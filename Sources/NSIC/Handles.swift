@@ -1,5 +1,6 @@
 import Foundation
 import NSI
+import NSIJSON
 import NSITensor
 #if canImport(Glibc)
 import Glibc

@@ -1,30 +1,43 @@
 import Foundation
 import NSI
+import NSIJSON
 
-/// A JSON value of a params object: what nsi_run and nsi_compile accept.
-enum JSONParam: Decodable {
+/// A JSON value of a params object: what nsi_run and nsi_compile accept (read by the
+/// project's one JSON reader).
+enum JSONParam {
     case bool(Bool), int(Int), double(Double), string(String), array([JSONParam])
 
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONParam].self) { self = .array(a) }
-        else { throw NSIError(.param, "a param value must be a string, number, boolean or array of numbers") }
+    init(_ json: JSONValue) throws(NSIError) {
+        switch json {
+        case .bool(let b): self = .bool(b)
+        case .int(let i):
+            guard let n = Int(exactly: i) else { throw NSIError(.param, "the integer \(i) is out of range") }
+            self = .int(n)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .array(let items):
+            var out: [JSONParam] = []
+            for item in items { out.append(try JSONParam(item)) }
+            self = .array(out)
+        case .null, .object: throw NSIError(.param, "a param value must be a string, number, boolean or array of numbers")
+        }
     }
 
     /// Parses `{"name": value, ...}`; NULL or empty text is no params.
     static func object(_ text: UnsafePointer<CChar>?) throws(NSIError) -> [String: JSONParam] {
         guard let text, text.pointee != 0 else { return [:] }
+        let json: JSONValue
         do {
-            return try JSONDecoder().decode([String: JSONParam].self, from: Data(String(cString: text).utf8))
-        } catch let e as NSIError {
-            throw e
+            json = try JSONValue.parse(String(cString: text))
         } catch {
-            throw NSIError(.param, "params must be a JSON object of name to value, such as {\"prompt\": \"Hello\", \"scale\": 0.5}: \(describe(error))")
+            throw NSIError(.param, "params must be a JSON object of name to value, such as {\"prompt\": \"Hello\", \"scale\": 0.5}: \(error)")
         }
+        guard let members = json.objectValue else {
+            throw NSIError(.param, "params must be a JSON object of name to value, such as {\"prompt\": \"Hello\", \"scale\": 0.5}, not \(json.kindName)")
+        }
+        var out: [String: JSONParam] = [:]
+        for (name, value) in members { out[name] = try JSONParam(value) }
+        return out
     }
 
     /// A run-time value: nested arrays of numbers become a float32 tensor.
@@ -75,16 +88,5 @@ enum JSONParam: Decodable {
         case .string(let s): return s
         case .array: throw NSIError(.param, "compile-time param `\(name)` cannot be an array")
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let e = error as? DecodingError {
-            switch e {
-            case .dataCorrupted(let c), .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c):
-                return c.debugDescription
-            @unknown default: break
-            }
-        }
-        return "\(error)"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSIJSON
 import NSIModel
 import NSIRuntime
 import NSITensor

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSIJSON
 import NSITensor
 
 struct InspectCommand: ParsableCommand {

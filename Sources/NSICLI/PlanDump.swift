@@ -1,6 +1,7 @@
 import Foundation
 import NSIBytecode
 import NSIIR
+import NSIJSON
 import NSIModel
 import NSIVM
 import NSIOpt

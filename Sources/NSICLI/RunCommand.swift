@@ -3,6 +3,7 @@ import Foundation
 import NSIBytecode
 import NSI
 import NSIIR
+import NSIJSON
 import NSIRuntime
 import NSITensor
 import NSIVM

@@ -1,4 +1,5 @@
 import Foundation
+import NSIJSON
 import NSITensor
 
 /// The intervention graph as text, printed and parsed, so that a pass's test is an input

@@ -1,3 +1,4 @@
+import NSIJSON
 import NSITensor
 
 /// One dimension of a shape the checker knows: a number, or a symbol for a size known

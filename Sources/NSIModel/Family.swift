@@ -1,3 +1,4 @@
+import NSIJSON
 import NSITensor
 
 /// A model family: how its config.json reads, what its checkpoint and modules are
@@ -159,7 +160,7 @@ public struct ConfigKeys: Sendable {
     public func double(_ key: String) -> Double? { Self.double(object[key]) }
     public func bool(_ key: String) -> Bool? { if case .bool(let b) = object[key] { return b }; return nil }
     public func string(_ key: String) -> String? { object[key]?.stringValue }
-    public func objectValue(_ key: String) -> [String: JSONValue]? { object[key]?.objectValue }
+    public func objectValue(_ key: String) -> [String: JSONValue]? { object[key]?.dictionary }
 
     static func int(_ v: JSONValue?) -> Int? {
         switch v { case .int(let i): return Int(i); case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int(d); default: return nil }
@@ -201,7 +202,7 @@ public struct ConfigKeys: Sendable {
     /// partial rotary factor too.
     public func rope(entry: String? = nil, defaultTheta: Double = 10_000) throws -> (theta: Double, scaling: RopeScaling, partial: Double) {
         var params = objectValue("rope_parameters")
-        if let entry, let nested = params?[entry]?.objectValue { params = nested }
+        if let entry, let nested = params?[entry]?.dictionary { params = nested }
         let scaling = params ?? objectValue("rope_scaling")
         let theta = Self.double(params?["rope_theta"]) ?? double("rope_theta") ?? double("rotary_emb_base") ?? defaultTheta
         let partial = Self.double(params?["partial_rotary_factor"]) ?? double("partial_rotary_factor") ?? double("rotary_pct") ?? 1

@@ -1,4 +1,5 @@
 import Foundation
+import NSIJSON
 import NSITensor
 
 /// Rotary scaling variants in config.json's `rope_scaling` / `rope_parameters`.
@@ -65,7 +66,7 @@ public struct ModelConfig: Sendable, Equatable {
         do { json = try JSONValue.parse(data) } catch {
             throw ConfigError(path: path, message: "not valid JSON")
         }
-        guard let object = json.objectValue else { throw ConfigError(path: path, message: "expected a JSON object") }
+        guard let object = json.dictionary else { throw ConfigError(path: path, message: "expected a JSON object") }
         try self.init(json: object, path: path)
     }
 
@@ -84,7 +85,7 @@ public struct ModelConfig: Sendable, Equatable {
         bosTokenId = keys.int("bos_token_id")
         switch c["eos_token_id"] {
         case .int(let i): eosTokenIds = [Int(i)]
-        case .array(let a): eosTokenIds = a.compactMap { $0.intValue.map(Int.init) }
+        case .array(let a): eosTokenIds = a.compactMap(\.intValue)
         default: eosTokenIds = []
         }
         try family.read(&self, keys)
@@ -119,10 +120,10 @@ public struct ModelConfig: Sendable, Equatable {
         var config = try ModelConfig(contentsOf: dir.appendingPathComponent("config.json"))
         let gen = dir.appendingPathComponent("generation_config.json")
         if config.eosTokenIds.isEmpty, let data = FileManager.default.contents(atPath: gen.path),
-           let object = (try? JSONValue.parse(data))?.objectValue {
+           let object = (try? JSONValue.parse(data))?.dictionary {
             switch object["eos_token_id"] {
             case .int(let i): config.eosTokenIds = [Int(i)]
-            case .array(let a): config.eosTokenIds = a.compactMap { $0.intValue.map(Int.init) }
+            case .array(let a): config.eosTokenIds = a.compactMap(\.intValue)
             default: break
             }
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NSIJSON
 import NSITensor
 import NSITokenizer
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NSIJSON
 import NSITensor
 
 /// An error the API answers with: a status, a stable code and a message, as JSON
@@ -20,9 +21,18 @@ struct APIError: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var h = headers
         h[.contentType] = "application/json"
-        let body = "{\"error\":{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}}\n"
+        let body = JSONText.encode(ErrorBody(error: .init(code: code, message: message))) + "\n"
         return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
+}
+
+/// `{"error": {"code": ..., "message": ...}}`.
+struct ErrorBody: Encodable {
+    struct Detail: Encodable {
+        var code: String
+        var message: String
+    }
+    var error: Detail
 }
 
 enum JSONText {

@@ -1,5 +1,6 @@
-/// The API's OpenAPI description, served at /v1/openapi.yaml. docs/openapi.yaml holds the
-/// same text (a test checks): after editing it, paste it here whole.
+/// The API's OpenAPI description, served at /v1/openapi.yaml: the one source. docs/openapi.yaml
+/// is written from it (`NSI_RECORD_GOLDEN=1 swift test --filter openAPIDescribesEveryRoute`),
+/// and a test fails while the two differ.
 enum OpenAPIDocument {
     static let yaml = #"""
 openapi: 3.1.0

@@ -30,11 +30,18 @@ struct CountingMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// `GET /v1/health`.
+struct Health: Encodable {
+    var status: String
+    var worker: String
+    var models: [String]
+}
+
 extension ModelServer {
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.add(middleware: CountingMiddleware(metrics: metrics))
         router.get("/v1/health") { _, _ in
-            Self.json("{\"status\":\"ok\",\"worker\":\(JSONText.quote(self.config.workerID)),\"models\":[" + self.modelOrder.map(JSONText.quote).joined(separator: ",") + "]}")
+            Self.json(JSONText.encode(Health(status: "ok", worker: self.config.workerID, models: self.modelOrder)))
         }
         router.get("/v1/metrics") { _, _ in
             let counts = try await self.store.countsByState()

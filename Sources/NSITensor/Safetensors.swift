@@ -1,4 +1,5 @@
 import Foundation
+import NSIJSON
 
 /// A safetensors file's problem, naming the file and what is wrong.
 public struct SafetensorsError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -53,14 +54,14 @@ public struct SafetensorsHeader: Sendable {
         } catch {
             throw fail("header is not valid JSON: \(SafetensorsHeader.describe(error))")
         }
-        guard let object = json.objectValue else {
+        guard let object = json.dictionary else {
             throw fail("header is \(json.kindName), expected a JSON object")
         }
         var metadata: [String: String] = [:]
         var entries: [SafetensorsEntry] = []
         for (name, value) in object {
             if name == "__metadata__" {
-                guard let m = value.objectValue else { throw fail("__metadata__ is \(value.kindName), expected an object of strings") }
+                guard let m = value.dictionary else { throw fail("__metadata__ is \(value.kindName), expected an object of strings") }
                 for (k, v) in m {
                     guard let s = v.stringValue else { throw fail("__metadata__ entry \"\(k)\" is \(v.kindName), expected a string") }
                     metadata[k] = s
@@ -79,7 +80,7 @@ public struct SafetensorsHeader: Sendable {
 
     private static func entry(name: String, value: JSONValue, dataSize: Int,
                               fail: (String) -> SafetensorsError) throws -> SafetensorsEntry {
-        guard let fields = value.objectValue else { throw fail("tensor \"\(name)\" is \(value.kindName), expected an object") }
+        guard let fields = value.dictionary else { throw fail("tensor \"\(name)\" is \(value.kindName), expected an object") }
         guard let dtypeName = fields["dtype"]?.stringValue else { throw fail("tensor \"\(name)\" has no dtype string") }
         guard let dtype = DType(safetensorsName: dtypeName) else {
             let known = DType.allCases.map(\.safetensorsName).joined(separator: ", ")

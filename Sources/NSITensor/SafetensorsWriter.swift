@@ -1,4 +1,5 @@
 import Foundation
+import NSIJSON
 
 /// Writes tensors to a safetensors file. The file appears whole or not at all: it is
 /// written beside the target and renamed into place.
@@ -84,7 +85,7 @@ public final class SafetensorsArchive: @unchecked Sendable {
             do { json = try JSONValue.parse(data) } catch {
                 throw SafetensorsError(index, "not valid JSON: \(SafetensorsHeader.describe(error))")
             }
-            guard let map = json.objectValue?["weight_map"]?.objectValue else {
+            guard let map = json.dictionary?["weight_map"]?.dictionary else {
                 throw SafetensorsError(index, "has no \"weight_map\" object")
             }
             var shards: [String: SafetensorsFile] = [:]

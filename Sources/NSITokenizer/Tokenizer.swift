@@ -1,4 +1,5 @@
 import Foundation
+import NSIJSON
 
 /// A byte-level BPE tokenizer read from a Hugging Face `tokenizer.json` (GPT-2, SmolLM,
 /// Llama 3, Qwen2 and similar). Immutable after loading apart from an internal word
@@ -44,7 +45,7 @@ public final class Tokenizer: Sendable {
     public init(data: Data, source: String) throws {
         let json: JSONValue
         do {
-            json = try JSONParser.parse([UInt8](data))
+            json = try JSONValue.parse(data)
         } catch {
             throw TokenizerError(.malformedJSON, source: source,
                                  "malformed JSON at line \(error.line), column \(error.column): \(error.message)")

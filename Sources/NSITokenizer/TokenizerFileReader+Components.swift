@@ -1,3 +1,4 @@
+import NSIJSON
 /// Reading the smaller sections: `normalizer`, `post_processor` and `decoder`.
 extension TokenizerFileReader {
     func readNormalizer(_ json: JSONValue?) throws(TokenizerError) -> Normalizer? {

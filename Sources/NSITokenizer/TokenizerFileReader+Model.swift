@@ -1,3 +1,4 @@
+import NSIJSON
 /// Reading the `model` section: the vocabulary and merges of a BPE model.
 extension TokenizerFileReader {
     struct ModelParts {

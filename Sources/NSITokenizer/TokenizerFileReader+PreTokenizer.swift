@@ -1,3 +1,4 @@
+import NSIJSON
 /// Reading `pre_tokenizer`: ByteLevel alone (GPT-2, SmolLM) or a Sequence of Split /
 /// Digits steps ending in ByteLevel (Llama 3, Qwen2).
 extension TokenizerFileReader {

@@ -1,3 +1,4 @@
+import NSIJSON
 /// Turns a parsed tokenizer.json into the tokenizer's parts, checking every field it
 /// relies on. Each component kind is read in its own extension file; this file holds the
 /// shared field accessors and error constructors, which all name the file and the JSON

@@ -1,5 +1,6 @@
 import Foundation
 import NSIIR
+import NSIJSON
 import NSITensor
 
 /// Writes a run's results: every saved tensor under its key in a safetensors file (a

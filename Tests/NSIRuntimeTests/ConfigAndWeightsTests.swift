@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import NSITensor
 import NSIModel
+import NSIJSON
 @testable import NSIRuntime
 import NSITestSupport
 
 @Suite struct ConfigAndWeightsTests {
     func config(_ json: String) throws -> ModelConfig {
-        let object = try #require(try JSONValue.parse(Data(json.utf8)).objectValue)
+        let object = try #require(try JSONValue.parse(Data(json.utf8)).dictionary)
         return try ModelConfig(json: object)
     }
 

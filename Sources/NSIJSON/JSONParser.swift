@@ -1,13 +1,10 @@
-/// A strict JSON (RFC 8259) parser over UTF-8 bytes. Written for this module because
-/// tokenizer files are several megabytes and loaded on every CLI run: parsing bytes
-/// directly is several times faster than going through Foundation, and a failure can
-/// name the line and column where the file stops making sense.
+/// A strict JSON (RFC 8259) parser over UTF-8 bytes, the project's one JSON reader
+/// (config.json, tokenizer.json, safetensors headers, params). Tokenizer files are several
+/// megabytes and loaded on every CLI run: parsing bytes directly is several times faster
+/// than going through Foundation, and a failure names the line and column where the text
+/// stops making sense.
 struct JSONParser {
-    struct Failure: Error {
-        let message: String
-        let line: Int
-        let column: Int
-    }
+    typealias Failure = JSONError
 
     /// Deep nesting would otherwise overflow the stack on hostile input.
     static let maxDepth = 128
@@ -171,20 +168,22 @@ struct JSONParser {
             skipDigits()
         }
         // Token ids are the common case: accumulate them directly instead of going through text.
-        if integral && pos - start <= 15 {
-            var value = 0
+        if integral && pos - start <= 18 {
+            var value: Int64 = 0
             var i = start
             let negative = bytes[i] == UInt8(ascii: "-")
             if negative { i += 1 }
             while i < pos {
-                value = value * 10 + Int(bytes[i] - UInt8(ascii: "0"))
+                value = value * 10 + Int64(bytes[i] - UInt8(ascii: "0"))
                 i += 1
             }
-            return .number(Double(negative ? -value : value))
+            return .int(negative ? -value : value)
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
+        // An integer too long for the fast path stays exact when it fits in 64 bits.
+        if integral, let exact = Int64(text) { return .int(exact) }
         guard let value = Double(text) else { throw failure("invalid number '\(text)'") }
-        return .number(value)
+        return .double(value)
     }
 
     private func isDigit(_ c: UInt8) -> Bool {

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A parsed JSON document. Integers stay exact (`int`; a number with a fraction or an
+/// exponent is `double`), a number is never read as a boolean, and objects keep their
+/// members in file order (a vocabulary object has tens of thousands of members that are
+/// only ever iterated; configuration objects are small enough for linear lookup).
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    /// Parses a whole document; the error names the line and column.
+    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue { try JSONParser.parse(bytes) }
+    public static func parse(_ data: Data) throws(JSONError) -> JSONValue { try JSONParser.parse([UInt8](data)) }
+    public static func parse(_ text: String) throws(JSONError) -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+
+    /// The member named `key` of an object (the first, if repeated); nil for a missing
+    /// member or a non-object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first(where: { $0.key == key })?.value
+    }
+
+    public var isNull: Bool { if case .null = self { return true }; return false }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    /// An object's members in file order.
+    public var objectValue: [(key: String, value: JSONValue)]? { if case .object(let o) = self { return o }; return nil }
+    /// An object as a dictionary (a repeated member: the last wins, as in most readers).
+    public var dictionary: [String: JSONValue]? {
+        guard case .object(let o) = self else { return nil }
+        return Dictionary(o.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+    /// An integer, or a double with no fraction that fits.
+    public var intValue: Int? {
+        switch self {
+        case .int(let i): return Int(exactly: i)
+        case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: return Int(d)
+        default: return nil
+        }
+    }
+    /// Any number as a Double.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
+    /// A short name of the value's kind for error messages.
+    public var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int: return "an integer"
+        case .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    /// `s` as a JSON string literal, quotes included.
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// JSON that does not parse: what is wrong and where.
+public struct JSONError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let line: Int
+    public let column: Int
+    public var description: String { "\(message) at line \(line), column \(column)" }
+}
