@@ -24,9 +24,9 @@ package enum Pipeline {
     /// Checks a parsed script against a signature, then (unless `optimize` is false)
     /// runs the optimizer's passes. A script with parse errors is not checked.
     package static func check(_ parsed: ParseResult, signature: ModelSignature, params: [String: String],
-                              baseDirectory: String, optimize: Bool) -> CheckOutcome {
+                              baseDirectory: String, files: FilePolicy? = nil, optimize: Bool) -> CheckOutcome {
         guard !parsed.hasErrors else { return CheckOutcome(program: nil, diagnostics: parsed.diagnostics) }
-        let result = Checker.check(parsed, signature: signature, params: params, baseDirectory: baseDirectory)
+        let result = Checker.check(parsed, signature: signature, params: params, baseDirectory: baseDirectory, files: files)
         var outcome = CheckOutcome(program: result.program, diagnostics: parsed.diagnostics + result.diagnostics)
         guard optimize, let program = result.program else { return outcome }
         do {

@@ -43,6 +43,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
     case unknownFunction = "E0320"
     case operandType = "E0321"
     case divisionByZero = "E0322"
+    case fileNotAllowed = "E0323"
 
     // The model.
     case unknownPoint = "E0401"
@@ -103,6 +104,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
         case .unknownFunction: return "a function that does not exist"
         case .operandType: return "an operator applied to values of the wrong type"
         case .divisionByZero: return "a constant division by zero"
+        case .fileNotAllowed: return "`load` of a file the file policy does not allow"
         case .unknownPoint: return "an access point the model does not have"
         case .layerOutOfRange: return "a layer index outside the model's layers"
         case .notCallable: return "a call of a module that is not a pure function of one tensor"

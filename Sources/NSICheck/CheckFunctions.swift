@@ -126,7 +126,13 @@ extension CheckContext {
                 report(.argumentType("the arguments of `load`", expected: "compile-time strings", got: f.constant == nil ? f.type : k.type), at: whole)
                 return nil
             }
-            let path = file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
+            let path: String
+            switch files.resolve(file) {
+            case .success(let p): path = p
+            case .failure(let refusal):
+                report(.fileNotAllowed(refusal.reason), at: a.range("file")!)
+                return nil
+            }
             do {
                 let st = try SafetensorsFile(path: path)
                 guard let entry = st.entry(key) else {

@@ -105,6 +105,9 @@ extension CheckMessage {
     static func loadFailed(_ detail: String) -> CheckMessage {
         CheckMessage(checkCode: .loadFailed, text: "cannot load: \(detail)")
     }
+    static func fileNotAllowed(_ detail: String) -> CheckMessage {
+        CheckMessage(checkCode: .fileNotAllowed, text: "`load` is not allowed here: \(detail)")
+    }
     static func catShape(_ detail: String) -> CheckMessage {
         CheckMessage(checkCode: .catShape, text: detail)
     }

@@ -19,9 +19,12 @@ public struct Checker {
     /// Bound on unrolled loop iterations, so no script makes compiling run long.
     public static let maxIterations = 100_000
 
+    /// `files` decides what `load(...)` may read; without one, files relative to
+    /// `baseDirectory` (or absolute) are read, as the CLI does for a script on disk.
     public static func check(_ parsed: ParseResult, signature: ModelSignature,
-                             params: [String: String] = [:], baseDirectory: String = ".") -> CheckResult {
-        let context = CheckContext(file: parsed.file, signature: signature, paramOverrides: params, baseDirectory: baseDirectory)
+                             params: [String: String] = [:], baseDirectory: String = ".", files: FilePolicy? = nil) -> CheckResult {
+        let context = CheckContext(file: parsed.file, signature: signature, paramOverrides: params,
+                                   files: files ?? .relativeTo(baseDirectory))
         context.checkScript(parsed.script)
         // Unrolled loops report one problem once per iteration: keep the first of each.
         var seen = Set<String>()
@@ -50,7 +53,7 @@ final class CheckContext {
     let file: SourceFile
     let signature: ModelSignature
     let paramOverrides: [String: String]
-    let baseDirectory: String
+    let files: FilePolicy
     var diagnostics: [Diagnostic] = []
     var instructions: [Instruction] = []
     var params: [ParamInfo] = []
@@ -67,11 +70,11 @@ final class CheckContext {
     var lastGenerate: Int?
     var insideStepBody = false
 
-    init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], baseDirectory: String) {
+    init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], files: FilePolicy) {
         self.file = file
         self.signature = signature
         self.paramOverrides = paramOverrides
-        self.baseDirectory = baseDirectory
+        self.files = files
     }
 
     func program() -> Program {

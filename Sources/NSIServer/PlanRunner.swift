@@ -52,17 +52,13 @@ struct BatchJob {
 enum PlanRunner {
     /// Checks, optimizes and encodes a script exactly as `nsi compile` does, then verifies
     /// the bytes as a loader would. Params are bound by the checker, as `nsi run` binds them.
-    /// `load(...)` is refused: it reads files, and the server's files are not the client's.
+    /// `load(...)` is refused by the checker's file policy (E0323): it reads files, and the
+    /// server's files are not the client's.
     static func compile(source: String, name: String, params: [String: String], model: HostedModel) throws(PlanRejection) -> Data {
         let file = SourceFile(path: name, text: source)
-        let (tokens, _) = Lexer.tokenize(file)
-        for (i, t) in tokens.enumerated() where t.kind == .identifier && file.text(in: t.range) == "load"
-            && i + 1 < tokens.count && tokens[i + 1].kind == .leftParen {
-            let at = file.location(of: t.range.start)
-            throw PlanRejection("\(name):\(at.line):\(at.column): load(...) reads files, which a server does not do for its clients; compile the script where the file is (nsi compile) and submit the plan")
-        }
         let parsed = Parser.parse(file)
-        let outcome = Pipeline.check(parsed, signature: model.signature, params: params, baseDirectory: "/nonexistent", optimize: true)
+        let outcome = Pipeline.check(parsed, signature: model.signature, params: params, baseDirectory: "/nonexistent",
+                                     files: .refused(Self.noFiles), optimize: true)
         if let problem = outcome.internalError { throw PlanRejection(problem) }
         guard let program = outcome.program else {
             throw PlanRejection(TextRenderer(useColor: false).render(outcome.diagnostics, in: file))
@@ -75,6 +71,8 @@ enum PlanRunner {
             throw PlanRejection("internal: \(error)")
         }
     }
+
+    static let noFiles = "a server does not read files for its clients; compile the script where the file is (nsi compile) and submit the plan"
 
     /// Decodes and verifies plan bytes against the model; nothing runs that fails here.
     static func verify(_ plan: Data, for model: HostedModel) throws(PlanRejection) -> Program {

@@ -60,7 +60,9 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // Non-blocking: opening a FIFO or device must not wait for a writer; anything but a
+        // regular file is refused below.
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             throw TensorError("\(path): cannot open: \(String(cString: strerror(errno)))")
         }

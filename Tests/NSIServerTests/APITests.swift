@@ -86,9 +86,9 @@ import NSITestSupport
         #expect(badScript.status == 422)
         #expect(String(decoding: badScript.body, as: UTF8.self).contains("bad.nsi"))
 
-        let load = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "let w = load(\"/etc/secret.safetensors\", \"w\")\n"]))
+        let load = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "param w: tensor[model.hidden_size] = (load\n(\"/etc/secret.safetensors\", \"w\"))\ntrace \"x\" { model.layers[0].output += w }\n"]))
         #expect(load.status == 422)
-        #expect(String(decoding: load.body, as: UTF8.self).contains("load(...) reads files"))
+        #expect(String(decoding: load.body, as: UTF8.self).contains("E0323"))
 
         let wrongModel = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "x", "model": "gpt-9"]))
         #expect(wrongModel.status == 404)
