@@ -5,10 +5,7 @@ import NSITensor
 import NSITestSupport
 
 /// The fetched SmolLM2 folder, or nil.
-let fetchedModelDirectory: String? = {
-    let dir = Golden.testsRoot.deletingLastPathComponent().appendingPathComponent("models/smollm2-135m").path
-    return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
-}()
+let fetchedModelDirectory = Fixtures.modelDirectory
 
 /// `nsi run` on a script and on the plan compiled from it write the same results.
 @Suite(.enabled(if: fetchedModelDirectory != nil, "models/smollm2-135m not fetched"))

@@ -64,10 +64,7 @@ enum Host {
     static let repository = Fixtures.repository.path
     static let include = repository + "/Sources/NSIC/include"
 
-    static var modelDirectory: String? {
-        let dir = ProcessInfo.processInfo.environment["NSI_MODEL_DIR"] ?? repository + "/models/smollm2-135m"
-        return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
-    }
+    static var modelDirectory: String? { Fixtures.modelDirectory }
 
     static let hasNumpy: Bool = (try? run("python3", ["-c", "import numpy"])) != nil
 
