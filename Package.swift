@@ -95,7 +95,7 @@ let package = Package(
 
         // What every test target shares: where the fixtures are, the test models' signatures,
         // golden files, a seeded generator, a lock.
-        .target(name: "NSITestSupport", dependencies: ["NSIModel"], path: "Tests/Support"),
+        .target(name: "NSITestSupport", dependencies: ["NSIModel", "NSIRuntime"], path: "Tests/Support"),
         .testTarget(name: "NSIJSONTests", dependencies: ["NSIJSON"]),
         .testTarget(name: "NSITensorTests", dependencies: ["NSITensor", "NSIZstd", "NSITestSupport"]),
         .testTarget(name: "NSITokenizerTests", dependencies: ["NSITestSupport", "NSITokenizer"]),

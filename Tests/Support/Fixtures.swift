@@ -1,5 +1,6 @@
 import Foundation
 import NSIModel
+import NSIRuntime
 
 /// Where the repository's test data lives, and the models tests run on: one definition
 /// for every test target (each adds what only it needs in an extension).
@@ -66,19 +67,9 @@ public final class Guarded<T>: @unchecked Sendable {
     public func update(_ change: (inout T) -> Void) { lock.withLock { change(&value) } }
 }
 
-/// A small, fast, deterministic random generator (SplitMix64), so that a fuzz input or
-/// random tensor can be made again from its seed.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A small, fast, deterministic random generator, so that a fuzz input or random tensor
+/// can be made again from its seed: the runtime's own SplitMix64 (the sampler's).
+public typealias SplitMix64 = SeededGenerator
 
 /// Resident and peak resident memory of this process, in MiB (Linux; nil elsewhere).
 public func residentMiB() -> (rss: Double, peak: Double)? {
