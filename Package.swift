@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "NSICheckTests", dependencies: ["NSITestSupport", "NSICheck", "NSIIR", "NSISyntax", "NSISource", "NSIModel"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "NSIVMTests", dependencies: ["NSITestSupport", 
-            "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
+            "NSI", "NSIBytecode", "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
         ]),
         .testTarget(name: "NSIOptTests", dependencies: ["NSITestSupport", "NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
         .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI"], exclude: ["Golden"]),

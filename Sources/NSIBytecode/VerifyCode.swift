@@ -116,14 +116,28 @@ final class CodeVerifier {
 
     /// A value used by an instruction must exist when the instruction runs: from an
     /// earlier block, or from this block's pass no later than the instruction's phase
-    /// (a value of step 0 used at later steps only is there before those passes).
+    /// (a value of step 0 used at later steps only is there before those passes), and
+    /// under no condition the instruction's own does not imply.
     func checkCausality(_ r: Int, _ a: PlanAnchor, _ at: CodeLocation) throws(BytecodeError) {
         let o = plan.code[r].anchor
         switch a.causality(of: o) {
-        case .holds: return
+        case .holds: break
         case .userOutsideBlocks: throw .causality(at: at, register: r, detail: "comes from block \(o.block), but the instruction is outside every block")
         case .laterBlock: throw .causality(at: at, register: r, detail: "comes from block \(o.block), after this one")
         case .laterPhase(let p): throw .causality(at: at, register: r, detail: "is computed at \(p), after this instruction runs (\(a.phase))")
+        case .laterStep(let s): throw .causality(at: at, register: r, detail: "is first computed at step \(s), after this instruction first runs (\(a.steps))")
+        case .otherGuard: break
+        }
+        let conjunction = WireCodes.binary.firstIndex(of: .and)
+        let covered = Causality.guardImplies(a.guardValue, o.guardValue) { g in
+            guard g >= 0, g < at.index else { return nil }
+            let c = self.plan.code[g]
+            guard c.opcode == .binary, c.operands.count == 3, case .int(let fn) = c.operands[0], fn == conjunction,
+                  case .int(let x) = c.operands[1], case .int(let y) = c.operands[2] else { return nil }
+            return (x, y)
+        }
+        guard covered else {
+            throw .causality(at: at, register: r, detail: "is computed under the condition %\(o.guardValue ?? -1), which this instruction's does not imply")
         }
     }
 

@@ -16,6 +16,10 @@ extension CodeVerifier {
             guard let got = result?.rank ?? result.flatMap(topkRank), got == expected else { throw resultMismatch("rank \(expected)") }
         }
 
+        // f16 and bf16 are how weights are stored; no op computes in them.
+        if case .tensor(let d, _)? = result, d == .f16 || d == .bf16 {
+            throw resultMismatch("a dtype ops compute in (f32, i32, i64, u8, bool); \(d.rawValue) is storage only")
+        }
         switch ins.opcode {
         case .constant:
             let fits: Bool

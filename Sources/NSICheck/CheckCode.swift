@@ -19,6 +19,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
     case unknownOption = "E0212"
     case multiStepSave = "E0213"
     case loopTooLong = "E0214"
+    case tooMuchWork = "E0215"
 
     // Types and shapes.
     case assignShape = "E0301"
@@ -104,6 +105,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
         case .unknownFunction: return "a function that does not exist"
         case .operandType: return "an operator applied to values of the wrong type"
         case .divisionByZero: return "a constant division by zero"
+        case .tooMuchWork: return "a script whose unrolled loops take too long to check"
         case .fileNotAllowed: return "`load` of a file the file policy does not allow"
         case .unknownPoint: return "an access point the model does not have"
         case .layerOutOfRange: return "a layer index outside the model's layers"

@@ -8,6 +8,11 @@ import NSITensor
 extension CheckContext {
     /// Checks an expression; nil after an error has been reported (so callers stay quiet).
     func checkExpr(_ e: Expr) -> ValueRef? {
+        expressionsChecked += 1
+        if expressionsChecked > Checker.maxExpressions {
+            if expressionsChecked == Checker.maxExpressions + 1 { report(.tooMuchWork(Checker.maxExpressions), at: e.range) }
+            return nil
+        }
         switch e.kind {
         case .integer(let v, _): return constant(.int(Int(v)), type: .int, range: e.range)
         case .float(let v, _): return constant(.float(v), type: .float, range: e.range)

@@ -51,6 +51,10 @@ extension CheckMessage {
         CheckMessage(checkCode: .multiStepSave, text: "`save \(name)` runs at \(steps), so it would save several values under one key",
                      help: "save inside a `step N` block, or use an indexed name such as `save \(name)[s]` in a loop over steps")
     }
+    static func tooMuchWork(_ limit: Int) -> CheckMessage {
+        CheckMessage(checkCode: .tooMuchWork, text: "checking this script takes more than \(limit) expression checks (unrolled loops repeat their bodies)",
+                     help: "loop over fewer values, or move work out of the loop body")
+    }
     static func loopTooLong(_ limit: Int) -> CheckMessage {
         CheckMessage(checkCode: .loopTooLong, text: "static loops unroll to more than \(limit) iterations")
     }

@@ -267,6 +267,14 @@ extension CheckContext {
                 report(.nonStaticLoop("integer bounds"), at: f.sequence.range)
                 return
             }
+            // Counted before any is made: `0..<1_000_000_000_000` must not allocate.
+            if b > a {
+                let (n, overflow) = b.subtractingReportingOverflow(a)
+                guard !overflow, n <= Checker.maxIterations - iterations else {
+                    report(.loopTooLong(Checker.maxIterations), at: f.sequence.range)
+                    return
+                }
+            }
             values = b > a ? (a..<b).map { .int($0) } : []
         } else {
             guard let seq = checkExpr(f.sequence) else { return }
@@ -281,7 +289,7 @@ extension CheckContext {
             report(.loopTooLong(Checker.maxIterations), at: f.sequence.range)
             return
         }
-        for v in values {
+        for v in values where !budgetSpent {
             let type: ValueType
             switch v {
             case .int: type = .int

@@ -18,6 +18,10 @@ public struct CheckResult: Sendable {
 public struct Checker {
     /// Bound on unrolled loop iterations, so no script makes compiling run long.
     public static let maxIterations = 100_000
+    /// Bound on the expressions checked (each unrolled iteration checks its body again), so
+    /// no short script makes checking take long or much memory; a host (the server) may
+    /// set a lower one.
+    public static let maxExpressions = 500_000
 
     /// `files` decides what `load(...)` may read; without one, files relative to
     /// `baseDirectory` (or absolute) are read, as the CLI does for a script on disk.
@@ -56,6 +60,9 @@ final class CheckContext {
     let files: FilePolicy
     var diagnostics: [Diagnostic] = []
     var instructions: [Instruction] = []
+    /// Expressions checked so far, against `Checker.maxExpressions`.
+    var expressionsChecked = 0
+    var budgetSpent: Bool { expressionsChecked > Checker.maxExpressions }
     var params: [ParamInfo] = []
     var saves: [SaveInfo] = []
     var saveRanges: [String: SourceRange] = [:]

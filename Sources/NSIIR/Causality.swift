@@ -16,6 +16,23 @@ public enum Causality: Equatable, Sendable {
     case laterBlock
     /// The value is computed at this phase of the pass, after the user runs.
     case laterPhase(Phase)
+    /// The value is first computed at a later step than the user first runs.
+    case laterStep(Int)
+    /// The value is computed under a condition the user's own does not imply, so it may
+    /// not exist when the user runs.
+    case otherGuard
+
+    /// Whether a user under guard `user` may read a value computed under guard `operand`:
+    /// no guard on the value, the same guard, or a user guard that is a conjunction
+    /// (`conjuncts` gives the two sides of an `and`) one of whose sides implies it (nested
+    /// `if`s guard their body with the outer condition `and` the inner one).
+    public static func guardImplies(_ user: Int?, _ operand: Int?, conjuncts: (Int) -> (Int, Int)?) -> Bool {
+        guard let operand else { return true }
+        guard let user else { return false }
+        if user == operand { return true }
+        guard let (a, b) = conjuncts(user) else { return false }
+        return guardImplies(a, operand, conjuncts: conjuncts) || guardImplies(b, operand, conjuncts: conjuncts)
+    }
 }
 
 extension Scheduled {
@@ -28,11 +45,17 @@ extension Scheduled {
         return operand.phase
     }
 
-    /// Whether a value scheduled at `operand` exists when this instruction runs.
+    /// Whether a value scheduled at `operand` exists when this instruction runs: it comes
+    /// from outside the blocks or an earlier block, or from this block at an earlier step,
+    /// or at the same first step no later in the pass. (Registers persist across the steps
+    /// of a generation, so a value of an earlier step is still there.)
     public func causality(of operand: some Scheduled) -> Causality {
         if operand.block < 0 { return .holds }
         if block < 0 { return .userOutsideBlocks }
         if operand.block > block { return .laterBlock }
+        if operand.block < block { return .holds }
+        if operand.steps.first < steps.first { return .holds }
+        if operand.steps.first > steps.first { return .laterStep(operand.steps.first) }
         let p = phase(of: operand)
         return p <= phase ? .holds : .laterPhase(p)
     }

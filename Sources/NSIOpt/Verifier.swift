@@ -45,6 +45,12 @@ public enum Verifier {
                 guard v.index >= 0 && v.index < i else { throw fail(i, "uses \(v), which is not defined before it") }
                 let o = code[v.index]
                 guard o.type != nil else { throw fail(i, "uses \(v), an effect with no value") }
+                guard Causality.guardImplies(a.guardValue?.index, o.anchor.guardValue?.index, conjuncts: { g in
+                    if g >= 0, g < i, case .binary(.and, let x, let y) = code[g].op { return (x.index, y.index) }
+                    return nil
+                }) else {
+                    throw fail(i, "uses \(v), computed under a condition (\(o.anchor.guardValue!)) its own does not imply")
+                }
                 guard a.causality(of: o.anchor) == .holds else {
                     throw fail(i, "uses \(v) (block \(o.anchor.block), \(o.anchor.phase)) which does not exist when it runs (block \(a.block), \(a.phase))")
                 }

@@ -8,6 +8,11 @@ extension Transformer {
     public func callModule(_ name: String, _ x: Tensor) throws -> Tensor {
         let w = weights
         let parts = name.split(separator: ".")
+        if name != "embed" {
+            guard x.rank >= 1, x.shape.last == config.hiddenSize, x.dtype.isFloatingPoint else {
+                throw RuntimeError(.input, "model.\(name) takes a floating-point tensor whose last dimension is \(config.hiddenSize), not \(x.dtype.rawValue)\(describeShape(x.shape))")
+            }
+        }
         switch (parts.count, parts.first) {
         case (1, "embed"):
             guard var out = embedRows(x) else {

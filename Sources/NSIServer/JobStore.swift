@@ -103,12 +103,14 @@ public protocol JobStore: Sendable {
 
     /// Takes up to `limit` queued jobs of `model` in submission order, skipping keys that
     /// already have `perKeyRunning` jobs running, and marks them running under `worker`
-    /// with a lease until `leaseUntil`. Jobs whose lease has passed are queued again first.
-    func claim(model: String, worker: String, limit: Int, perKeyRunning: Int, leaseUntil: Date) async throws -> [JobRecord]
+    /// with a lease until `leaseUntil`. Jobs whose lease has passed are queued again first,
+    /// or failed once they were taken `maxAttempts` times (`JobFailure.crash`).
+    func claim(model: String, worker: String, limit: Int, perKeyRunning: Int, leaseUntil: Date, maxAttempts: Int) async throws -> [JobRecord]
     /// Extends the lease of `worker`'s running jobs.
     func renewLeases(worker: String, until: Date) async throws
-    /// On the start of the only server of a store: every running job is queued again.
-    func requeueRunning() async throws -> Int
+    /// On the start of the only server of a store: every running job is queued again, or
+    /// failed once it was taken `maxAttempts` times (the server died running it each time).
+    func requeueRunning(maxAttempts: Int) async throws -> Int
 
     func setProgress(id: String, _ text: String) async throws
     /// Stores the results and marks the job completed, in one transaction.
@@ -158,29 +160,42 @@ enum ParamsCoding {
 
 /// What kind of failure a failed job met, as its `error_kind` says: `plan` (the stored plan
 /// no longer verifies), `param`, `input` (a value of the run out of range), `limit` (and
-/// which: `limit.deadline`, `limit.register bytes`, ...), `internal`, or `storage` (the
-/// results could not be stored).
+/// which: `limit.deadline`, `limit.register bytes`, ...), `internal`, `storage` (the
+/// results could not be stored) or `crash` (the server died running it, every attempt).
 public struct JobFailure: Sendable, Equatable, CustomStringConvertible {
     public let description: String
     public init(_ text: String) { description = text }
 
     public static let plan = JobFailure("plan")
+    /// The server process died while running the job, as many times as it may try.
+    public static let crash = JobFailure("crash")
     public static let param = JobFailure("param")
     public static let storage = JobFailure("storage")
 }
 
 /// Which queued jobs a worker takes, defined once for every store: in submission order,
 /// at most `limit`, skipping a key's jobs while it has `perKeyRunning` running (counting
-/// those taken now), so one key's long queue cannot hold the worker.
+/// those taken now), so one key's long queue cannot hold the worker. A job taken before
+/// (its server died running it) is taken alone, so that if it is what kills the server,
+/// no other job is running, and counts an attempt, when it does.
 enum ClaimPolicy {
     static func choose(_ queued: [JobRecord], running: [Int64: Int], limit: Int, perKeyRunning: Int) -> [JobRecord] {
         var running = running
         var chosen: [JobRecord] = []
         for job in queued.sorted(by: { $0.seq < $1.seq }) where chosen.count < limit {
             guard running[job.keyID, default: 0] < perKeyRunning else { continue }
+            if job.attempts > 0 {
+                if chosen.isEmpty { return [job] }
+                continue
+            }
             running[job.keyID, default: 0] += 1
             chosen.append(job)
         }
         return chosen
     }
+}
+
+extension JobFailure {
+    /// The message of a job failed for its attempts, in SQL (the count is the row's).
+    static let crashMessageSQL = "'the server stopped while running this job ' || attempts || ' times; it is not run again'"
 }

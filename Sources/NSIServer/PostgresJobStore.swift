@@ -156,10 +156,10 @@ public final class PostgresJobStore: JobStore {
         return try r.first.map { try $0["ahead"].decode(Int.self) + 1 }
     }
 
-    public func claim(model: String, worker: String, limit: Int, perKeyRunning: Int, leaseUntil: Date) async throws -> [JobRecord] {
+    public func claim(model: String, worker: String, limit: Int, perKeyRunning: Int, leaseUntil: Date, maxAttempts: Int) async throws -> [JobRecord] {
         try await transaction { c in
             let now = Self.now
-            try await self.requeueExpired(c, now: now)
+            try await self.requeueExpired(c, now: now, maxAttempts: maxAttempts)
             var running: [Int64: Int] = [:]
             for r in try await self.rows("SELECT key_id, COUNT(*) AS n FROM jobs WHERE state = 'running' GROUP BY key_id", on: c) {
                 running[try r["key_id"].decode(Int64.self)] = try r["n"].decode(Int.self)
@@ -181,8 +181,16 @@ public final class PostgresJobStore: JobStore {
         }
     }
 
-    func requeueExpired(_ c: PostgresConnection, now: Double) async throws {
+    func requeueExpired(_ c: PostgresConnection, now: Double, maxAttempts: Int) async throws {
         _ = try await rows("UPDATE jobs SET state = 'cancelled', finished_at = \(now), worker = NULL WHERE state = 'running' AND lease_until < \(now) AND cancel_requested", on: c)
+        var failed = PostgresQuery(unsafeSQL: """
+            UPDATE jobs SET state = 'failed', error = \(JobFailure.crashMessageSQL), error_kind = $1, finished_at = $2, worker = NULL,
+            lease_until = NULL, progress = NULL WHERE state = 'running' AND lease_until < $2 AND attempts >= $3
+            """)
+        failed.binds.append(JobFailure.crash.description)
+        failed.binds.append(now)
+        failed.binds.append(Int32(maxAttempts))
+        _ = try await rows(failed, on: c)
         _ = try await rows("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, started_at = NULL, progress = NULL WHERE state = 'running' AND lease_until < \(now)", on: c)
     }
 
@@ -190,9 +198,13 @@ public final class PostgresJobStore: JobStore {
         _ = try await rows("UPDATE jobs SET lease_until = \(until.timeIntervalSince1970) WHERE worker = \(worker) AND state = 'running'")
     }
 
-    public func requeueRunning() async throws -> Int {
+    public func requeueRunning(maxAttempts: Int) async throws -> Int {
+        let failed = try await rows("""
+            UPDATE jobs SET state = 'failed', error = \(unescaped: JobFailure.crashMessageSQL), error_kind = \(JobFailure.crash.description), finished_at = \(Self.now),
+            worker = NULL, lease_until = NULL, progress = NULL WHERE state = 'running' AND attempts >= \(Int32(maxAttempts)) RETURNING id
+            """)
         let r = try await rows("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, started_at = NULL, progress = NULL WHERE state = 'running' RETURNING id")
-        return r.count
+        return r.count + failed.count
     }
 
     public func setProgress(id: String, _ text: String) async throws {

@@ -121,10 +121,10 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func claim(model: String, worker: String, limit: Int, perKeyRunning: Int, leaseUntil: Date) async throws -> [JobRecord] {
+    public func claim(model: String, worker: String, limit: Int, perKeyRunning: Int, leaseUntil: Date, maxAttempts: Int) async throws -> [JobRecord] {
         try await db.write { db in
             let now = Date().timeIntervalSince1970
-            try Self.requeueExpired(db, now: now)
+            try Self.requeueExpired(db, now: now, maxAttempts: maxAttempts)
             var running: [Int64: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT key_id, COUNT(*) AS n FROM jobs WHERE state = 'running' GROUP BY key_id") {
                 running[row["key_id"]] = row["n"]
@@ -144,10 +144,14 @@ public final class SQLiteJobStore: JobStore {
     }
 
     /// Running jobs whose server stopped renewing their lease: queued again (or cancelled,
-    /// when a cancel was asked for).
-    static func requeueExpired(_ db: Database, now: Double) throws {
+    /// when a cancel was asked for, or failed after `maxAttempts`).
+    static func requeueExpired(_ db: Database, now: Double, maxAttempts: Int) throws {
         try db.execute(sql: "UPDATE jobs SET state = 'cancelled', finished_at = ?, worker = NULL WHERE state = 'running' AND lease_until < ? AND cancel_requested = 1",
                        arguments: [now, now])
+        try db.execute(sql: """
+            UPDATE jobs SET state = 'failed', error = \(JobFailure.crashMessageSQL), error_kind = ?, finished_at = ?, worker = NULL,
+            lease_until = NULL, progress = NULL WHERE state = 'running' AND lease_until < ? AND attempts >= ?
+            """, arguments: [JobFailure.crash.description, min(now, Date().timeIntervalSince1970), now, maxAttempts])
         try db.execute(sql: "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, started_at = NULL, progress = NULL WHERE state = 'running' AND lease_until < ?",
                        arguments: [now])
     }
@@ -158,10 +162,11 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func requeueRunning() async throws -> Int {
+    public func requeueRunning(maxAttempts: Int) async throws -> Int {
         try await db.write { db in
-            try Self.requeueExpired(db, now: .infinity)
-            return db.changesCount
+            let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'running'") ?? 0
+            try Self.requeueExpired(db, now: .infinity, maxAttempts: maxAttempts)
+            return before
         }
     }
 

@@ -47,7 +47,7 @@ public final class ModelServer: Sendable {
     /// `onListening` gets the port once the server accepts connections.
     public func run(signals: [UnixSignal] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         if config.requeueRunningOnStart ?? !config.isPostgres {
-            let n = try await store.requeueRunning()
+            let n = try await store.requeueRunning(maxAttempts: config.maxAttempts)
             if n > 0 { logger.notice("queued \(n) jobs again that were running when the server stopped") }
         }
         let router = Router()

@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     /// Queue every running job again at start: right for SQLite, whose file one server
     /// owns; wrong for a shared PostgreSQL queue, where leases recover dead servers' jobs.
     public var requeueRunningOnStart: Bool?
+    /// How many times a job is taken before a server that died running it each time gives
+    /// up on it (`failed`, `error_kind` `crash`). After the first, it runs alone.
+    public var maxAttempts = 3
     /// This process, in the queue's `worker` column.
     public var workerID = ProcessInfo.processInfo.hostName + ":" + String(ProcessInfo.processInfo.processIdentifier) + ":" + UUID().uuidString.prefix(8)
 

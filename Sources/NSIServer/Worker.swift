@@ -28,7 +28,8 @@ final class ModelWorker: Sendable {
         while !Task.isCancelled {
             do {
                 let jobs = try await store.claim(model: model.name, worker: config.workerID, limit: config.maxBatch,
-                                                 perKeyRunning: config.maxRunningPerKey, leaseUntil: Date().addingTimeInterval(config.lease))
+                                                 perKeyRunning: config.maxRunningPerKey, leaseUntil: Date().addingTimeInterval(config.lease),
+                                                 maxAttempts: config.maxAttempts)
                 if jobs.isEmpty {
                     try await Task.sleep(for: .seconds(config.pollInterval))
                     continue
@@ -58,7 +59,14 @@ final class ModelWorker: Sendable {
         }
         var groups: [[(JobRecord, BatchJob)]] = []
         for item in ready {
-            if let g = groups.firstIndex(where: { $0.count < config.maxBatch && $0.allSatisfy { PlanRunner.canShare($0.1.program, item.1.program) } }) {
+            // A job taken before (its server died running it) runs alone: if it is what
+            // killed the server, it takes no co-tenant down again, and a harmless job
+            // batched with it the first time completes.
+            if item.0.attempts > 1 {
+                groups.append([item])
+                continue
+            }
+            if let g = groups.firstIndex(where: { $0.count < config.maxBatch && $0.allSatisfy { $0.0.attempts <= 1 && PlanRunner.canShare($0.1.program, item.1.program) } }) {
                 groups[g].append(item)
             } else {
                 groups.append([item])

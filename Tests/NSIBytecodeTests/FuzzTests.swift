@@ -27,34 +27,7 @@ import NSITestSupport
         }
     }
 
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
-        var b = input
-        let rounds = Int.random(in: 1...3, using: &rng)
-        for _ in 0..<rounds {
-            guard !b.isEmpty else { b = [UInt8.random(in: 0...255, using: &rng)]; continue }
-            let i = Int.random(in: 0..<b.count, using: &rng)
-            switch Int.random(in: 0..<8, using: &rng) {
-            case 0, 1:   // flip a bit
-                b[i] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
-            case 2:      // a random byte
-                b[i] = UInt8.random(in: 0...255, using: &rng)
-            case 3:      // an interesting byte
-                b[i] = [0x00, 0x01, 0x7F, 0x80, 0xFF, 0x02, 0x40][Int.random(in: 0..<7, using: &rng)]
-            case 4:      // truncate
-                b.removeSubrange(i...)
-            case 5:      // delete a range
-                let n = Int.random(in: 1...min(16, b.count - i), using: &rng)
-                b.removeSubrange(i..<(i + n))
-            case 6:      // duplicate a range
-                let n = Int.random(in: 1...min(16, b.count - i), using: &rng)
-                b.insert(contentsOf: b[i..<(i + n)], at: Int.random(in: 0...b.count, using: &rng))
-            default:     // insert random bytes
-                let n = Int.random(in: 1...4, using: &rng)
-                b.insert(contentsOf: (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: i)
-            }
-        }
-        return b
-    }
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] { Mutator.mutate(input, &rng) }
 
     static func attempt(_ data: Data, _ target: PlanTarget) -> Result<Program, BytecodeError> {
         do {

@@ -79,7 +79,7 @@ struct IsolationTests {
             return try await server.store.insert(NewJob(keyID: key.id, model: "m", name: "s.nsi", plan: plan, params: [:]), maxActive: 10)
         }
         func claimAndRun() async throws -> [JobRecord] {
-            let claimed = try await server.store.claim(model: "m", worker: config.workerID, limit: 16, perKeyRunning: 8, leaseUntil: Date().addingTimeInterval(60))
+            let claimed = try await server.store.claim(model: "m", worker: config.workerID, limit: 16, perKeyRunning: 8, leaseUntil: Date().addingTimeInterval(60), maxAttempts: 3)
             try await worker.runClaimed(claimed)
             return claimed
         }

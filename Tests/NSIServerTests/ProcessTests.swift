@@ -39,6 +39,36 @@ struct ProcessTests {
         #expect(counts[.completed] == 4 && counts.count == 1)
     }
 
+    /// A job that kills the server each time it runs is failed after `--max-attempts`
+    /// (here killed by hand, twice, while it runs); a job queued beside it completes.
+    @Test func aJobThatKeepsKillingTheServerFails() async throws {
+        let nsi = Paths.nsi!
+        let dir = try Paths.temporaryDirectory("poison")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = dir + "/queue.sqlite"
+        let (status, key) = try runProcess(nsi, ["keys", "create", "--name", "alice", "--store", store])
+        #expect(status == 0)
+        let k = key.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serveArgs = ["--model", "m=" + Paths.smollm!, "--store", store, "--max-batch", "2", "--max-attempts", "2"]
+        let long = "generate \"The capital of France is\" (max_tokens = 400) { save ids = result.ids }\n"
+        var serve = try ServeProcess(nsi: nsi, args: serveArgs)
+        var client = try ServerClient(server: serve.url, key: k)
+        let poison = try await client.submit(script: long, name: "poison.nsi", model: nil, params: [:]).id
+        let harmless = try await client.submit(script: generateScript, name: "g.nsi", model: nil, params: [:]).id
+        for _ in 0..<2 {
+            try await waitWhileQueued(client, poison)
+            serve.kill()
+            serve = try ServeProcess(nsi: nsi, args: serveArgs)
+            client = try ServerClient(server: serve.url, key: k)
+        }
+        defer { serve.stop() }
+        let failed = try await client.follow(poison)
+        #expect(failed.state == "failed" && failed.errorKind == "crash", "\(failed.state) \(failed.errorKind ?? "")")
+        #expect(failed.error?.contains("2 times") == true, "\(failed.error ?? "")")
+        let done = try await client.follow(harmless)
+        #expect(done.state == "completed", "\(done.state): \(done.error ?? "")")
+    }
+
     @Test func twoServersShareOnePostgresQueue() async throws {
         guard let pg = try TemporaryPostgres.start() else { return }
         defer { pg.stop() }

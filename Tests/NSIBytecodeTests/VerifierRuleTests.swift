@@ -1,0 +1,70 @@
+import Foundation
+import NSIIR
+@testable import NSIBytecode
+import NSITestSupport
+import Testing
+
+/// Plans the server's hostile probe found verified and then broke the VM, written in the
+/// IR's text form and refused by the verifier: a value computed under a condition and used
+/// outside it, a value of a later step, a result in a storage-only dtype.
+@Suite struct VerifierRuleTests {
+    static let target = try! Fixtures.target("smollm2-135m")
+
+    func decode(_ body: String) throws -> Result<Program, BytecodeError> {
+        let program = try IRText.parse("signature \(Self.target.signatureHash!)\n" + body)
+        let data = try Bytecode.encode(program)
+        do { return .success(try Bytecode.decode(data, for: Self.target)) } catch { return .failure(error) }
+    }
+
+    func refused(_ body: String, _ code: String, _ detail: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        switch try decode(body) {
+        case .success: Issue.record("the plan verified", sourceLocation: sourceLocation)
+        case .failure(let e):
+            #expect(e.code == code && "\(e)".contains(detail), "\(e)", sourceLocation: sourceLocation)
+        }
+    }
+
+    static let trace = """
+    save "x": f32[1, T, 576]
+    block trace
+      invoke rows 1 prompts ["The city of"]
+    %0 = const true : bool
+    %1 = read 1 : f32[1, T, 576] @ block 0 invoke 0 point 1 step 0
+
+    """
+
+    @Test func aValueFromUnderAConditionIsNotUsedOutsideIt() throws {
+        try refused(Self.trace + """
+        %2 = clone %1 : f32[1, T, 576] @ block 0 invoke 0 point 1 step 0 if %0
+        %3 = save "x" %2 @ block 0 invoke 0 point 1 step 0
+        """, "causality", "does not imply")
+        // Under the same condition, or a conjunction with it (a nested `if`), it is fine.
+        let nested = try decode(Self.trace + """
+        %2 = clone %1 : f32[1, T, 576] @ block 0 invoke 0 point 1 step 0 if %0
+        %3 = const false : bool
+        %4 = binary and %0 %3 : bool
+        %5 = save "x" %2 @ block 0 invoke 0 point 1 step 0 if %4
+        """)
+        if case .failure(let e) = nested { Issue.record("a nested condition was refused: \(e)") }
+    }
+
+    @Test func aValueOfALaterStepIsNotUsedEarlier() throws {
+        try refused("""
+        save "x": f32[1, 1, 576]
+        block generate max_tokens 4 temperature 0.0 top_k none top_p none seed 0
+          invoke rows 1 prompts ["The city of"]
+        %0 = read 1 : f32[1, 1, 576] @ block 0 invoke 0 point 1 step 3
+        %1 = clone %0 : f32[1, 1, 576] @ block 0 invoke 0 point 2 step 2
+        %2 = save "x" %1 @ block 0 invoke 0 point 2 step 2
+        """, "causality", "step 3")
+    }
+
+    @Test func noResultIsStorageOnly() throws {
+        try refused(Self.trace + """
+        %2 = fill [2, 3] 1.0 : f16[2, 3]
+        """, "resultType", "storage only")
+        try refused(Self.trace + """
+        %2 = cast %1 bf16 : bf16[1, T, 576] @ block 0 invoke 0 point 1 step 0
+        """, "resultType", "storage only")
+    }
+}
