@@ -45,8 +45,15 @@ extension Execution {
             }
         }
         guard let x = a.tensor, let y = b.tensor else { throw VMError(.input, "\(fn.rawValue) needs numbers or tensors", span: ins.range) }
-        if fn != .matmul && Tensor.broadcastShape(x.shape, y.shape) == nil {
-            throw VMError(.input, "shapes \(describeShape(x.shape)) and \(describeShape(y.shape)) do not broadcast", span: ins.range)
+        if fn != .matmul {
+            guard let shape = Tensor.broadcastShape(x.shape, y.shape) else {
+                throw VMError(.input, "shapes \(describeShape(x.shape)) and \(describeShape(y.shape)) do not broadcast", span: ins.range)
+            }
+            try reserve(shape, ins)
+        } else if x.rank >= 2, y.rank >= 2 {
+            // The product's batch dimensions broadcast; it is [..., m, n].
+            let batch = Tensor.broadcastShape(Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2))) ?? []
+            try reserve(batch + [x.shape[x.rank - 2], y.shape[y.rank - 1]], ins)
         }
         let result: Tensor
         switch fn {

@@ -93,6 +93,7 @@ extension Execution {
             for t in ts.dropFirst() where t.rank != ts[0].rank || t.dtype != ts[0].dtype {
                 throw VMError(.input, "cat/stack: tensors differ in rank or dtype", span: ins.range)
             }
+            try reserve([ts.reduce(0) { $0 + $1.count }], elementBytes: ts.first?.dtype.size ?? 4, ins)
             if case .stack = ins.op {
                 guard ts.allSatisfy({ $0.shape == ts[0].shape }) else { throw VMError(.input, "stack: shapes differ", span: ins.range) }
                 out = .tensor(Tensor.stack(ts, dim: dim))
@@ -106,23 +107,28 @@ extension Execution {
             }
         case .select(let c, let a, let b):
             let (ct, at, bt) = (try tensor(c, ins), try tensor(a, ins), try tensor(b, ins))
-            guard let s1 = Tensor.broadcastShape(ct.shape, at.shape), Tensor.broadcastShape(s1, bt.shape) != nil else {
+            guard let s1 = Tensor.broadcastShape(ct.shape, at.shape), let s2 = Tensor.broadcastShape(s1, bt.shape) else {
                 throw VMError(.input, "where: shapes do not broadcast", span: ins.range)
             }
+            try reserve(s2, ins)
             out = .tensor(Tensor.select(ct, at, bt))
         case .cosine(let a, let b, let dim):
             let (x, y) = (try tensor(a, ins).cast(to: .f32), try tensor(b, ins).cast(to: .f32))
-            guard Tensor.broadcastShape(x.shape, y.shape) != nil else { throw VMError(.input, "cosine: shapes do not broadcast", span: ins.range) }
+            guard let shape = Tensor.broadcastShape(x.shape, y.shape) else { throw VMError(.input, "cosine: shapes do not broadcast", span: ins.range) }
+            try reserve(shape, ins)
             let dot = (x * y).sum(dim: dim)
             let norms = x.reduce(.norm, dim: dim) * y.reduce(.norm, dim: dim)
             out = .tensor(dot / norms.binary(.maximum, Tensor(scalar: 1e-8)))
         case .fill(let shape, let v):
             let dims = shape.map { $0.value ?? 0 }
+            try reserve(dims, ins)
             let t = Tensor(zeros: dims)
             if v != 0 { t.fill(Float(v)) }
             out = .tensor(t)
         case .fillLike(let a, let v):
-            let t = Tensor(zeros: try tensor(a, ins).shape)
+            let shape = try tensor(a, ins).shape
+            try reserve(shape, ins)
+            let t = Tensor(zeros: shape)
             if v != 0 { t.fill(Float(v)) }
             out = .tensor(t)
         case .callModule(let name, let a):

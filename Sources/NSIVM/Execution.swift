@@ -116,6 +116,7 @@ final class Execution {
             s.texts += p
             for text in p { s.ids.append(try vm.model.encode(text)) }
         }
+        try checkPositions(s, block: program.blocks[index])
         for ins in program.instructions where ins.anchor.block == index {
             switch ins.anchor.phase {
             case .before: s.before.append(ins)
@@ -124,6 +125,27 @@ final class Execution {
             }
         }
         return s
+    }
+
+    /// Before a block's pass: its prompts (and the tokens it generates) fit the model's
+    /// positions, and its attention scores, the largest buffer a pass holds, fit the run's
+    /// memory, so a long prompt stops with a limit instead of an allocation no one allowed.
+    func checkPositions(_ s: BlockSetup, block: ProgramBlock) throws {
+        let config = vm.model.transformer.config
+        var generated = 0
+        if case .generate(let o) = block.kind { generated = o.maxTokens }
+        let longest = s.length
+        guard longest + generated <= config.maxPositions else {
+            throw VMError(.limit(.positions), "the prompt's \(longest) tokens" + (generated > 0 ? " and \(generated) generated" : "")
+                          + " exceed the model's \(config.maxPositions) positions", span: block.range)
+        }
+        let keys = longest + generated
+        let (a, o1) = s.ids.count.multipliedReportingOverflow(by: config.numHeads * longest)
+        let (scores, o2) = a.multipliedReportingOverflow(by: keys * 4)
+        guard !o1, !o2, scores <= vm.limits.maxRegisterBytes else {
+            throw VMError(.limit(.registerBytes), "a pass over \(s.ids.count) prompts of \(longest) tokens needs \(o1 || o2 ? "more than \(Int.max)" : String(scores)) bytes "
+                          + "of attention scores, more than the limit of \(vm.limits.maxRegisterBytes)", span: block.range)
+        }
     }
 
     /// Places this run's rows at `rowOffset` in the pass and adds its hooks; runs the
@@ -298,6 +320,25 @@ final class Execution {
     func tensor(_ id: ValueID, _ ins: Instruction) throws -> Tensor {
         guard let t = try value(id, ins).tensor else { throw VMError(.internal, "internal: \(id) is not a tensor", span: ins.range) }
         return t
+    }
+
+    /// Charges a tensor of `shape` (elements of `elementBytes`) to the run's memory before
+    /// it is allocated: sizes in checked arithmetic, and over the limit a clean error, never
+    /// an allocation the process cannot make.
+    func reserve(_ shape: [Int], elementBytes: Int = 4, _ ins: Instruction) throws {
+        var bytes = elementBytes
+        for d in shape {
+            guard d >= 0 else { throw VMError(.input, "a negative dimension in \(describeShape(shape))", span: ins.range) }
+            let (r, overflow) = bytes.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw VMError(.limit(.registerBytes), "a tensor of shape \(describeShape(shape)) is larger than memory can hold", span: ins.range)
+            }
+            bytes = r
+        }
+        guard bytes <= vm.limits.maxRegisterBytes - registerBytes else {
+            throw VMError(.limit(.registerBytes), "a tensor of shape \(describeShape(shape)) (\(bytes) bytes) would pass the run's limit of "
+                          + "\(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
+        }
     }
 
     func set(_ id: ValueID, _ v: RunValue, _ ins: Instruction) throws {

@@ -80,6 +80,28 @@ struct VMBehaviourTests {
         #expect(performing: { try run(long, limits: VMLimits(deadline: 0)) }, throws: limit(.deadline, "deadline"))
     }
 
+    /// Memory is charged before it is allocated: tensors no process could hold, broadcasts
+    /// and products that would pass the limit, and prompts longer than the model's
+    /// positions stop with a limit, and the process lives on.
+    @Test func memoryIsReservedBeforeAllocation() throws {
+        func limit(_ which: VMLimit, _ text: String) -> (any Error) -> Bool {
+            { ($0 as? VMError)?.kind == .limit(which) && "\($0)".contains(text) }
+        }
+        let huge = #"trace "Hi" { save z = zeros(100000, 100000).sum() }"#
+        #expect(performing: { try run(huge) }, throws: limit(.registerBytes, "40000000000 bytes"))
+        let broadcast = #"trace "Hi" { save z = (zeros(100000, 1) + zeros(1, 100000)).sum() }"#
+        #expect(performing: { try run(broadcast) }, throws: limit(.registerBytes, "[100000, 100000]"))
+        let overflow = #"trace "Hi" { save z = zeros(1099511627776, 1099511627776).sum() }"#
+        #expect(performing: { try run(overflow) }, throws: limit(.registerBytes, "larger than memory can hold"))
+        let product = #"trace "Hi" { save z = (zeros(40000, 1) @ zeros(1, 40000)).sum() }"#
+        #expect(performing: { try run(product) }, throws: limit(.registerBytes, "[40000, 40000]"))
+        let long = "param prompt: str = \"Hi\"\ntrace prompt { save l = model.logits[:, -1] }"
+        let text = String(repeating: " Paris", count: 9000)
+        #expect(performing: { try run(long, params: ["prompt": .str(text)]) }, throws: limit(.positions, "exceed the model's 8192 positions"))
+        // Under the limits the same kinds of work still run.
+        #expect(throws: Never.self) { try run(#"trace "Hi" { save z = (zeros(300, 1) + zeros(1, 300)).sum() }"#) }
+    }
+
     @Test func planForAnotherModelIsRefused() throws {
         let program = try compile(#"trace "x" { save y = model.logits }"#, model: Fixtures.path("tiny/tiny-qwen2"))
         #expect { try VM(model: try Fixtures.model()).run(program) } throws: {
