@@ -9,7 +9,8 @@ info:
   version: 0.1.0
   description: |
     Runs verified nsi plans for clients on models the server hosts. Every route except
-    /v1/health, /v1/metrics and /v1/openapi.yaml needs an API key (Authorization: Bearer KEY).
+    /v1/health and /v1/openapi.yaml needs an API key (Authorization: Bearer KEY); /v1/metrics
+    does unless the server runs with --public-metrics.
     Errors are JSON: {"error": {"code": "...", "message": "..."}}.
 servers:
   - url: http://127.0.0.1:8080
@@ -33,13 +34,13 @@ paths:
                   models: {type: array, items: {type: string}}
   /v1/metrics:
     get:
-      summary: Prometheus text format. Jobs by state, queue length, runs, batch sizes, requests.
-      security: []
+      summary: Prometheus text format. Jobs by state, queue length, runs, batch sizes, requests. Needs a key unless the server runs with --public-metrics.
       responses:
         "200":
           description: Metrics.
           content:
             text/plain: {schema: {type: string}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /v1/openapi.yaml:
     get:
       summary: This document.

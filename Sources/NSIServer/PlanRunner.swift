@@ -54,7 +54,7 @@ enum PlanRunner {
     /// the bytes as a loader would. Params are bound by the checker, as `nsi run` binds them.
     /// `load(...)` is refused by the checker's file policy (E0323): it reads files, and the
     /// server's files are not the client's.
-    static func compile(source: String, name: String, params: [String: String], model: HostedModel) throws(PlanRejection) -> Data {
+    static func compile(source: String, name: String, params: [String: String], model: HostedModel, limits: VMLimits) throws(PlanRejection) -> Data {
         let file = SourceFile(path: name, text: source)
         let parsed = Parser.parse(file)
         let outcome = Pipeline.check(parsed, signature: model.signature, params: params, baseDirectory: "/nonexistent",
@@ -63,12 +63,23 @@ enum PlanRunner {
         guard let program = outcome.program else {
             throw PlanRejection(TextRenderer(useColor: false).render(outcome.diagnostics, in: file))
         }
+        try admit(program, limits: limits)
         do {
             let data = try Bytecode.encode(program)
             _ = try Bytecode.decode(data, for: model.target)
             return data
         } catch {
             throw PlanRejection("internal: \(error)")
+        }
+    }
+
+    /// What a job may ask for, refused at submission rather than when it runs: generated
+    /// tokens within the server's limit.
+    static func admit(_ program: Program, limits: VMLimits) throws(PlanRejection) {
+        for block in program.blocks {
+            if case .generate(let o) = block.kind, o.maxTokens > limits.maxGeneratedTokens {
+                throw PlanRejection("a generate block asks for max_tokens \(o.maxTokens); this server generates at most \(limits.maxGeneratedTokens) tokens per job")
+            }
         }
     }
 

@@ -96,6 +96,12 @@ public final class PostgresJobStore: JobStore {
             guard let row = r.first else { throw JobStoreError.noSuchKey(name) }
             if try row["revoked_at"].decode(Double?.self) != nil { return false }
             _ = try await self.rows("UPDATE api_keys SET revoked_at = \(Self.now) WHERE name = \(name)", on: c)
+            // Its queued jobs are cancelled and its running ones asked to stop.
+            _ = try await self.rows("""
+                UPDATE jobs SET state = 'cancelled', cancel_requested = TRUE, finished_at = \(Self.now)
+                WHERE state = 'queued' AND key_id = (SELECT id FROM api_keys WHERE name = \(name))
+                """, on: c)
+            _ = try await self.rows("UPDATE jobs SET cancel_requested = TRUE WHERE state = 'running' AND key_id = (SELECT id FROM api_keys WHERE name = \(name))", on: c)
             return true
         }
     }

@@ -43,7 +43,8 @@ extension ModelServer {
         router.get("/v1/health") { _, _ in
             Self.json(JSONText.encode(Health(status: "ok", worker: self.config.workerID, models: self.modelOrder)))
         }
-        router.get("/v1/metrics") { _, _ in
+        router.get("/v1/metrics") { request, _ in
+            if !self.config.publicMetrics { _ = try await self.authenticate(request) }
             let counts = try await self.store.countsByState()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: self.metrics.render(jobs: counts, models: self.modelOrder))))
@@ -126,7 +127,7 @@ extension ModelServer {
             throw APIError(.unauthorized, "unknown_key", "this API key is not known to the server", headers: [.wwwAuthenticate: "Bearer"])
         }
         guard key.revokedAt == nil else {
-            throw APIError(.unauthorized, "revoked_key", "this API key (\(key.name)) was revoked", headers: [.wwwAuthenticate: "Bearer"])
+            throw APIError(.unauthorized, "revoked_key", "this API key was revoked", headers: [.wwwAuthenticate: "Bearer"])
         }
         if let wait = limiter.take(key.id) {
             metrics.rateLimited()
@@ -194,10 +195,11 @@ extension ModelServer {
         let name = String((body.name ?? (body.script != nil ? "script.nsi" : "plan.nsb")).prefix(256))
         let plan: Data
         var runParams: [String: String] = [:]
+        let limits = config.jobLimits
         switch (body.script, body.plan) {
         case (let script?, nil):
             plan = try await Self.offLoop { () throws(PlanRejection) -> Data in
-                try PlanRunner.compile(source: script, name: name, params: params, model: model)
+                try PlanRunner.compile(source: script, name: name, params: params, model: model, limits: limits)
             }
         case (nil, let encoded?):
             guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
@@ -205,6 +207,7 @@ extension ModelServer {
             }
             try await Self.offLoop { () throws(PlanRejection) -> Void in
                 let program = try PlanRunner.verify(bytes, for: model)
+                try PlanRunner.admit(program, limits: limits)
                 _ = try PlanRunner.bind(program, params: params)
             }
             plan = bytes

@@ -12,7 +12,12 @@ public final class SQLiteJobStore: JobStore {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // The store holds every tenant's plans and results: only its owner reads it.
+        let created = !FileManager.default.fileExists(atPath: path)
+        let mask = umask(0o077)
+        defer { umask(mask) }
         db = try DatabasePool(path: path, configuration: config)
+        if created { chmod(path, 0o600) }
     }
 
     public func migrate() async throws {
@@ -59,7 +64,12 @@ public final class SQLiteJobStore: JobStore {
                 throw JobStoreError.noSuchKey(name)
             }
             if (row["revoked_at"] as Double?) != nil { return false }
-            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE name = ?", arguments: [Date().timeIntervalSince1970, name])
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE name = ?", arguments: [now, name])
+            // Its queued jobs are cancelled and its running ones asked to stop.
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM api_keys WHERE name = ?", arguments: [name])
+            try db.execute(sql: "UPDATE jobs SET state = 'cancelled', cancel_requested = 1, finished_at = ? WHERE key_id = ? AND state = 'queued'", arguments: [now, id])
+            try db.execute(sql: "UPDATE jobs SET cancel_requested = 1 WHERE key_id = ? AND state = 'running'", arguments: [id])
             return true
         }
     }

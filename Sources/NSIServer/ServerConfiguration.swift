@@ -42,6 +42,9 @@ public struct ServerConfiguration: Sendable {
     /// How many times a job is taken before a server that died running it each time gives
     /// up on it (`failed`, `error_kind` `crash`). After the first, it runs alone.
     public var maxAttempts = 3
+    /// Serve /v1/metrics without a key (for a scraper on a private network); off, it needs
+    /// one like every route but health and the API description.
+    public var publicMetrics = false
     /// This process, in the queue's `worker` column.
     public var workerID = ProcessInfo.processInfo.hostName + ":" + String(ProcessInfo.processInfo.processIdentifier) + ":" + UUID().uuidString.prefix(8)
 

@@ -25,10 +25,31 @@ import NSITestSupport
         let revoked = try await s.http("GET", "/v1/models", key: key)
         #expect(revoked.status == 401)
         #expect(LiveServer.errorCode(revoked.body) == "revoked_key")
+        // An error never names a key.
+        #expect(!String(decoding: revoked.body, as: UTF8.self).contains("alice"))
         // The store keeps the hash, never the key.
         #expect(try await s.server.store.key(hash: APIKeys.hash(key))?.name == "alice")
         let health = try await s.http("GET", "/v1/health")
         #expect(health.status == 200)
+    }
+
+    /// The store holds every tenant's plans and results: only its owner reads the file. A
+    /// revoked key's queued jobs are cancelled and its running ones asked to stop.
+    @Test func theStoreIsPrivateAndRevocationStopsJobs() async throws {
+        let dir = try Paths.temporaryDirectory("store")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteJobStore(path: dir + "/q.sqlite")
+        try await store.migrate()
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/q.sqlite")[.posixPermissions] as? Int
+        #expect(mode == 0o600, "mode \(String(mode ?? 0, radix: 8))")
+        let key = try await store.createKey(name: "dave", hash: APIKeys.hash("d"))
+        let queued = try await store.insert(NewJob(keyID: key.id, model: "m", name: "a.nsi", plan: Data([1]), params: [:]), maxActive: 8)
+        let running = try await store.insert(NewJob(keyID: key.id, model: "m", name: "b.nsi", plan: Data([1]), params: [:]), maxActive: 8)
+        _ = try await store.claim(model: "m", worker: "w", limit: 1, perKeyRunning: 8, leaseUntil: Date().addingTimeInterval(60), maxAttempts: 3)
+        #expect(try await store.revokeKey(name: "dave"))
+        let a = try await store.job(id: queued.id), b = try await store.job(id: running.id)
+        #expect(a?.state == .running && a?.cancelRequested == true, "the claimed (first) job: \(String(describing: a?.state))")
+        #expect(b?.state == .cancelled, "the queued job: \(String(describing: b?.state))")
     }
 
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
@@ -52,7 +73,9 @@ import NSITestSupport
         // Another key has its own bucket.
         let other = try await s.makeKey("carol")
         #expect(try await s.http("GET", "/v1/models", key: other).status == 200)
-        let metrics = String(decoding: try await s.http("GET", "/v1/metrics").body, as: UTF8.self)
+        // Metrics need a key (unless the server is started with --public-metrics).
+        #expect(try await s.http("GET", "/v1/metrics").status == 401)
+        let metrics = String(decoding: try await s.http("GET", "/v1/metrics", key: other).body, as: UTF8.self)
         #expect(metrics.contains("nsi_rate_limited_total 2"))
     }
 

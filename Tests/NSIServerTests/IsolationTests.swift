@@ -1,4 +1,5 @@
 import Foundation
+import NSIVM
 import Testing
 import NSITensor
 @testable import NSIServer
@@ -75,7 +76,7 @@ struct IsolationTests {
         let alice = try await server.store.createKey(name: "alice", hash: APIKeys.hash("a"))
         let mallory = try await server.store.createKey(name: "mallory", hash: APIKeys.hash("m"))
         func queue(_ script: String, _ key: KeyRecord) async throws -> JobRecord {
-            let plan = try PlanRunner.compile(source: script, name: "s.nsi", params: [:], model: model)
+            let plan = try PlanRunner.compile(source: script, name: "s.nsi", params: [:], model: model, limits: VMLimits())
             return try await server.store.insert(NewJob(keyID: key.id, model: "m", name: "s.nsi", plan: plan, params: [:]), maxActive: 10)
         }
         func claimAndRun() async throws -> [JobRecord] {

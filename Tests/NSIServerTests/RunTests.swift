@@ -108,8 +108,14 @@ struct RunTests {
         defer { Task { await s.stop() } }
         let key = try await s.makeKey("frank")
         let client = try ServerClient(server: s.url, key: key)
-        // Past the per-job token limit: the job fails with the VM's message.
-        let tooLong = try await client.submit(script: "generate \"Hi\" (max_tokens = 8) { save ids = result.ids }\n", name: "g.nsi", model: nil, params: [:])
+        // Past the per-job token limit: refused when submitted, not when it would run.
+        let tooLong = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": "generate \"Hi\" (max_tokens = 8) { save ids = result.ids }\n"]))
+        #expect(tooLong.status == 422)
+        #expect(String(decoding: tooLong.body, as: UTF8.self).contains("at most 4 tokens"))
+        // An index out of range for the prompt given at run time: the job fails with the
+        // VM's message and the kind of failure.
+        let outOfRange = try await client.submit(script: "param prompt: str = \"Hi\"\ntrace prompt { save x = model.layers[0].output[:, 40] }\n",
+                                                 name: "g.nsi", model: nil, params: [:])
         let ok = try await client.submit(script: probeScript, name: "probe.nsi", model: nil, params: [:])
         let quota = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": probeScript]))
         if quota.status == 429 {
@@ -119,10 +125,10 @@ struct RunTests {
             // The first job had already finished: the quota counts only queued and running jobs.
             #expect(quota.status == 202)
         }
-        let failed = try await client.follow(tooLong.id)
+        let failed = try await client.follow(outOfRange.id)
         #expect(failed.state == "failed")
         #expect(failed.error?.contains("g.nsi") == true)
-        #expect(failed.errorKind == "limit.generated tokens")
+        #expect(failed.errorKind == "input")
         #expect(try await client.follow(ok.id).state == "completed")
         // Results are kept for keepResults, then gone (410).
         var status = 200
