@@ -71,7 +71,7 @@ extension Execution {
             guard x.rank >= 1, y.rank >= 1, x.shape[x.rank - 1] == y.shape[max(y.rank - 2, 0)] else {
                 throw VMError(.input, "cannot multiply \(describeShape(x.shape)) by \(describeShape(y.shape))", span: ins.range)
             }
-            result = x.matmul(y)
+            result = try interruptibleProduct(x, y, ins)
         case .eq: result = x.binary(.eq, y)
         case .ne: result = x.binary(.ne, y)
         case .lt: result = x.binary(.lt, y)
@@ -85,6 +85,28 @@ extension Execution {
         if case .some(.float) = ins.type { return .float(Double(result.toFloats()[0])) }
         if case .some(.bool) = ins.type { return .bool(result.toFloats()[0] != 0) }
         return .tensor(conform(result, ins))
+    }
+
+    /// A large product of two matrices (more than 2^32 multiply-adds, seconds of work), in
+    /// at most 16 blocks of rows with the run's cancel and deadline checked between them,
+    /// so one instruction cannot hold a run, or the server's worker, far past either.
+    /// Smaller and batched products run whole.
+    func interruptibleProduct(_ x: Tensor, _ y: Tensor, _ ins: Instruction) throws -> Tensor {
+        guard x.rank == 2, y.rank == 2, x.shape[0] >= 32 else { return x.matmul(y) }
+        let (m, k, n) = (x.shape[0], x.shape[1], y.shape[1])
+        let (mk, o1) = m.multipliedReportingOverflow(by: k)
+        let (work, o2) = mk.multipliedReportingOverflow(by: n)
+        guard o1 || o2 || work > 1 << 32 else { return x.matmul(y) }
+        let rows = (m + 15) / 16
+        let out = Tensor(zeros: [m, n])
+        var start = 0
+        while start < m {
+            try checkCancelled(ins.range)
+            let end = min(m, start + rows)
+            out.slice(dim: 0, start: start, end: end).assign(x.slice(dim: 0, start: start, end: end).matmul(y))
+            start = end
+        }
+        return out
     }
 }
 

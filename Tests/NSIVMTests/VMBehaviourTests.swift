@@ -102,6 +102,15 @@ struct VMBehaviourTests {
         #expect(throws: Never.self) { try run(#"trace "Hi" { save z = (zeros(300, 1) + zeros(1, 300)).sum() }"#) }
     }
 
+    /// A product of seconds of work runs in blocks of rows (checking cancel and deadline
+    /// between them) and gives what one product gives.
+    @Test func aLargeProductIsExactInBlocks() throws {
+        let script = #"trace "Hi" { save z = ((zeros(2048, 2048) + 1.0) @ (zeros(2048, 2048) + 1.0))[2047, 0:4] }"#
+        let z = try #require(try run(script).value("z")?.tensor)
+        #expect(z.toFloats() == [2048, 2048, 2048, 2048])
+        #expect(performing: { try run(script, limits: VMLimits(deadline: 0.01)) }, throws: { ($0 as? VMError)?.kind == .limit(.deadline) })
+    }
+
     @Test func planForAnotherModelIsRefused() throws {
         let program = try compile(#"trace "x" { save y = model.logits }"#, model: Fixtures.path("tiny/tiny-qwen2"))
         #expect { try VM(model: try Fixtures.model()).run(program) } throws: {
