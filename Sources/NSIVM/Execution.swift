@@ -144,7 +144,7 @@ final class Execution {
         let (scores, o2) = a.multipliedReportingOverflow(by: keys * 4)
         guard !o1, !o2, scores <= vm.limits.maxRegisterBytes else {
             throw VMError(.limit(.registerBytes), "a pass over \(s.ids.count) prompts of \(longest) tokens needs \(o1 || o2 ? "more than \(Int.max)" : String(scores)) bytes "
-                          + "of attention scores, more than the limit of \(vm.limits.maxRegisterBytes)", span: block.range)
+                          + "of attention scores, more than the limit of \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: block.range)
         }
     }
 
