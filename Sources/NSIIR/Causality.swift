@@ -46,15 +46,14 @@ extension Scheduled {
     }
 
     /// Whether a value scheduled at `operand` exists when this instruction runs: it comes
-    /// from outside the blocks or an earlier block, or from this block at an earlier step,
-    /// or at the same first step no later in the pass. (Registers persist across the steps
-    /// of a generation, so a value of an earlier step is still there.)
+    /// from outside the blocks or an earlier block, or from this block no later in the
+    /// pass (a value of step 0 used at later steps only is there before their passes), and
+    /// it is first computed no later a step than the instruction first runs.
     public func causality(of operand: some Scheduled) -> Causality {
         if operand.block < 0 { return .holds }
         if block < 0 { return .userOutsideBlocks }
         if operand.block > block { return .laterBlock }
         if operand.block < block { return .holds }
-        if operand.steps.first < steps.first { return .holds }
         if operand.steps.first > steps.first { return .laterStep(operand.steps.first) }
         let p = phase(of: operand)
         return p <= phase ? .holds : .laterPhase(p)
