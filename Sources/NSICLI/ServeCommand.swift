@@ -23,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Running jobs per key at once; the rest wait, FIFO.") var maxRunningPerKey = 8
     @Option(name: .long, help: "Times a job is taken before one the server died running each time fails (error_kind crash).") var maxAttempts = 3
     @Flag(name: .long, help: "Serve /v1/metrics without an API key.") var publicMetrics = false
+    @Option(name: .long, help: "Event streams a key may hold open at once; more get 429.") var maxStreamsPerKey = 16
     @Option(name: .long, help: "Jobs that may share one forward pass (1: every job alone).") var maxBatch = 16
     @Option(name: .long, help: ArgumentHelp("Longest a job may run.", valueName: "duration")) var jobDeadline = "300s"
     @Option(name: .long, help: "Most tokens a job may generate.") var maxTokens = 512
@@ -60,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxRunningPerKey = maxRunningPerKey
         c.maxAttempts = max(1, maxAttempts)
         c.publicMetrics = publicMetrics
+        c.maxStreamsPerKey = max(1, maxStreamsPerKey)
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         c.maxBatch = maxBatch
         c.jobLimits = VMLimits(maxSavedBytes: try size(maxSaved, "--max-saved"), maxGeneratedTokens: maxTokens,

@@ -147,6 +147,7 @@ paths:
             text/event-stream: {schema: {type: string}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/Error"}
+        "429": {$ref: "#/components/responses/TooMany"}
   /v1/jobs/{id}/results:
     parameters:
       - {name: id, in: path, required: true, schema: {type: string}}

@@ -71,7 +71,17 @@ extension ModelServer {
         router.get("/v1/jobs/:id/events") { request, context in
             let key = try await self.authenticate(request)
             let job = try await self.ownedJob(try context.parameters.require("id"), key: key)
-            return self.events(job.id)
+            // Open streams per key are bounded: each holds a connection and a task.
+            let admitted = self.openStreams.withLock { open -> Bool in
+                guard open[key.id, default: 0] < self.config.maxStreamsPerKey else { return false }
+                open[key.id, default: 0] += 1
+                return true
+            }
+            guard admitted else {
+                throw APIError(.tooManyRequests, "too_many_streams", "this key has \(self.config.maxStreamsPerKey) event streams open; close one or poll the job",
+                               headers: [.retryAfter: "5"])
+            }
+            return self.events(job.id) { self.openStreams.withLock { $0[key.id, default: 1] -= 1 } }
         }
         router.post("/v1/jobs/:id/cancel") { request, context in try await self.cancel(request, context) }
         router.delete("/v1/jobs/:id") { request, context in try await self.cancel(request, context) }
@@ -218,6 +228,7 @@ extension ModelServer {
         let job: JobRecord
         do {
             job = try await store.insert(NewJob(keyID: key.id, model: modelName, name: name, plan: plan, params: runParams), maxActive: config.maxActivePerKey)
+            signal.bump()
         } catch let e as JobStoreError {
             throw APIError(.tooManyRequests, "quota_exceeded", e.description, headers: [.retryAfter: "5"])
         }
@@ -241,16 +252,29 @@ extension ModelServer {
         guard id.count <= 64, let job = try await store.cancel(id: id, keyID: key.id) else {
             throw APIError(.notFound, "no_such_job", "no job \(id.prefix(64)) for this key")
         }
+        signal.bump()
         return Self.json(JSONText.encode(try await status(job)))
     }
 
     /// Server-sent events: a `status` event whenever the state, queue position or progress
-    /// changes, ending after a final state.
-    func events(_ id: String) -> Response {
+    /// changes, ending after a final state. The store is read when this server changed a
+    /// job (`JobSignal`), and every 2 s in any case (another server of a shared queue may
+    /// have), not on every tick.
+    func events(_ id: String, closed: @escaping @Sendable () -> Void) -> Response {
         Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
+            defer { closed() }
             var last = ""
             var quiet = Date()
+            var seen = -1
+            var lastRead = Date.distantPast
             while !Task.isCancelled {
+                let version = self.signal.version
+                if version == seen && Date().timeIntervalSince(lastRead) < 2 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
+                seen = version
+                lastRead = Date()
                 guard let job = try await self.store.job(id: id) else { break }
                 let text = JSONText.encode(try await self.status(job))
                 if text != last {

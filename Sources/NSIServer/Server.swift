@@ -14,6 +14,10 @@ public final class ModelServer: Sendable {
     let modelOrder: [String]
     let limiter: RateLimiter
     let metrics = Metrics()
+    /// Wakes event streams when this server changes a job.
+    let signal = JobSignal()
+    /// Event streams open per key.
+    let openStreams = Locked([Int64: Int]())
     let logger: Logger
     private let group = Locked<ServiceGroup?>(nil)
 
@@ -58,7 +62,7 @@ public final class ModelServer: Sendable {
                               configuration: .init(address: .hostname(config.host, port: config.port), serverName: "nsi"),
                               onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
                               logger: appLogger)
-        let workers = modelOrder.map { ModelWorker(model: models[$0]!, store: store, config: config, metrics: metrics, logger: logger) }
+        let workers = modelOrder.map { ModelWorker(model: models[$0]!, store: store, config: config, metrics: metrics, logger: logger, signal: signal) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: appLogger))
             self.group.withLock { $0 = services }

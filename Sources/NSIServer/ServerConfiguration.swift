@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     /// Serve /v1/metrics without a key (for a scraper on a private network); off, it needs
     /// one like every route but health and the API description.
     public var publicMetrics = false
+    /// Event streams (`/v1/jobs/{id}/events`) a key may hold open at once; more get 429.
+    public var maxStreamsPerKey = 16
     /// This process, in the queue's `worker` column.
     public var workerID = ProcessInfo.processInfo.hostName + ":" + String(ProcessInfo.processInfo.processIdentifier) + ":" + UUID().uuidString.prefix(8)
 

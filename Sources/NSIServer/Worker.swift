@@ -12,15 +12,19 @@ final class ModelWorker: Sendable {
     let config: ServerConfiguration
     let metrics: Metrics
     let logger: Logger
+    /// Bumped after every change this worker makes to a job (see `JobSignal`).
+    let signal: JobSignal
     /// The VM's thread: batches of one model run one after another.
     let queue: DispatchQueue
 
-    init(model: HostedModel, store: any JobStore, config: ServerConfiguration, metrics: Metrics, logger: Logger) {
+    init(model: HostedModel, store: any JobStore, config: ServerConfiguration, metrics: Metrics, logger: Logger,
+         signal: JobSignal = JobSignal()) {
         self.model = model
         self.store = store
         self.config = config
         self.metrics = metrics
         self.logger = logger
+        self.signal = signal
         queue = DispatchQueue(label: "nsi.vm.\(model.name)")
     }
 
@@ -30,6 +34,7 @@ final class ModelWorker: Sendable {
                 let jobs = try await store.claim(model: model.name, worker: config.workerID, limit: config.maxBatch,
                                                  perKeyRunning: config.maxRunningPerKey, leaseUntil: Date().addingTimeInterval(config.lease),
                                                  maxAttempts: config.maxAttempts)
+                if !jobs.isEmpty { signal.bump() }
                 if jobs.isEmpty {
                     try await Task.sleep(for: .seconds(config.pollInterval))
                     continue
@@ -55,6 +60,7 @@ final class ModelWorker: Sendable {
             } catch {
                 metrics.run(outcome: "failed")
                 try await store.fail(id: job.id, message: error.description, kind: error.kind, batchSize: nil)
+                signal.bump()
             }
         }
         var groups: [[(JobRecord, BatchJob)]] = []
@@ -101,7 +107,12 @@ final class ModelWorker: Sendable {
                 last[index] = now
                 return true
             }
-            if due { Task { [store = self.store] in try? await store.setProgress(id: ids[index], line) } }
+            if due {
+                Task { [store = self.store, signal = self.signal] in
+                    try? await store.setProgress(id: ids[index], line)
+                    signal.bump()
+                }
+            }
         }
         let model = self.model
         let start = Date()
@@ -112,6 +123,7 @@ final class ModelWorker: Sendable {
             }
         }
         metrics.batch(size: group.count, seconds: Date().timeIntervalSince(start))
+        defer { signal.bump() }
         for ((job, _), outcome) in zip(group, outcomes) {
             var cancel = cancelled.withLock { $0.contains(job.id) }
             if !cancel { cancel = (try? await store.job(id: job.id))?.cancelRequested == true }

@@ -98,6 +98,36 @@ struct RunTests {
         #expect(try await client.job(second.id).state == "cancelled")
     }
 
+    /// A key holds a bounded number of event streams; past it, 429, and a closed stream
+    /// frees its place.
+    @Test func eventStreamsPerKeyAreBounded() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.maxStreamsPerKey = 1 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("erin")
+        let client = try ServerClient(server: s.url, key: key)
+        let job = try await client.submit(script: "generate \"Hi\" (max_tokens = 48) { save ids = result.ids }\n", name: "g.nsi", model: nil, params: [:])
+        let opened = Locked(false)
+        let first = Task {
+            var states: [String] = []
+            for try await j in client.events(job.id) {
+                opened.withLock { $0 = true }
+                states.append(j.state)
+            }
+            return states
+        }
+        for _ in 0..<500 where !opened.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+        let second = try await s.http("GET", "/v1/jobs/\(job.id)/events", key: key)
+        let states = try await first.value
+        #expect(states.last == "completed")
+        // Only if the first stream was still open when the second came is 429 owed.
+        if states.count > 1 || states.first != "completed" {
+            #expect(second.status == 429, "status \(second.status)")
+            #expect(LiveServer.errorCode(second.body) == "too_many_streams")
+        }
+        // Closed, its place is free again: the finished job's stream answers and ends.
+        #expect(try await s.http("GET", "/v1/jobs/\(job.id)/events", key: key).status == 200)
+    }
+
     @Test func quotaAndFailedRunsAndRetention() async throws {
         let s = try await LiveServer.start(model: Paths.smollm!) { c in
             c.maxActivePerKey = 2
