@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 SAMPLES = ["logit_lens", "patching", "steering", "ablation",
-           "mean_ablation", "cache_residuals", "batched_trace", "attention_pattern"]
+           "mean_ablation", "cache_residuals", "batched_trace", "attention_pattern",
+           "attribution_patching", "frozen_saliency"]
 
 
 def main() -> None:

@@ -168,7 +168,8 @@ enum Body {
         switch a.phase {
         case .before: w.uint(0)
         case .after: w.uint(1)
-        case .point(let p): w.uint(p + 2)
+        case .point(let p): w.uint(2 * p + 2)
+        case .grad(let p): w.uint(2 * p + 3)
         }
         switch a.steps {
         case .only(let n): w.u8(0); w.sint(n)

@@ -205,7 +205,8 @@ extension Body {
         let block = try r.sint()
         let invoke = try r.optionalUInt()
         let phaseCode = try r.uint()
-        let phase: Phase = phaseCode == 0 ? .before : phaseCode == 1 ? .after : .point(phaseCode - 2)
+        let phase: Phase = phaseCode == 0 ? .before : phaseCode == 1 ? .after
+            : phaseCode % 2 == 0 ? .point(phaseCode / 2 - 1) : .grad(phaseCode / 2 - 1)
         let start = r.position
         let steps: StepSet
         switch try r.u8() {

@@ -58,7 +58,7 @@ public struct BytecodeLimits: Sendable {
 /// Plans as bytes: encode a checked `Program`, and decode bytes back to one only after
 /// the whole plan has been verified against the model it will run on.
 public enum Bytecode {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
     public static let fileExtension = "nsb"
 
     /// The plan's bytes. Deterministic: the same program gives the same bytes (for a

@@ -37,6 +37,7 @@ struct Disassembler {
         case .before: parts.append("before")
         case .after: parts.append("after")
         case .point(let p): parts.append(pointName(p))
+        case .grad(let p): parts.append(pointName(p) + ".grad")
         }
         if a.block >= 0 { parts.append(a.steps.description) }
         if let g = a.guardValue { parts.append("if %\(g)") }

@@ -137,7 +137,7 @@ struct Lowering {
     }
 
     func anchor(_ a: Anchor) throws(BytecodeError) -> PlanAnchor {
-        if case .point(let p) = a.phase { _ = try nonNegative(p, "a point phase") }
+        if let p = a.phase.point { _ = try nonNegative(p, "a point phase") }
         return PlanAnchor(block: a.block, invoke: try a.invoke.map { (i) throws(BytecodeError) in try nonNegative(i, "an invoke") },
                           phase: a.phase, steps: a.steps,
                           guardValue: try a.guardValue.map { (g) throws(BytecodeError) in try register(g) })
@@ -215,6 +215,8 @@ struct Lowering {
             return (.write, [.int(try nonNegative(p, "a point id")), try index(items), try Self.code(fn, in: WireCodes.assign), try reg(v)])
         case .save(let key, let a): return (.save, [.int(string(key)), try reg(a)])
         case .skip(let m): return (.skip, [.int(try nonNegative(m, "a module id"))])
+        case .detach(let a): return (.detach, [try reg(a)])
+        case .backward(let a): return (.backward, [try reg(a)])
         }
     }
 }

@@ -45,7 +45,7 @@ public struct OpcodeInfo: Sendable {
         case .constant:       return r([o("k", .value)],                                                .value,  "R := K[k]: a compile-time int, float, bool, str or list")
         case .tensorConstant: return r([o("t", .tensor)],                                               .tensor, "R := T[t]: an f32 tensor constant (literal or load)")
         case .param:          return r([o("name", .string(.param))],                                    .value,  "R := the param S[name], bound when the plan runs or its default")
-        case .readPoint:      return r([o("p", .point)],                                                .tensor, "R := copy of the tensor at point p, the invoke's rows (anchored at @p)")
+        case .readPoint:      return r([o("p", .point)],                                                .tensor, "R := copy of the tensor at point p, the invoke's rows (anchored at @p; at grad @p, its gradient)")
         case .tokens:         return r([o("s", .reg(.str))],                                            .tensor, "R := token ids of the string R[s] (i64[N])")
         case .resultIds:      return r([],                                                              .tensor, "R := ids the block generated, padded (i64[rows, L])")
         case .resultText:     return r([],                                                              .value,  "R := texts the block generated (str[rows])")
@@ -70,9 +70,11 @@ public struct OpcodeInfo: Sendable {
         case .fill:           return r([o("shape", .shape), o("v", .number)],                           .tensor, "R := an f32 tensor of shape filled with F[v]")
         case .fillLike:       return r([o("a", .reg(.numeric)), o("v", .number)],                      .tensor, "R := an f32 tensor of R[a]'s shape filled with F[v]")
         case .callModule:     return r([o("m", .string(.callable)), o("a", .reg(.numeric))],           .tensor, "R := the model's module S[m] applied to R[a]")
-        case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p)")
+        case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p; at grad @p, its gradient)")
         case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
         case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")
+        case .detach:         return r([o("a", .reg(.numeric))],                                        .tensor, "R := R[a], a constant for the reverse pass (no gradient flows through it)")
+        case .backward:       return r([o("a", .reg(.numeric))],                                        .effect, "the invoke's reverse pass starts from the scalar R[a] (reads and writes at grad @p see its gradients)")
         }
     }
 }

@@ -149,6 +149,8 @@ struct Raiser {
         case .write: return .write(point: n(0), index: items(1), fn: WireCodes.assign[n(2)], value: v(3))
         case .save: return .save(key: plan.strings[n(0)], v(1))
         case .skip: return .skip(module: n(0))
+        case .detach: return .detach(v(0))
+        case .backward: return .backward(v(0))
         }
     }
 }

@@ -76,9 +76,12 @@ final class CodeVerifier {
             guard inv < count else { throw .invokeOutOfRange(at: at, invoke: inv, count: count) }
         }
         switch a.phase {
-        case .point(let p):
+        case .point(let p), .grad(let p):
             guard p >= 0 && p < target.pointRanks.count else { throw .pointOutOfRange(at: at, point: p, count: target.pointRanks.count) }
             guard a.block >= 0 else { throw .misplaced(at: at, detail: "an instruction outside every block runs at a point") }
+            if case .grad = a.phase, case .generate = plan.blocks[a.block].kind {
+                throw .misplaced(at: at, detail: "a gradient is read or written in a generate block")
+            }
         case .after:
             guard a.block >= 0 else { throw .misplaced(at: at, detail: "an instruction outside every block runs after a pass") }
         case .before: break

@@ -42,7 +42,7 @@ extension CodeVerifier {
             guard result == plan.types[p.type] else { throw resultMismatch(plan.describe(plan.types[p.type])) }
         case .readPoint:
             let p = n(0)
-            guard ins.anchor.phase == .point(p) else { throw .misplaced(at: at, detail: "a read of point \(p) runs at \(ins.anchor.phase)") }
+            guard ins.anchor.phase.point == p else { throw .misplaced(at: at, detail: "a read of point \(p) runs at \(ins.anchor.phase)") }
             guard case .tensor(.f32, let dims)? = result, dims.count == target.pointRanks[p] else {
                 throw resultMismatch("f32 of rank \(target.pointRanks[p])")
             }
@@ -74,7 +74,7 @@ extension CodeVerifier {
         case .reduce:
             let r = rank(n(1)), keep = n(3) == 1
             if case .none = ops[2] { try expectRank(keep ? r : 0) } else { try expectRank(keep ? r : r - 1) }
-        case .softmax, .transpose, .clone, .fillLike:
+        case .softmax, .transpose, .clone, .fillLike, .detach:
             try expectRank(rank(n(0)))
         case .cast:
             try expectRank(rank(n(0)))
@@ -121,7 +121,7 @@ extension CodeVerifier {
             guard let got = result?.rank, got == r || got == r + 1 else { throw resultMismatch("rank \(r) or \(r + 1)") }
         case .write:
             let p = n(0)
-            guard ins.anchor.phase == .point(p) else { throw .misplaced(at: at, detail: "a write to point \(p) runs at \(ins.anchor.phase)") }
+            guard ins.anchor.phase.point == p else { throw .misplaced(at: at, detail: "a write to point \(p) runs at \(ins.anchor.phase)") }
             guard case .index(let items) = ops[1] else { break }
             guard items.count == 0 || items.count == target.pointRanks[p] else {
                 throw .badIndex(at: at, detail: "\(items.count) index items for point \(p) of rank \(target.pointRanks[p])")
@@ -132,6 +132,13 @@ extension CodeVerifier {
         case .save:
             guard ins.anchor.steps.isSingle else { throw .misplaced(at: at, detail: "a save runs at \(ins.anchor.steps), not one step") }
             saveKeys.append((key: n(0), type: plan.code[n(1)].type))
+        case .backward:
+            guard let t = type(of: n(0)), oneElement(t), t.elementType == .f32 else {
+                throw .operandType(at: at, operand: "a", expected: "an f32 scalar", found: type(of: n(0)).map(plan.describe) ?? "no value")
+            }
+            guard ins.anchor.block >= 0, case .trace = plan.blocks[ins.anchor.block].kind else {
+                throw .misplaced(at: at, detail: "a backward outside a trace")
+            }
         case .skip:
             guard ins.anchor.phase == .before, ins.anchor.block >= 0 else { throw .misplaced(at: at, detail: "a skip belongs before a block's pass") }
         }

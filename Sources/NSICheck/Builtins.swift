@@ -56,6 +56,7 @@ public struct Builtin: Sendable {
         }
         rows += [
             m("clone", [], [.clone], "a copy", "h.clone()"),
+            m("detach", [], [.detach], "the same values with no gradient: the reverse pass treats them as a constant", "h.detach()"),
             m("float", [], [.cast], "the tensor as f32", "h.float()"),
             m("topk", ["k", "dim"], required: 1, [.topk], "the `k` largest entries along `dim` (default -1): `.values` and `.indices`", "h.topk(5).values"),
             m("reshape", nil, [.reshape], "the elements laid out in a new shape (one `-1` is inferred)", "h.reshape(-1, 576)"),

@@ -57,6 +57,16 @@ extension CheckContext {
         }
         var targetType = pointType(point)
         var items: [IndexItem] = []
+        // `point.grad[...] op= value` changes the gradient flowing back through the point.
+        var gradient = false
+        if consumed < parts.count, case .attribute(let g) = parts[consumed], g.name == "grad" {
+            guard mayUseGradient(of: point, targetRange.union(g.range)) else { return }
+            gradient = true
+            consumed += 1
+            path.display += ".grad"
+            targetRange = targetRange.union(g.range)
+        }
+        let phaseHere: Phase = gradient ? .grad(point.id) : .point(point.id)
         let rest = parts[consumed...]
         if let first = rest.first {
             guard rest.count == 1, case .index(let idx, let r) = first else {
@@ -101,10 +111,11 @@ extension CheckContext {
         }.map { refFor($0) }
         for op in operands where op.id != nil || op.constant == nil {
             let phase = effectivePhase(op)
-            if phase > .point(point.id) {
+            if phase > phaseHere {
                 let valuePoint: String
                 switch phase {
                 case .point(let p): valuePoint = displayName(signature.points.points[p].name)
+                case .grad(let p): valuePoint = displayName(signature.points.points[p].name) + ".grad"
                 case .after: valuePoint = "the generation's result"
                 case .before: valuePoint = "?"
                 }
@@ -127,7 +138,7 @@ extension CheckContext {
         case .divide: fn = .div
         }
         emit(.write(point: point.id, index: items, fn: fn, value: v.id!), type: nil, operands: operands.map { $0.id == nil ? materialize($0) : $0 },
-             range: range, phase: .point(point.id))
+             range: range, phase: phaseHere)
     }
 
     private func i2d(_ shape: [ShapeDim], _ i: Int, _ r0: Int) -> ShapeDim {

@@ -83,6 +83,39 @@ extension CheckContext {
         emit(.skip(module: module.id), type: nil, operands: [], range: range, phase: .before)
     }
 
+    /// `backward m`: once per invoke of a trace, from an f32 scalar the model computes in
+    /// this pass. Gradients (`.grad`) may be used after it.
+    func checkBackward(_ e: Expr, _ range: SourceRange) {
+        guard let b = block, b.hasPrompt || invoke != nil else {
+            report(.pointOutsideBlock(), at: range)
+            return
+        }
+        guard !b.isGenerate else {
+            report(.gradientInGenerate(), at: range)
+            return
+        }
+        guard steps == .prompt, guardValue == nil else {
+            report(.misplaced("`backward`", "inside a runtime `if`", help: "take the backward of a value chosen with `where(...)` instead"), at: range)
+            return
+        }
+        if let earlier = b.backwards[invoke ?? -1] {
+            report(.duplicateBackward(), at: range, secondary: [Label(earlier, "the first `backward`")])
+            return
+        }
+        guard let v = checkExpr(e) else { return }
+        guard case .tensor(.f32, let shape) = v.type, shape.isEmpty else {
+            report(.backwardShape(v.type), at: e.range)
+            return
+        }
+        let phase = effectivePhase(v)
+        guard v.id != nil, case .point = phase else {
+            report(.backwardOfConstant(), at: e.range)
+            return
+        }
+        block?.backwards[invoke ?? -1] = range
+        emit(.backward(v.id!), type: nil, operands: [v], range: range)
+    }
+
     /// The module a point belongs to when that module is skipped in the current invoke.
     func skippingModule(of point: Point) -> Module? {
         guard let b = block, let layer = point.layer else { return nil }

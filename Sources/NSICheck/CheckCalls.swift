@@ -115,6 +115,10 @@ extension CheckContext {
             let t = tensorValue(base)
             let outType: DType = name.name == "abs" && dtype != .bool ? (dtype == .f32 ? .f32 : dtype) : .f32
             return emit(.unary(UnaryFn(rawValue: name.name)!, t.id!), type: .tensor(outType, shape), operands: [t], range: range)
+        case "detach":
+            guard bind(builtin, args, range) != nil else { return nil }
+            let t = tensorValue(base)
+            return emit(.detach(t.id!), type: base.type, operands: [t], range: range)
         case "clone", "float":
             guard bind(builtin, args, range) != nil else { return nil }
             let t = tensorValue(base)

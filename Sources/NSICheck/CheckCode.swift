@@ -20,6 +20,8 @@ public enum CheckCode: String, CaseIterable, Sendable {
     case multiStepSave = "E0213"
     case loopTooLong = "E0214"
     case tooMuchWork = "E0215"
+    case gradientPlacement = "E0216"
+    case duplicateBackward = "E0217"
 
     // Types and shapes.
     case assignShape = "E0301"
@@ -45,6 +47,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
     case operandType = "E0321"
     case divisionByZero = "E0322"
     case fileNotAllowed = "E0323"
+    case backwardShape = "E0324"
 
     // The model.
     case unknownPoint = "E0401"
@@ -107,6 +110,9 @@ public enum CheckCode: String, CaseIterable, Sendable {
         case .divisionByZero: return "a constant division by zero"
         case .tooMuchWork: return "a script whose unrolled loops take too long to check"
         case .fileNotAllowed: return "`load` of a file the file policy does not allow"
+        case .gradientPlacement: return "`.grad` before `backward`, in an invoke without one, or outside a trace"
+        case .duplicateBackward: return "a second `backward` in one invoke"
+        case .backwardShape: return "`backward` of a value that is not an f32 scalar of the model"
         case .unknownPoint: return "an access point the model does not have"
         case .layerOutOfRange: return "a layer index outside the model's layers"
         case .notCallable: return "a call of a module that is not a pure function of one tensor"

@@ -171,6 +171,27 @@ extension CheckMessage {
                      text: "a value from an earlier invoke's `\(value)` cannot be used at `\(target)`: the shared forward pass reaches `\(target)` first",
                      label: "available only after \(value)")
     }
+    static func gradientBeforeBackward(_ point: String) -> CheckMessage {
+        CheckMessage(checkCode: .gradientPlacement, text: "`\(point).grad` is used before this invoke's `backward`",
+                     label: "no gradient yet",
+                     help: "put `backward METRIC` earlier in the same invoke; the gradients of every point then follow it in any order")
+    }
+    static func gradientInGenerate() -> CheckMessage {
+        CheckMessage(checkCode: .gradientPlacement, text: "gradients are available in traces only, not in a generate block",
+                     help: "trace the generated text in a block of its own and take the gradient there")
+    }
+    static func duplicateBackward() -> CheckMessage {
+        CheckMessage(checkCode: .duplicateBackward, text: "this invoke already has a `backward`",
+                     notes: ["one reverse pass per invoke: sum the metrics into one scalar, or put each in an invoke of its own"])
+    }
+    static func backwardShape(_ type: ValueType) -> CheckMessage {
+        CheckMessage(checkCode: .backwardShape, text: "`backward` needs an f32 scalar, not \(type)",
+                     label: "\(type)", help: "reduce it to one number first, e.g. `.sum()` or `.mean()`")
+    }
+    static func backwardOfConstant() -> CheckMessage {
+        CheckMessage(checkCode: .backwardShape, text: "`backward` of a value that does not depend on the model in this pass",
+                     label: "computed from no access point", help: "take the backward of a metric computed from the model, e.g. a logit difference")
+    }
     static func writeAfterSkip(_ point: String, module: String) -> CheckMessage {
         CheckMessage(checkCode: .writeAfterSkip, text: "cannot write `\(point)`: `\(module)` is skipped in this pass")
     }

@@ -241,6 +241,10 @@ extension CheckContext {
                     }
                 }
                 if let point = signature.points.point(named: path.name) {
+                    if case .attribute(let g)? = next, g.name == "grad" {
+                        guard let v = readGradient(point, range.union(g.range)) else { return nil }
+                        return (v, i + 2)
+                    }
                     guard let v = readPoint(point, range) else { return nil }
                     return (v, i + 1)
                 }
@@ -315,6 +319,30 @@ extension CheckContext {
             return nil
         }
         return emit(.readPoint(point.id), type: pointType(point), operands: [], range: range, phase: .point(point.id), sourcePoint: point.id)
+    }
+
+    /// `point.grad`: the gradient of this invoke's `backward` scalar with respect to the
+    /// point's value, read when the reverse pass reaches the point.
+    func readGradient(_ point: Point, _ range: SourceRange) -> ValueRef? {
+        guard let b = block, b.hasPrompt || invoke != nil else {
+            report(.pointOutsideBlock(), at: range)
+            return nil
+        }
+        guard mayUseGradient(of: point, range) else { return nil }
+        return emit(.readPoint(point.id), type: pointType(point), operands: [], range: range, phase: .grad(point.id), sourcePoint: point.id)
+    }
+
+    /// Gradients exist in a trace, after the invoke's `backward`.
+    func mayUseGradient(of point: Point, _ range: SourceRange) -> Bool {
+        guard let b = block, !b.isGenerate else {
+            report(.gradientInGenerate(), at: range)
+            return false
+        }
+        guard b.backwards[invoke ?? -1] != nil else {
+            report(.gradientBeforeBackward(displayName(point.name)), at: range)
+            return false
+        }
+        return true
     }
 
     func callModule(_ c: CallableModule, _ path: ModelPath, _ args: [CallArgument], _ range: SourceRange) -> ValueRef? {

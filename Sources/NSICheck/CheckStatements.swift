@@ -34,6 +34,7 @@ extension CheckContext {
         case .binding(let b): return "`\(b.kind.rawValue)`"
         case .assign: return "an assignment"
         case .skip: return "`skip`"
+        case .backward: return "`backward`"
         case .forLoop: return "`for`"
         case .ifElse: return "`if`"
         case .placeholder: return "`...`"
@@ -196,6 +197,8 @@ extension CheckContext {
             checkAssignment(a, stmt.range)
         case .skip(let s):
             checkSkip(s, stmt.range)
+        case .backward(let e):
+            checkBackward(e, stmt.range)
         case .forLoop(let f):
             checkFor(f, stmt.range)
         case .ifElse(let i):

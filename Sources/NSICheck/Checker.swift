@@ -51,6 +51,8 @@ struct BlockState {
     var maxTokens: Int = 1
     /// Modules skipped in this pass: (invoke, steps, module id).
     var skipped: [(Int, StepSet, Int)] = []
+    /// Per invoke (-1: the trace's own prompt), where its `backward` is.
+    var backwards: [Int: SourceRange] = [:]
 }
 
 final class CheckContext {

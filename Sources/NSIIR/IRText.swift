@@ -101,7 +101,8 @@ public enum IRText {
         case .tensorConstant(let shape, let data): return "\(name) \(ints(shape)) \(floats(data))"
         case .param(let n): return "\(name) \(quote(n))"
         case .readPoint(let p): return "\(name) \(p)"
-        case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a): return "\(name) \(a)"
+        case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a), .detach(let a), .backward(let a):
+            return "\(name) \(a)"
         case .resultIds, .resultText: return name
         case .unary(let f, let a): return "\(name) \(f.rawValue) \(a)"
         case .binary(let f, let a, let b): return "\(name) \(f.rawValue) \(a) \(b)"
@@ -136,6 +137,7 @@ public enum IRText {
         case .before: out += " before"
         case .after: out += " after"
         case .point(let p): out += " point \(p)"
+        case .grad(let p): out += " grad \(p)"
         }
         switch a.steps {
         case .only(let s): out += " step \(s)"
@@ -377,7 +379,9 @@ private struct Scanner {
         let block = try int()
         let invoke: Int? = accept("invoke") ? try int() : nil
         let phase: Phase
-        if accept("before") { phase = .before } else if accept("after") { phase = .after } else {
+        if accept("before") { phase = .before } else if accept("after") { phase = .after } else if accept("grad") {
+            phase = .grad(try int())
+        } else {
             try expect("point")
             phase = .point(try int())
         }
@@ -452,6 +456,8 @@ private struct Scanner {
             return .write(point: p, index: items, fn: fn, value: try value())
         case .save: return .save(key: try string(), try value())
         case .skip: return .skip(module: try int())
+        case .detach: return .detach(try value())
+        case .backward: return .backward(try value())
         }
     }
 }

@@ -6,9 +6,9 @@ import NSITensor
 public enum OpKind: UInt8, CaseIterable, Sendable {
     case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText
     case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
-    case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack
+    case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack, detach
     case select = 0x30, cosine, fill, fillLike, callModule
-    case write = 0x40, save, skip
+    case write = 0x40, save, skip, backward
 
     public var traits: OpTraits { OpTraits.table[Int(rawValue)]! }
 }
@@ -117,6 +117,8 @@ public struct OpTraits: Sendable {
         case .write:          return r("write",        .effect,     keeps: true,    .effect,     .elementwise)
         case .save:           return r("save",         .effect,     keeps: true,    .effect,     .copy)
         case .skip:           return r("skip",         .effect,                     .effect,     .free)
+        case .detach:         return r("detach",       .pure,       aliases: true,  .none,       .free)
+        case .backward:       return r("backward",     .effect,     keeps: true,    .effect,     .module)
         }
     }
 }
@@ -156,6 +158,8 @@ extension Op {
         case .write: return .write
         case .save: return .save
         case .skip: return .skip
+        case .detach: return .detach
+        case .backward: return .backward
         }
     }
 

@@ -25,17 +25,40 @@ public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 /// When, within one forward pass, a value exists: before the pass (constants, params,
-/// earlier blocks), at an access point (by id, in forward order), or after the pass
-/// (generation results).
+/// earlier blocks), at an access point (by id, in forward order), at a point's gradient
+/// in the reverse pass (after the forward pass, in reverse point order), or after the
+/// pass (generation results).
 public enum Phase: Hashable, Comparable, Sendable, CustomStringConvertible {
     case before
     case point(Int)
+    /// The reverse pass reaching a point: its gradient is known. Later points come first.
+    case grad(Int)
     case after
+
+    private var order: (Int, Int) {
+        switch self {
+        case .before: return (0, 0)
+        case .point(let p): return (1, p)
+        case .grad(let p): return (2, -p)
+        case .after: return (3, 0)
+        }
+    }
+
+    public static func < (a: Phase, b: Phase) -> Bool { a.order < b.order }
+
+    /// The point this phase is at, forward or reverse.
+    public var point: Int? {
+        switch self {
+        case .point(let p), .grad(let p): return p
+        case .before, .after: return nil
+        }
+    }
 
     public var description: String {
         switch self {
         case .before: return "before"
         case .point(let p): return "@\(p)"
+        case .grad(let p): return "grad @\(p)"
         case .after: return "after"
         }
     }
@@ -169,6 +192,11 @@ public enum Op: Hashable, Sendable {
     case write(point: Int, index: [IndexItem], fn: AssignFn, value: ValueID)
     case save(key: String, ValueID)
     case skip(module: Int)
+    /// The value with no gradient: the reverse pass treats it as a constant.
+    case detach(ValueID)
+    /// Starts the invoke's reverse pass from a scalar. A `readPoint` or `write` at
+    /// `.grad(p)` reads or changes the gradient flowing back through point p.
+    case backward(ValueID)
 }
 
 /// Where an instruction belongs: which block, which invoke (rows), when in the forward
@@ -310,4 +338,9 @@ public struct Program: Sendable {
         self.saves = saves
         self.signatureHash = signatureHash
     }
+}
+
+extension Program {
+    /// Whether some trace runs a reverse pass (`backward`).
+    public var hasBackward: Bool { instructions.contains { $0.op.kind == .backward } }
 }

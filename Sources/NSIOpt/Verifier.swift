@@ -26,6 +26,10 @@ public enum Verifier {
             switch a.phase {
             case .point(let p):
                 guard p >= 0, a.block >= 0 else { throw fail(i, "runs at @\(p) outside a block's pass") }
+            case .grad(let p):
+                guard p >= 0, a.block >= 0, case .trace = program.blocks[a.block].kind else {
+                    throw fail(i, "runs at the gradient of @\(p) outside a trace's pass")
+                }
             case .after:
                 guard a.block >= 0 else { throw fail(i, "runs after the pass outside every block") }
             case .before: break
@@ -38,7 +42,7 @@ public enum Verifier {
             guard ins.op.isEffect == (ins.type == nil) else { throw fail(i, ins.type == nil ? "computes a value but has no type" : "is an effect with a type") }
             switch ins.op {
             case .readPoint(let p), .write(let p, _, _, _):
-                guard a.phase == .point(p) else { throw fail(i, "touches @\(p) but runs at \(a.phase)") }
+                guard a.phase.point == p else { throw fail(i, "touches @\(p) but runs at \(a.phase)") }
             default: break
             }
             for v in ins.uses {

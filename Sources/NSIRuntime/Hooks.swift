@@ -25,6 +25,9 @@ public final class Hooks {
     public var logitPositions: [[Int]?]?
     /// Set by a pass that shared prefixes between rows: what it computed.
     public var sharingReport: SharingReport?
+    /// A trace pass that records its work for a reverse pass (see `Tape`): rows are not
+    /// shared and every logit is computed.
+    public var tape: Tape?
 
     public init(points: PointTable) {
         handlers = Array(repeating: nil, count: points.points.count)
@@ -56,6 +59,8 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
         case input
         /// More positions than the model has, or than the cache holds.
         case positions
+        /// More memory than the run may use (the activations a reverse pass keeps).
+        case memory
         /// A bug in nsi: a caller inside nsi broke the runtime's contract.
         case `internal`
     }

@@ -98,7 +98,7 @@ public final class Transformer: @unchecked Sendable {
         // A fresh cache only: later passes would need the shared rows' keys and values. The
         // cache views of `attn.k`/`attn.v` are read in place, so a hook there turns it off.
         let kvHooked = hooks.map { h in points.layers.contains { h.isHooked($0.k) || h.isHooked($0.v) } } ?? false
-        let share = sharing.flatMap { cache.length == 0 && !kvHooked
+        let share = sharing.flatMap { cache.length == 0 && !kvHooked && hooks?.tape == nil
             ? SharePlan(ids: ids, valid: valid, positions: positions, sharing: $0, layers: config.numLayers) : nil }
         hooks?.sharingReport = share?.report
         let rowIds = share?.physical(ids) ?? ids, rowValid = share?.physical(valid) ?? valid
@@ -108,6 +108,14 @@ public final class Transformer: @unchecked Sendable {
                                positions: rowPositions, share: share,
                                layout: share.map { PackedRows($0, stage: 0) } ?? PackedRows(rows: b, tokens: t))
         pass.enter(pass.layout)
+        if let tape = hooks?.tape {
+            guard share == nil, cache.length == 0 else {
+                throw RuntimeError(.internal, "forward: a recorded pass shares no rows and starts from an empty cache")
+            }
+            do { try pass.runRecorded(ids: rowIds, tape: tape) } catch is StopForward {}
+            cache.length += t
+            return nil
+        }
         do {
             let logits = try pass.run(ids: rowIds, mode: mode)
             cache.length += t

@@ -147,6 +147,14 @@ extension Execution {
             return
         case .skip:
             return   // applied when the pass is set up
+        case .detach(let a):
+            out = .tensor(try tensor(a, ins))
+        case .backward(let a):
+            let m = try tensor(a, ins)
+            guard m.count == 1 else { throw VMError(.input, "backward needs a scalar, not \(describeShape(m.shape))", span: ins.range) }
+            guard let tape else { throw VMError(.internal, "internal: backward in a pass that does not record", span: ins.range) }
+            if let n = node(a, for: ins) { tape.seed(n, Tensor(zeros: m.shape) + 1) }
+            return
         }
         // A value taken from a view of the pass's tensor that is needed after the hook:
         // copy just this value.
@@ -155,6 +163,7 @@ extension Execution {
             out = .tensor(t.copy())
         }
         try set(ins.id, out, ins)
+        try recordGradient(ins, out)
     }
 
     func paramValue(_ name: String, _ ins: Instruction) throws -> RunValue {

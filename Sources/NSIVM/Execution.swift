@@ -14,6 +14,8 @@ struct BlockSetup {
     var before: [Instruction] = []
     var after: [Instruction] = []
     var byPoint: [Int: [Instruction]] = [:]
+    /// Work on the reverse pass, by the point whose gradient it waits for.
+    var byGrad: [Int: [Instruction]] = [:]
     /// The longest prompt: this plan's rows alone would be left-padded to it.
     var length: Int { ids.map(\.count).max() ?? 0 }
 }
@@ -30,6 +32,12 @@ final class Execution {
     let shared: Bool
     var failure: Error?
     var registers: [RunValue?]
+    /// Per register: its node on the recording pass's tape (see Gradients.swift).
+    var nodes: [Int?]
+    /// The tape of the block that records, and whether values are recorded now (not
+    /// during the reverse pass itself).
+    var tape: Tape?
+    var recording = false
     /// Bytes each register holds of its own (a view holds none).
     var held: [Int]
     var registerBytes = 0
@@ -61,8 +69,11 @@ final class Execution {
         self.shared = shared
         self.progress = progress
         registers = Array(repeating: nil, count: program.instructions.count)
+        nodes = Array(repeating: nil, count: program.instructions.count)
         held = Array(repeating: 0, count: program.instructions.count)
-        memory = MemoryPlan(program, elideCopies: vm.elideCopies)
+        // A recording pass keeps values for its reverse pass: reads are copies, never views
+        // a later write could change.
+        memory = MemoryPlan(program, elideCopies: vm.elideCopies && !program.hasBackward)
     }
 
     /// Runs `body`; alone, an error ends the pass, shared it ends this run only.
@@ -122,6 +133,7 @@ final class Execution {
             case .before: s.before.append(ins)
             case .after: s.after.append(ins)
             case .point(let p): s.byPoint[p, default: []].append(ins)
+            case .grad(let p): s.byGrad[p, default: []].append(ins)
             }
         }
         return s
@@ -369,12 +381,17 @@ final class Execution {
         case .readPoint:
             try count(ins)
             try set(ins.id, .tensor(memory.storage[ins.id.index] == .view ? mine : mine.copy()), ins)
+            try recordRead(ins, full: batch.shape, rows: rows)
         case .write(_, let index, let fn, let valueID):
             try count(ins)
             let target = try applyIndex(mine, index, ins, forWrite: true)
             let v = try tensor(valueID, ins).cast(to: .f32)
             guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
                 throw VMError(.input, "cannot write \(describeShape(v.shape)) into \(describeShape(target.shape))", span: ins.range)
+            }
+            if recording {
+                let old = (fn == .mul || fn == .div) && node(valueID, for: ins) != nil ? target.copy() : nil
+                try recordWrite(ins, full: batch.shape, rows: rows, index: try resolve(index, ins), fn: fn, value: v, old: old)
             }
             switch fn {
             case .set: target.assign(v)
@@ -386,6 +403,53 @@ final class Execution {
         default:
             try run(ins)
         }
+    }
+
+    /// Runs an instruction of the reverse pass at a point, on the gradient there for the
+    /// whole batch: a read copies the invoke's rows, a write changes them in place (what
+    /// flows further back).
+    func runAtGradient(_ ins: Instruction, _ grad: Tensor) throws {
+        guard try guardAllows(ins) else { return }
+        let rows = rowRanges[ins.anchor.invoke ?? 0]
+        let mine = grad.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound)
+        switch ins.op {
+        case .readPoint:
+            try count(ins)
+            try set(ins.id, .tensor(mine.copy()), ins)
+        case .write(_, let index, let fn, let valueID):
+            try count(ins)
+            let target = try applyIndex(mine, index, ins, forWrite: true)
+            let v = try tensor(valueID, ins).cast(to: .f32)
+            guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
+                throw VMError(.input, "cannot write \(describeShape(v.shape)) into the gradient \(describeShape(target.shape))", span: ins.range)
+            }
+            switch fn {
+            case .set: target.assign(v)
+            case .add: target.binaryInPlace(.add, v)
+            case .sub: target.binaryInPlace(.sub, v)
+            case .mul: target.binaryInPlace(.mul, v)
+            case .div: target.binaryInPlace(.div, v)
+            }
+        default:
+            try run(ins)
+        }
+    }
+
+    /// After a recording pass: the reverse pass, running the work that waits for each
+    /// point's gradient as it gets there.
+    func reverse(_ s: BlockSetup, tape: Tape) throws {
+        recording = false
+        try tape.run(atPoint: { point, grad in
+            try hooked {
+                for ins in s.byGrad[point] ?? [] {
+                    try runAtGradient(ins, grad)
+                    release(after: ins)
+                }
+            }
+        }, check: { try hooked { try checkCancelled(nil) } })
+        results.backwardBytes = max(results.backwardBytes, tape.peakSavedBytes)
+        self.tape = nil
+        nodes = nodes.map { _ in nil }
     }
 
     func count(_ ins: Instruction) throws {

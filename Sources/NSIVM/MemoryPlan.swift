@@ -60,6 +60,7 @@ public struct MemoryPlan: Sendable {
             switch p {
             case .before: return 0
             case .point(let q): return 1 + q
+            case .grad(let q): return (1 << 40) - q
             case .after: return Int.max
             }
         }
@@ -79,6 +80,8 @@ public struct MemoryPlan: Sendable {
         for (i, ins) in code.enumerated() {
             guard let type = ins.type, Self.hasBuffer(type) else { continue }
             switch ins.op {
+            case .readPoint where ins.anchor.phase.point != nil && ins.anchor.phase != .point(ins.anchor.phase.point!):
+                storage[i] = .copy   // a gradient's rows
             case .readPoint(let point):
                 storage[i] = elideCopies && Self.staysInHook(i, point: point, code: code, users: users) ? .view : .copy
             default:

@@ -23,6 +23,8 @@ public struct RunResults: @unchecked Sendable {
     public var instructionsExecuted = 0
     /// The most bytes the registers held at once.
     public var peakRegisterBytes = 0
+    /// The most bytes a trace kept for its reverse pass (0 without `backward`).
+    public var backwardBytes = 0
     public var milliseconds: Double = 0
 
     public func value(_ key: String) -> RunValue? { values.first { $0.key == key }?.value }
@@ -90,7 +92,8 @@ public final class VM: Sendable {
     /// differ: every row samples from its own generator, seeded from its plan's seed and
     /// its row within the plan).
     public static func canShare(_ a: Program, _ b: Program) -> Bool {
-        guard a.signatureHash == b.signatureHash, a.blocks.count == b.blocks.count else { return false }
+        // A reverse pass is the plan's own: plans with `backward` run alone.
+        guard a.signatureHash == b.signatureHash, a.blocks.count == b.blocks.count, !a.hasBackward, !b.hasBackward else { return false }
         for (x, y) in zip(a.blocks, b.blocks) {
             switch (x.kind, y.kind) {
             case (.trace, .trace): continue
@@ -172,11 +175,25 @@ public final class VM: Sendable {
             var generation: GenerationResult?
             switch block.kind {
             case .trace:
+                // Gradients wanted: the pass records from the earliest point whose gradient
+                // is read or written, up to the last point anything needs (one plan alone).
+                let gradientPoints = live.flatMap { $0.1.byGrad.keys }
+                if let start = gradientPoints.min(), let (run, _) = live.first, live.count == 1 {
+                    let tape = Tape(start: start, maxSavedBytes: max(0, run.vm.limits.maxRegisterBytes - run.registerBytes))
+                    hooks.tape = tape
+                    run.tape = tape
+                    run.recording = true
+                    maxPoint = max(maxPoint, gradientPoints.max()!)
+                }
                 if maxPoint < transformer.points.logits { hooks.stopAfter = maxPoint }
                 progress?("trace \(index): \(ids.count) rows, \(ids.map(\.count).max() ?? 0) tokens")
-                let sharing = runs[0].vm.sharePrefixes ? firstWrites(live, block: index, rows: rows) : nil
-                hooks.logitPositions = logitPositions(live, block: index, rows: rows)
+                let sharing = runs[0].vm.sharePrefixes && hooks.tape == nil ? firstWrites(live, block: index, rows: rows) : nil
+                if hooks.tape == nil { hooks.logitPositions = logitPositions(live, block: index, rows: rows) }
                 _ = try transformer.trace(prompts: ids, hooks: hooks, logits: .none, sharing: sharing)
+                if let tape = hooks.tape, let (run, setup) = live.first {
+                    progress?("trace \(index): reverse pass over \(tape.pointsRecorded.count) points, \(tape.peakSavedBytes) bytes kept")
+                    run.capture { try run.reverse(setup, tape: tape) }
+                }
                 if let report = hooks.sharingReport {
                     progress?("trace \(index): shared prefixes, \(report.tokenLayersComputed) of \(report.tokenLayersTotal) token-layers computed")
                 }

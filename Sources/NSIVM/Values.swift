@@ -134,6 +134,7 @@ public struct VMError: Error, CustomStringConvertible, Sendable {
             switch e.kind {
             case .modelFolder, .input: kind = .input
             case .positions: kind = .limit(.positions)
+            case .memory: kind = .limit(.registerBytes)
             case .internal: kind = .internal
             }
             self.init(kind, e.message, span: span)

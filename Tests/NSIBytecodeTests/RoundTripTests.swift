@@ -87,43 +87,7 @@ import NSITestSupport
 /// The instruction with every register moved up by `n` (for programs built in tests).
 func shifted(_ ins: Instruction, by n: Int) -> Instruction {
     func v(_ x: ValueID) -> ValueID { ValueID(x.index + n) }
-    func items(_ its: [IndexItem]) -> [IndexItem] {
-        its.map { item in
-            switch item {
-            case .at(let a): return .at(v(a))
-            case .gather(let a): return .gather(v(a))
-            case .slice(let a, let b, let c): return .slice(a.map(v), b.map(v), c.map(v))
-            }
-        }
-    }
-    let op: Op
-    switch ins.op {
-    case .constant, .tensorConstant, .param, .readPoint, .resultIds, .resultText, .skip: op = ins.op
-    case .tokens(let a): op = .tokens(v(a))
-    case .unary(let f, let a): op = .unary(f, v(a))
-    case .binary(let f, let a, let b): op = .binary(f, v(a), v(b))
-    case .index(let a, let its): op = .index(v(a), items(its))
-    case .reduce(let f, let a, let d, let k): op = .reduce(f, v(a), dim: d, keepdim: k)
-    case .softmax(let a, let d, let l): op = .softmax(v(a), dim: d, log: l)
-    case .topk(let a, let k, let d): op = .topk(v(a), k: k, dim: d)
-    case .topkValues(let a): op = .topkValues(v(a))
-    case .topkIndices(let a): op = .topkIndices(v(a))
-    case .reshape(let a, let s): op = .reshape(v(a), s)
-    case .transpose(let a, let x, let y): op = .transpose(v(a), x, y)
-    case .unsqueeze(let a, let d): op = .unsqueeze(v(a), d)
-    case .squeeze(let a, let d): op = .squeeze(v(a), d)
-    case .clone(let a): op = .clone(v(a))
-    case .cast(let a, let t): op = .cast(v(a), t)
-    case .cat(let ps, let d): op = .cat(ps.map(v), dim: d)
-    case .stack(let ps, let d): op = .stack(ps.map(v), dim: d)
-    case .select(let c, let a, let b): op = .select(v(c), v(a), v(b))
-    case .cosine(let a, let b, let d): op = .cosine(v(a), v(b), dim: d)
-    case .fill: op = ins.op
-    case .fillLike(let a, let x): op = .fillLike(v(a), value: x)
-    case .callModule(let m, let a): op = .callModule(m, v(a))
-    case .write(let p, let its, let f, let a): op = .write(point: p, index: items(its), fn: f, value: v(a))
-    case .save(let k, let a): op = .save(key: k, v(a))
-    }
+    let op = ins.op.mapOperands(v)
     var anchor = ins.anchor
     anchor.guardValue = anchor.guardValue.map(v)
     return Instruction(id: v(ins.id), op: op, type: ins.type, anchor: anchor, range: ins.range)

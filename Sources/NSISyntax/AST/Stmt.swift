@@ -30,6 +30,8 @@ public struct Stmt: Equatable, Sendable {
         /// `target = value`, `target += value`, ...
         case assign(Assignment)
         case skip(SkipStmt)
+        /// `backward m`: the invoke's reverse pass starts from the scalar `m`.
+        case backward(Expr)
         case forLoop(ForLoop)
         case ifElse(IfStmt)
         /// `...` alone: a statement that does nothing, as in Python.

@@ -46,6 +46,8 @@ public enum ASTDump {
             return DumpNode("Assign \(assign.op.spelling)", stmt.range, [("target", node(assign.target)), ("value", node(assign.value))])
         case .skip(let skip):
             return DumpNode("Skip", stmt.range, [("module", node(skip.module))])
+        case .backward(let value):
+            return DumpNode("Backward", stmt.range, [("value", node(value))])
         case .forLoop(let loop):
             return DumpNode("For \(loop.variable.name)", stmt.range, [("in", node(loop.sequence))] + body(loop.body))
         case .ifElse(let statement):

@@ -85,6 +85,8 @@ struct FormatWriter {
             ExprPrinter.print(assign.target) + " " + assign.op.spelling + " " + ExprPrinter.print(assign.value)
         case .skip(let skip):
             "skip " + ExprPrinter.print(skip.module)
+        case .backward(let value):
+            "backward " + ExprPrinter.print(value)
         case .placeholder:
             "..."
         case .expression(let expr):

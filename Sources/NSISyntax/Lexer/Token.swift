@@ -4,14 +4,14 @@ import NSISource
 /// the others start statements or are operators.
 public enum Keyword: String, CaseIterable, Sendable {
     case param, `let`, save, trace, invoke, generate, step, each
-    case `if`, `else`, `for`, `in`, skip, `true`, `false`
+    case `if`, `else`, `for`, `in`, skip, backward, `true`, `false`
     case and, or, not, model, result
 
     /// Keywords that begin a statement; a statement may follow another on the same line
     /// without `;` when it starts with one of these (see docs/language.md).
     public var startsStatement: Bool {
         switch self {
-        case .param, .let, .save, .trace, .invoke, .generate, .step, .each, .if, .for, .skip: true
+        case .param, .let, .save, .trace, .invoke, .generate, .step, .each, .if, .for, .skip, .backward: true
         default: false
         }
     }

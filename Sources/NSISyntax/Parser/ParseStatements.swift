@@ -56,6 +56,10 @@ extension Parser {
         case .keyword(.let): return parseBinding(.let)
         case .keyword(.save): return parseBinding(.save)
         case .keyword(.skip): return parseSkip()
+        case .keyword(.backward):
+            let keyword = advance()
+            let value = parseExpr()
+            return Stmt(.backward(value), span(keyword.range, value.range))
         case .keyword(.trace): return parseTrace()
         case .keyword(.generate): return parseGenerate()
         case .keyword(.invoke): return parseInvoke()

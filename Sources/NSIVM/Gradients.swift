@@ -1,0 +1,274 @@
+import Foundation
+import NSIIR
+import NSIRuntime
+import NSITensor
+
+// The plan's own arithmetic on the reverse pass: while a trace records (see `Tape`),
+// every value computed from a point's tensor gets a node whose backward is the op's
+// derivative, so a gradient flows from `backward`'s scalar through the script's reads,
+// arithmetic and writes into the model. A value of another invoke is a constant here:
+// each invoke's reverse pass stays in its own rows.
+
+/// An index with its integers resolved when the value was computed (the registers that
+/// held them may be gone when the reverse pass runs).
+enum ResolvedIndex {
+    case at(Int)
+    case slice(Int?, Int?, Int)
+    case gather(Tensor)
+
+    static func apply(_ items: [ResolvedIndex], to base: Tensor) -> Tensor? {
+        var t = base, d = 0
+        for item in items {
+            switch item {
+            case .at(let i): t = t.select(dim: d, index: i)
+            case .slice(let a, let b, let s):
+                t = t.slice(dim: d, start: a, end: b, step: s)
+                d += 1
+            case .gather(let idx):
+                guard let g = t.indexSelect(dim: d, indices: idx) else { return nil }
+                t = g
+                d += idx.rank
+            }
+        }
+        return t
+    }
+}
+
+extension Execution {
+    /// The node of operand `id` as `ins` sees it: nil when nothing records, when the value
+    /// carries no gradient, or when it belongs to another invoke.
+    func node(_ id: ValueID, for ins: Instruction) -> Int? {
+        guard recording, let n = nodes[id.index] else { return nil }
+        if let mine = ins.anchor.invoke, let theirs = program.instructions[id.index].anchor.invoke, mine != theirs { return nil }
+        return n
+    }
+
+    func resolve(_ items: [IndexItem], _ ins: Instruction) throws -> [ResolvedIndex] {
+        try items.map { item in
+            switch item {
+            case .at(let v):
+                guard let i = try value(v, ins).intValue else { throw VMError(.input, "an index is not an integer", span: ins.range) }
+                return .at(i)
+            case .slice(let a, let b, let c):
+                func int(_ x: ValueID?) throws -> Int? { try x.map { try value($0, ins).intValue ?? 0 } }
+                return .slice(try int(a), try int(b), try int(c) ?? 1)
+            case .gather(let v):
+                return .gather(try tensor(v, ins))
+            }
+        }
+    }
+
+    /// Records the value `ins` computed, when an operand carries a gradient.
+    func recordGradient(_ ins: Instruction, _ out: RunValue) throws {
+        guard recording, let tape, ins.op.isDifferentiable, case .tensor(let y) = out, y.dtype.isFloatingPoint else { return }
+        if case .topkValues(let pair) = ins.op {
+            // The values of a top-k: the gradient goes back to the places they came from.
+            guard case .topk(let source, let k, let dim) = program.instructions[pair.index].op, let n = node(source, for: ins),
+                  case .topk(_, let indices)? = registers[pair.index] else { return }
+            let shape = try tensor(source, ins).shape
+            _ = k
+            nodes[ins.id.index] = try tape.record([n], shape: y.shape) { g in
+                [Tensor(zeros: shape).scatter(dim: dim, index: indices, source: g.contiguous())]
+            }
+            return
+        }
+        let operands = ins.op.operands
+        let inputs = operands.map { node($0, for: ins) }
+        guard inputs.contains(where: { $0 != nil }) else { return }
+        func t(_ id: ValueID) throws -> Tensor { try value(id, ins).tensor!.cast(to: .f32) }
+        let backward: Tape.Backward
+        var saved: [Tensor] = []
+        switch ins.op {
+        case .readPoint, .write, .backward, .save, .skip, .detach, .constant, .tensorConstant, .param, .tokens, .resultIds,
+             .resultText, .fill, .fillLike, .topk, .topkIndices, .topkValues:
+            return
+        case .unary(let fn, let a):
+            let x = try t(a)
+            saved = [x]
+            let op: UnaryOp
+            switch fn {
+            case .neg: op = .neg
+            case .abs: op = .abs
+            case .exp: op = .exp
+            case .log: op = .log
+            case .sqrt: op = .sqrt
+            case .relu: op = .relu
+            case .sigmoid: op = .sigmoid
+            case .tanh: op = .tanh
+            case .not: return
+            }
+            backward = { g in [Derivative.unary(op, x: x, g: g)] }
+        case .binary(let fn, let a, let b):
+            let x = try t(a), z = try t(b)
+            saved = [x, z]
+            backward = try Self.binaryBackward(fn, x, z, y, ins)
+        case .index(let base, let items):
+            let shape = try tensor(base, ins).shape
+            let resolved = try resolve(items, ins)
+            backward = { g in
+                // Where each element of the result came from: the same index over positions.
+                let count = shape.reduce(1, *)
+                let positions = Tensor(shape: shape, int64s: (0..<Int64(count)).map { $0 })
+                guard let picked = ResolvedIndex.apply(resolved, to: positions)?.contiguous() else { return [nil] }
+                let source = picked.toInt64s(), grad = g.contiguous().toFloats()
+                var dx = [Float](repeating: 0, count: count)
+                for (i, s) in source.enumerated() { dx[Int(s)] += grad[i] }
+                return [Tensor(shape: shape, floats: dx)]
+            }
+        case .reduce(let fn, let a, let dim, let keepdim):
+            let x = try t(a)
+            saved = [x, y]
+            backward = { g in
+                var gg = g, yy = y
+                if let dim, !keepdim {
+                    gg = gg.unsqueeze(dim < 0 ? dim + x.rank + 1 : dim)
+                    yy = yy.unsqueeze(dim < 0 ? dim + x.rank + 1 : dim)
+                }
+                let count = dim.map { x.shape[$0 < 0 ? $0 + x.rank : $0] } ?? x.count
+                let ones = Tensor(zeros: x.shape) + 1
+                switch fn {
+                case .sum: return [ones * gg]
+                case .mean: return [ones * (gg / Float(max(count, 1)))]
+                case .max, .min: return [x.binary(.eq, yy).cast(to: .f32) * gg]
+                case .norm: return [x * (gg / yy.binary(.maximum, Tensor(scalar: 1e-30)))]
+                case .argmax, .argmin: return [nil]
+                }
+            }
+        case .softmax(_, let dim, let log):
+            saved = [y]
+            backward = { g in
+                let d = dim < 0 ? dim + y.rank : dim
+                if log { return [g - y.unary(.exp) * g.sum(dim: d, keepdim: true)] }
+                return [y * (g - (g * y).sum(dim: d, keepdim: true))]
+            }
+        case .reshape(let a, _), .unsqueeze(let a, _), .squeeze(let a, _):
+            let shape = try tensor(a, ins).shape
+            backward = { g in [g.contiguous().reshape(shape)] }
+        case .transpose(_, let p, let q):
+            backward = { g in [g.transpose(p, q).contiguous()] }
+        case .clone, .cast:
+            backward = { g in [g] }
+        case .cat(let parts, let dim):
+            let sizes = try parts.map { try tensor($0, ins).shape[dim] }
+            backward = { g in
+                var start = 0
+                return sizes.map { size in
+                    defer { start += size }
+                    return g.slice(dim: dim, start: start, end: start + size).contiguous()
+                }
+            }
+        case .stack(let parts, let dim):
+            backward = { g in parts.indices.map { g.select(dim: dim, index: $0).contiguous() } }
+        case .select(let c, let a, let b):
+            let mask = try tensor(c, ins).cast(to: .f32), sa = try t(a).shape, sb = try t(b).shape
+            saved = [mask]
+            backward = { g in [nil, Self.unbroadcast(g * mask, to: sa), Self.unbroadcast(g * (mask * -1 + 1), to: sb)] }
+        case .cosine(let a, let b, let dim):
+            let x = try t(a), z = try t(b)
+            saved = [x, z, y]
+            backward = { g in
+                let na = x.reduce(.norm, dim: dim, keepdim: true), nb = z.reduce(.norm, dim: dim, keepdim: true)
+                let denominator = (na * nb).binary(.maximum, Tensor(scalar: 1e-8))
+                let c = y.unsqueeze(dim < 0 ? dim + y.rank + 1 : dim), gg = g.unsqueeze(dim < 0 ? dim + g.rank + 1 : dim)
+                let da = (z / denominator - c * x / (na * na).binary(.maximum, Tensor(scalar: 1e-30))) * gg
+                let db = (x / denominator - c * z / (nb * nb).binary(.maximum, Tensor(scalar: 1e-30))) * gg
+                return [Self.unbroadcast(da, to: x.shape), Self.unbroadcast(db, to: z.shape)]
+            }
+        case .callModule(let name, _):
+            throw VMError(.input, "no gradient flows through model.\(name)(...) yet: read the gradient at a point of the model instead, "
+                          + "or give it a detached value (`.detach()`)", span: ins.range)
+        }
+        let n = try tape.record(inputs, shape: y.shape, saved: saved) { g in try backward(g.contiguous()) }
+        nodes[ins.id.index] = n
+    }
+
+    /// Sums a gradient over the dimensions an operand was broadcast along.
+    static func unbroadcast(_ g: Tensor, to shape: [Int]) -> Tensor {
+        var t = g
+        while t.rank > shape.count { t = t.sum(dim: 0) }
+        for d in 0..<shape.count where shape[d] == 1 && t.shape[d] != 1 { t = t.sum(dim: d, keepdim: true) }
+        return t.contiguous().reshape(shape)
+    }
+
+    static func binaryBackward(_ fn: BinaryFn, _ a: Tensor, _ b: Tensor, _ y: Tensor, _ ins: Instruction) throws -> Tape.Backward {
+        let sa = a.shape, sb = b.shape
+        func un(_ g: Tensor, _ s: [Int]) -> Tensor { unbroadcast(g, to: s) }
+        switch fn {
+        case .add: return { g in [un(g, sa), un(g, sb)] }
+        case .sub: return { g in [un(g, sa), un(g * -1, sb)] }
+        case .mul: return { g in [un(g * b, sa), un(g * a, sb)] }
+        case .div: return { g in [un(g / b, sa), un(g * a / (b * b) * -1, sb)] }
+        case .mod: return { g in [un(g, sa), nil] }
+        case .pow:
+            return { g in
+                let da = g * b * a.binary(.pow, b - 1)
+                let db = g * y * a.unary(.log)
+                return [un(da, sa), un(db, sb)]
+            }
+        case .matmul:
+            return { g in
+                // As matrices: a [.., n, k] · b [.., k, m]; a vector is a matrix of one row
+                // (left) or one column (right).
+                let a2 = a.rank == 1 ? a.unsqueeze(0) : a, b2 = b.rank == 1 ? b.unsqueeze(1) : b
+                var g2 = g
+                if a.rank == 1 { g2 = g2.unsqueeze(g2.rank - (b.rank == 1 ? 0 : 1)) }
+                if b.rank == 1 { g2 = g2.unsqueeze(g2.rank) }
+                let da = g2.matmul(b2.transpose(-2, -1).contiguous())
+                let db = a2.transpose(-2, -1).contiguous().matmul(g2.contiguous())
+                let shapeA = Array(repeating: 1, count: max(0, da.rank - a2.rank)) + a2.shape
+                let shapeB = Array(repeating: 1, count: max(0, db.rank - b2.rank)) + b2.shape
+                return [un(da, shapeA).reshape(sa), un(db, shapeB).reshape(sb)]
+            }
+        case .eq, .ne, .lt, .le, .gt, .ge, .and, .or:
+            return { _ in [nil, nil] }
+        }
+    }
+
+    // MARK: Points
+
+    /// A read of the invoke's rows of a point on a recording pass.
+    func recordRead(_ ins: Instruction, full: [Int], rows: Range<Int>) throws {
+        guard recording, let tape, let from = tape.current else { return }
+        nodes[ins.id.index] = try tape.record([from], shape: [rows.count] + full.dropFirst()) { g in
+            let dx = Tensor(zeros: full)
+            dx.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).assign(g)
+            return [dx]
+        }
+    }
+
+    /// A write into a point on a recording pass: the point's new value is a node of the old
+    /// one and the written value. `old` is the target's values before the write.
+    func recordWrite(_ ins: Instruction, full: [Int], rows: Range<Int>, index: [ResolvedIndex], fn: AssignFn,
+                     value: Tensor, old: Tensor?) throws {
+        guard recording, let tape else { return }
+        guard let from = tape.current else { return }
+        let v = value.contiguous()
+        let valueNode: Int? = {
+            guard case .write(_, _, _, let id) = ins.op else { return nil }
+            return node(id, for: ins)
+        }()
+        let target: (Tensor) -> Tensor = { t in
+            ResolvedIndex.apply(index, to: t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound))!
+        }
+        tape.current = try tape.record([from, valueNode], shape: full, saved: [old, v].compactMap { $0 }) { g in
+            let dx = g.copy()
+            let region = target(dx)
+            let gRegion = target(g).contiguous()
+            var dv: Tensor?
+            switch fn {
+            case .set:
+                region.fill(0)
+                dv = gRegion
+            case .add: dv = gRegion
+            case .sub: dv = gRegion * -1
+            case .mul:
+                region.binaryInPlace(.mul, v)
+                dv = old.map { gRegion * $0 }
+            case .div:
+                region.binaryInPlace(.div, v)
+                dv = old.map { gRegion * $0 / (v * v) * -1 }
+            }
+            return [dx, valueNode == nil ? nil : dv.map { Self.unbroadcast($0, to: v.shape) }]
+        }
+    }
+}
