@@ -159,12 +159,42 @@ struct PlanDump {
             } else {
                 out += "  the pass runs to the logits (@\(last))\n"
             }
-            out += renderSharing(b, block)
+            if mine.contains(where: { $0.op.kind == .backward }) {
+                out += renderReverse(mine, block, forwardEnd: last)
+            } else {
+                out += renderSharing(b, block)
+            }
         case .generate:
             out += "  every step runs the whole pass (sampling needs the logits)\n"
         }
         let after = mine.filter { $0.anchor.phase == .after }
         if !after.isEmpty { out += "  after the pass: " + (after.count <= 12 ? grouped(after) : summary(after)) + "\n" }
+        return out
+    }
+
+    /// The reverse pass of a trace with `backward`: the points whose gradient the plan
+    /// uses, in the order the pass reaches them, the layers recorded for it, and an
+    /// estimate of what the forward keeps (inputs of norms, products and activations,
+    /// each layer's scores and pattern) at the block's prompt length.
+    func renderReverse(_ mine: [Instruction], _ block: ProgramBlock, forwardEnd: Int) -> String {
+        var byGrad: [Int: [Instruction]] = [:]
+        for ins in mine { if case .grad(let p) = ins.anchor.phase { byGrad[p, default: []].append(ins) } }
+        guard let start = byGrad.keys.min() else { return "  a reverse pass with no gradient read or written\n" }
+        var out = "  reverse pass (recorded from @\(start) \(points[start].name); rows never shared), in reverse order:\n"
+        for p in byGrad.keys.sorted(by: >) {
+            out += "    @\(p) \(points[p].name).grad\n"
+            out += groups(byGrad[p]!).map { "      " + $0 + "\n" }.joined()
+        }
+        let layers = signature.points.layers.enumerated().filter { $0.element.output >= start && $0.element.attnNorm <= max(forwardEnd, byGrad.keys.max()!) }
+        let c = signature.config
+        let t = tokens(block)?.count ?? 0
+        let rows = block.invokes.reduce(0) { $0 + $1.rows }
+        // Per token: the two norms' inputs, q, k and v, the MLP's two projections; per row
+        // and head: the scores and the pattern (kept by the softmax and by the product).
+        let perToken = 2 * c.hiddenSize + (c.numHeads + 2 * c.numKVHeads) * c.headDim + 2 * c.intermediateSize
+        let perLayer = rows * (t * perToken + 3 * c.numHeads * t * t) * 4
+        out += "  layers recorded: " + (layers.isEmpty ? "none" : "\(layers.first!.offset)...\(layers.last!.offset)")
+        out += t > 0 ? ", about \(perLayer * layers.count) bytes kept for \(rows) rows of \(t) tokens\n" : "\n"
         return out
     }
 

@@ -134,6 +134,9 @@ struct RunCommand: ParsableCommand {
             lines.append(String(format: "block %d: shared prefixes: %d of %d token-layers computed (%.0f%% saved)", i,
                                 s.tokenLayersComputed, s.tokenLayersTotal, 100 * Double(s.tokenLayersTotal - s.tokenLayersComputed) / Double(s.tokenLayersTotal)))
         }
+        if results.backwardBytes > 0 {
+            lines.append(String(format: "reverse pass: %.1f MB of activations kept for it", Double(results.backwardBytes) / 1e6))
+        }
         lines.append(String(format: "wrote %@ (%d values) in %.0f ms", out, results.values.count, results.milliseconds))
         return lines.joined(separator: "\n") + "\n"
     }

@@ -38,6 +38,8 @@ final class Execution {
     /// during the reverse pass itself).
     var tape: Tape?
     var recording = false
+    /// A recorded top-k's operand, by the top-k's register: its node and shape.
+    var topkSources: [Int: (node: Int, shape: [Int])] = [:]
     /// Bytes each register holds of its own (a view holds none).
     var held: [Int]
     var registerBytes = 0
@@ -71,9 +73,7 @@ final class Execution {
         registers = Array(repeating: nil, count: program.instructions.count)
         nodes = Array(repeating: nil, count: program.instructions.count)
         held = Array(repeating: 0, count: program.instructions.count)
-        // A recording pass keeps values for its reverse pass: reads are copies, never views
-        // a later write could change.
-        memory = MemoryPlan(program, elideCopies: vm.elideCopies && !program.hasBackward)
+        memory = MemoryPlan(program, elideCopies: vm.elideCopies)
     }
 
     /// Runs `body`; alone, an error ends the pass, shared it ends this run only.
@@ -94,12 +94,27 @@ final class Execution {
     }
 
     func begin() throws {
-        for p in boundParams.keys where !program.params.contains(where: { $0.name == p }) {
-            throw VMError(.param, "the plan has no param `\(p)`")
+        for (p, given) in boundParams {
+            guard let info = program.params.first(where: { $0.name == p }) else { throw VMError(.param, "the plan has no param `\(p)`") }
+            // A compile-time param shaped the plan: another value at run time would be ignored.
+            if info.binding == .compileTime, let fixed = info.value, !Self.same(try given.bound(to: info), RunValue.from(fixed).coerced(to: info.type)) {
+                throw VMError(.param, "param `\(p)` is fixed when compiling (it shapes the plan) at \(fixed); compile the script again with the new value")
+            }
         }
         try checkCancelled(nil)
         // Instructions outside any block (params, prompt constants) come first.
         for ins in program.instructions where ins.anchor.block < 0 { try run(ins); release(after: ins) }
+    }
+
+    static func same(_ a: RunValue, _ b: RunValue) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y
+        case (.int(let x), .float(let y)), (.float(let y), .int(let x)): return Double(x) == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.str(let x), .str(let y)): return x == y
+        default: return false
+        }
     }
 
     func finished() -> RunResults {
@@ -450,6 +465,7 @@ final class Execution {
         results.backwardBytes = max(results.backwardBytes, tape.peakSavedBytes)
         self.tape = nil
         nodes = nodes.map { _ in nil }
+        topkSources = [:]
     }
 
     func count(_ ins: Instruction) throws {

@@ -60,13 +60,16 @@ extension Execution {
 
     /// Records the value `ins` computed, when an operand carries a gradient.
     func recordGradient(_ ins: Instruction, _ out: RunValue) throws {
-        guard recording, let tape, ins.op.isDifferentiable, case .tensor(let y) = out, y.dtype.isFloatingPoint else { return }
+        guard recording, let tape, ins.op.isDifferentiable else { return }
+        if case .topk(let source, _, _) = ins.op, let n = node(source, for: ins) {
+            topkSources[ins.id.index] = (n, try tensor(source, ins).shape)
+            return
+        }
+        guard case .tensor(let y) = out, y.dtype.isFloatingPoint else { return }
         if case .topkValues(let pair) = ins.op {
             // The values of a top-k: the gradient goes back to the places they came from.
-            guard case .topk(let source, let k, let dim) = program.instructions[pair.index].op, let n = node(source, for: ins),
+            guard case .topk(_, _, let dim) = program.instructions[pair.index].op, let (n, shape) = topkSources[pair.index],
                   case .topk(_, let indices)? = registers[pair.index] else { return }
-            let shape = try tensor(source, ins).shape
-            _ = k
             nodes[ins.id.index] = try tape.record([n], shape: y.shape) { g in
                 [Tensor(zeros: shape).scatter(dim: dim, index: indices, source: g.contiguous())]
             }

@@ -47,8 +47,11 @@ public struct MemoryPlan: Sendable {
     public var views: Int { storage.filter { $0 == .view }.count }
     public var copies: Int { storage.filter { $0 == .copy }.count }
 
-    /// `elideCopies: false` copies every read, as the checker's program asks.
-    public init(_ program: Program, elideCopies: Bool = true) {
+    /// `elideCopies: false` copies every read, as the checker's program asks. A plan with
+    /// `backward` copies every read too: its reverse pass keeps values a later write into
+    /// the pass's tensor must not change.
+    public init(_ program: Program, elideCopies requested: Bool = true) {
+        let elideCopies = requested && !program.hasBackward
         let code = program.instructions
         let n = code.count
         func isGenerate(_ block: Int) -> Bool {

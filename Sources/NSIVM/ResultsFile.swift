@@ -60,6 +60,7 @@ public enum ResultsFile {
         }
         fields.append("\"saves\":{\n  " + saves.joined(separator: ",\n  ") + "}")
         fields.append("\"instructions_executed\":\(results.instructionsExecuted)")
+        if results.backwardBytes > 0 { fields.append("\"backward_bytes\":\(results.backwardBytes)") }
         fields.append("\"milliseconds\":" + String(format: "%.1f", results.milliseconds))
         return "{" + fields.joined(separator: ",\n") + "}\n"
     }

@@ -117,7 +117,7 @@ public final class VM: Sendable {
         for (i, r) in runs.enumerated() {
             do {
                 try checkSignature(r.program)
-                guard Self.canShare(first.program, r.program) else {
+                guard runs.count == 1 || Self.canShare(first.program, r.program) else {
                     throw VMError(.mismatch, "this plan's blocks do not match the batch it was given with; run it alone")
                 }
                 executions.append(Execution(vm: self, program: r.program, params: r.params, cancellation: r.cancellation,

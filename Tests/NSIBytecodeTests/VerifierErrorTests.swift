@@ -79,7 +79,7 @@ import NSITestSupport
         Case("truncatedHeader") { file { $0.removeSubrange(50...) } },
         Case("badMagic") { file { $0[0] = UInt8(ascii: "X") } },
         Case("mangledHeader") { file { $0.remove(at: 4) } },                       // CRLF -> LF
-        Case("unsupportedVersion") { file { $0[8] = 2 } },
+        Case("unsupportedVersion") { file { $0[8] = 3 } },
         Case("unsupportedFlags") { file { $0[10] = 1 } },
         Case("byteOrderMismatch") { file { $0[12...15].reverse() } },
         Case("malformedSignatureHash") { file { $0[16] = UInt8(ascii: "G") } },

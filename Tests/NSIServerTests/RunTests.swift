@@ -66,6 +66,29 @@ struct RunTests {
         #expect(try await s.http("GET", "/v1/jobs/\(job.id)/results", key: other).status == 404)
     }
 
+    /// A plan with `backward` runs like any other (alone: it shares no pass), twice at once
+    /// from two keys, and each client downloads what `nsi run` writes.
+    @Test func gradientPlansRunLikeAnyOther() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!, name: "smollm2-135m")
+        defer { Task { await s.stop() } }
+        let keys = [try await s.makeKey("alice"), try await s.makeKey("bob")]
+        let script = Paths.root.appendingPathComponent("Samples/frozen_saliency.nsi").path
+        try RunCommand.parse([script, "--model", Paths.smollm!, "--out", s.dir + "/local.safetensors", "--quiet"]).run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, key) in keys.enumerated() {
+                group.addTask {
+                    try await SubmitCommand.parse([script, "--server", s.url, "--key", key, "--out", s.dir + "/remote\(i).safetensors",
+                                                   "--quiet"]).run()
+                }
+            }
+            try await group.waitForAll()
+        }
+        let local = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/local.safetensors"))
+        for i in keys.indices {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: s.dir + "/remote\(i).safetensors")) == local, "client \(i)'s results differ")
+        }
+    }
+
     @Test func cancelQueuedAndRunningJobs() async throws {
         let s = try await LiveServer.start(model: Paths.smollm!) { c in
             c.maxRunningPerKey = 1

@@ -67,3 +67,9 @@ generate "I think that you are" (max_tokens = 4, temperature = 0.8, top_k = 50, 
     save ids = result.ids
     save text_out = result.text
 }
+trace "The Eiffel Tower is located in the city of" {
+    model.layers[1].attn.pattern = model.layers[1].attn.pattern.detach()
+    backward model.logits[0, -1].log_softmax(-1)[tok(" Paris")]
+    model.layers[6].output.grad *= 0.5
+    save input_saliency = model.embed.output.grad[0].norm(-1)
+}

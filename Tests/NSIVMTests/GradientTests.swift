@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import NSIIR
+import NSIOpt
+import NSITensor
+import NSIVM
+import NSITestSupport
+
+/// `backward` and `.grad` on SmolLM2: the gradient samples agree with PyTorch autograd
+/// (Tests/Fixtures/nnsight, made by Samples/nnsight/attribution_patching.py and
+/// frozen_saliency.py); the plan's own arithmetic is differentiated correctly (finite
+/// differences through a metric that uses every differentiable op); invokes' reverse
+/// passes stay in their own rows; gradient writes change what flows back.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct GradientTests {
+    /// Every saved value within 1e-3 of the largest value of its family (`grad.*`, `attr.*`,
+    /// or the key alone), the issue's "relative to the largest gradient".
+    @Test(arguments: ["attribution_patching", "frozen_saliency"])
+    func sampleMatchesAutograd(sample: String) throws {
+        let text = try String(contentsOf: Fixtures.repository.appendingPathComponent("Samples/\(sample).nsi"), encoding: .utf8)
+        let (optimized, _) = try Optimizer.optimize(try compile(text))
+        let results = try VM(model: try Fixtures.model()).run(optimized)
+        #expect(results.backwardBytes > 0)
+        let golden = try SafetensorsFile(path: Fixtures.path("nnsight/\(sample).safetensors"))
+        let ours = Dictionary(uniqueKeysWithValues: ResultsFile.tensors(results))
+        #expect(Set(ours.keys) == Set(golden.names), "keys differ: \(Set(ours.keys).symmetricDifference(golden.names))")
+        func family(_ key: String) -> String { key.split(separator: ".").first.map(String.init) ?? key }
+        var largest: [String: Float] = [:]
+        for name in golden.names {
+            let m = try golden.tensor(name).toFloats().map(abs).max() ?? 0
+            largest[family(name)] = max(largest[family(name)] ?? 0, m)
+        }
+        var worst: [String: Float] = [:]
+        for name in golden.names {
+            guard let mine = ours[name] else { continue }
+            let ref = try golden.tensor(name)
+            #expect(mine.shape == ref.shape, "\(name): shape \(mine.shape) vs \(ref.shape)")
+            let scale = max(largest[family(name)] ?? 1, .leastNonzeroMagnitude)
+            let diff = (zip(mine.toFloats(), ref.toFloats()).map { abs($0 - $1) }.max() ?? 0) / scale
+            worst[family(name)] = max(worst[family(name)] ?? 0, diff)
+            #expect(diff <= 1e-3, "\(name): differs from autograd by \(diff) of the largest \(family(name)) value")
+        }
+        print("\(sample): agrees with PyTorch autograd, max difference per family relative to its largest value: "
+              + worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + " (tolerance 1e-3)")
+    }
+
+    /// A metric built from every differentiable op of the language, on layer 2's output;
+    /// its `.grad` against central differences of the same plan with one element moved.
+    /// (The model's own path is checked by the autograd and tiny-model tests: finite
+    /// differences through 27 layers of f32 are too noisy at SmolLM2's scale.)
+    static let opsScript = """
+    param i: int = 0
+    param j: int = 0
+    param eps: float = 0.0
+    trace "The Eiffel Tower is located in" {
+        model.layers[2].output[0, i, j] += eps
+        let h = model.layers[2].output[0]
+        let a = (h[1:4, 0:16] * 0.05).tanh().sum() + (h[0, 0:8] * 0.01).exp().mean() + (h[2, 8:12] * 0.1).sigmoid().max()
+        let b = (h[3] * 0.01).relu().norm() + (h[4, 0:4] - 3.0).abs().sum() * 0.1 + (h[1, 0:6] * h[1, 0:6] + 1.0).sqrt().sum() * 0.01
+        let c = cosine(h[0], h[5]) + (h[0:2, 0:8] @ h[2:4, 0:8].transpose(0, 1)).sum() * 0.0001 + (h[1, 0:4] / (h[2, 0:4].abs() + 2.0)).sum()
+        let d = cat([h[0, 0:3], h[1, 3:5]], dim=0).reshape(5, 1).squeeze(1).unsqueeze(0).clone().sum() * 0.1
+        let e = stack([h[0, 0:4], h[1, 0:4]]).softmax(-1)[0, 1] + where(h[2, 0:6] > 0, h[2, 0:6], h[3, 0:6] * 2.0).sum() * 0.01
+        let f = h[5].topk(3).values.sum() * 0.01 + (h[0, 0:4] * 0.1) ** 2.0 @ ones(4) + h[2, 0:5].log_softmax(-1)[2]
+        let m = a + b + c + d + e + f
+        backward m
+        save m = m
+        save g = model.layers[2].output.grad[0]
+    }
+    """
+
+    @Test func scriptArithmeticMatchesFiniteDifferences() throws {
+        // i and j index a write, so they are fixed when compiling: one plan per element.
+        func plan(_ i: Int, _ j: Int) throws -> Program {
+            try Optimizer.optimize(try compile(Self.opsScript, params: ["i": "\(i)", "j": "\(j)"])).0
+        }
+        let vm = VM(model: try Fixtures.model())
+        let base = try vm.run(try plan(0, 0))
+        let g = try #require(base.value("g")?.tensor).toFloats()   // [T, 576]
+        let width = 576
+        let largest = g.map(abs).max() ?? 0
+        #expect(largest > 0)
+        // Elements every term of the metric reads, and the largest gradients.
+        var picks: [(Int, Int)] = [(0, 0), (1, 2), (2, 9), (3, 100), (4, 1), (5, 7), (0, 3)]
+        picks += g.indices.sorted { abs(g[$0]) > abs(g[$1]) }.prefix(3).map { ($0 / width, $0 % width) }
+        let eps = 1e-2
+        var worst: Float = 0
+        for (i, j) in picks {
+            let program = try plan(i, j)
+            func m(_ e: Double) throws -> Double {
+                let r = try vm.run(program, params: ["eps": .float(e)])
+                return Double(try #require(r.value("m")?.tensor).toFloats()[0])
+            }
+            let fd = Float((try m(eps) - m(-eps)) / (2 * eps))
+            let tape = g[i * width + j]
+            let diff = abs(fd - tape)
+            worst = max(worst, diff / largest)
+            #expect(diff <= 1e-3 * largest + 2e-4, "element [\(i), \(j)]: tape \(tape), finite difference \(fd)")
+        }
+        print("script arithmetic: max |finite difference - tape| = \(worst) of the largest gradient \(largest) over \(picks.count) elements (tolerance 1e-3 of it + 2e-4, eps 1e-2)")
+    }
+
+    /// Two invokes with their own `backward` run as one batch: each gradient is what its
+    /// invoke gets alone, nothing leaks between rows, and values of the other invoke are
+    /// constants (the clean run's output does not receive the corrupt metric's gradient).
+    @Test func invokesKeepTheirOwnGradients() throws {
+        let together = try run("""
+        trace {
+            invoke "The Eiffel Tower is located in the city of" {
+                let p = model.layers[5].output
+                backward model.logits[0, -1, 42] + p.sum() * 0.0
+                save a = model.layers[3].output.grad
+            }
+            invoke "The Colosseum is located in the city of" {
+                let m = model.logits[0, -1, 7]
+                backward m
+                save b = model.layers[3].output.grad
+            }
+        }
+        """)
+        let alone = try run("""
+        trace "The Colosseum is located in the city of" {
+            backward model.logits[0, -1, 7]
+            save b = model.layers[3].output.grad
+        }
+        """)
+        let a = try #require(together.value("a")?.tensor), b = try #require(together.value("b")?.tensor)
+        let b0 = try #require(alone.value("b")?.tensor)
+        let diff = zip(b.toFloats(), b0.toFloats()).map { abs($0 - $1) }.max() ?? 1
+        let scale = b0.toFloats().map(abs).max() ?? 1
+        print("batched invokes: second invoke's gradient differs from alone by \(diff / scale) of its largest (tolerance 1e-4)")
+        #expect(diff <= 1e-4 * scale)
+        #expect(a.toFloats().contains { $0 != 0 })
+    }
+
+    /// `.grad *= 0` at a layer stops everything below it; `x.detach()` cuts a path.
+    @Test func gradientWritesAndDetachChangeWhatFlowsBack() throws {
+        let r = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            backward model.logits[0, -1, 42]
+            model.layers[6].output.grad *= 0
+            save above = model.layers[8].output.grad
+            save below = model.layers[4].output.grad
+        }
+        """)
+        #expect(try #require(r.value("above")?.tensor).toFloats().contains { $0 != 0 })
+        #expect(try #require(r.value("below")?.tensor).toFloats().allSatisfy { $0 == 0 })
+        let d = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            let h = model.layers[4].output
+            backward (h.detach() * h).sum() * 0.5
+            save g = model.layers[4].output.grad
+            save h = h
+        }
+        """)
+        // d/dh of (stop(h) · h)/2 is h/2, not h.
+        let g = try #require(d.value("g")?.tensor).toFloats(), h = try #require(d.value("h")?.tensor).toFloats()
+        let worst = zip(g, h).map { abs($0 - $1 / 2) / max(1, abs($1)) }.max() ?? 1
+        #expect(worst <= 1e-5, "detach: \(worst)")
+    }
+}
