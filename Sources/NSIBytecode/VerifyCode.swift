@@ -11,6 +11,8 @@ final class CodeVerifier {
     let limits: BytecodeLimits
     /// Save instructions in order, matched against the save table at the end.
     var saveKeys: [(key: Int, type: Int?)] = []
+    /// The (block, invoke) pairs with a `backward` so far: one each, before any gradient.
+    var backwards: Set<[Int]> = []
 
     init(verifier: Verifier) {
         self.verifier = verifier
@@ -79,8 +81,11 @@ final class CodeVerifier {
         case .point(let p), .grad(let p):
             guard p >= 0 && p < target.pointRanks.count else { throw .pointOutOfRange(at: at, point: p, count: target.pointRanks.count) }
             guard a.block >= 0 else { throw .misplaced(at: at, detail: "an instruction outside every block runs at a point") }
-            if case .grad = a.phase, case .generate = plan.blocks[a.block].kind {
-                throw .misplaced(at: at, detail: "a gradient is read or written in a generate block")
+            if case .grad = a.phase {
+                if case .generate = plan.blocks[a.block].kind { throw .misplaced(at: at, detail: "a gradient is read or written in a generate block") }
+                guard backwards.contains([a.block, a.invoke ?? -1]) else {
+                    throw .misplaced(at: at, detail: "a gradient is used before its invoke's backward")
+                }
             }
         case .after:
             guard a.block >= 0 else { throw .misplaced(at: at, detail: "an instruction outside every block runs after a pass") }

@@ -139,6 +139,9 @@ extension CodeVerifier {
             guard ins.anchor.block >= 0, case .trace = plan.blocks[ins.anchor.block].kind else {
                 throw .misplaced(at: at, detail: "a backward outside a trace")
             }
+            guard backwards.insert([ins.anchor.block, ins.anchor.invoke ?? -1]).inserted else {
+                throw .misplaced(at: at, detail: "a second backward in one invoke")
+            }
         case .skip:
             guard ins.anchor.phase == .before, ins.anchor.block >= 0 else { throw .misplaced(at: at, detail: "a skip belongs before a block's pass") }
         }

@@ -16,6 +16,7 @@ public enum Verifier {
     public static func verify(_ program: Program, after pass: String) throws(VerifierError) {
         let code = program.instructions
         func fail(_ i: Int, _ detail: String) -> VerifierError { VerifierError(pass: pass, instruction: i, detail: detail) }
+        var backwards: Set<[Int]> = []
         for (i, ins) in code.enumerated() {
             guard ins.id.index == i else { throw fail(i, "has id \(ins.id) at position \(i)") }
             let a = ins.anchor
@@ -30,6 +31,7 @@ public enum Verifier {
                 guard p >= 0, a.block >= 0, case .trace = program.blocks[a.block].kind else {
                     throw fail(i, "runs at the gradient of @\(p) outside a trace's pass")
                 }
+                guard backwards.contains([a.block, a.invoke ?? -1]) else { throw fail(i, "uses a gradient before its invoke's backward") }
             case .after:
                 guard a.block >= 0 else { throw fail(i, "runs after the pass outside every block") }
             case .before: break
@@ -41,6 +43,8 @@ public enum Verifier {
             }
             guard ins.op.isEffect == (ins.type == nil) else { throw fail(i, ins.type == nil ? "computes a value but has no type" : "is an effect with a type") }
             switch ins.op {
+            case .backward:
+                guard backwards.insert([a.block, a.invoke ?? -1]).inserted else { throw fail(i, "is a second backward in one invoke") }
             case .readPoint(let p), .write(let p, _, _, _):
                 guard a.phase.point == p else { throw fail(i, "touches @\(p) but runs at \(a.phase)") }
             default: break

@@ -67,4 +67,33 @@ import Testing
         %2 = cast %1 bf16 : bf16[1, T, 576] @ block 0 invoke 0 point 1 step 0
         """, "resultType", "storage only")
     }
+
+    /// Gradients: one `backward` per invoke, of an f32 scalar, in a trace; a gradient is
+    /// read or written only after its invoke's `backward`.
+    @Test func gradientRules() throws {
+        let metric = """
+        %2 = reduce sum %1 dim none : f32[] @ block 0 invoke 0 point 1 step 0
+
+        """
+        let ok = try decode(Self.trace + metric + """
+        %3 = backward %2 @ block 0 invoke 0 point 1 step 0
+        %4 = read 1 : f32[1, T, 576] @ block 0 invoke 0 grad 1 step 0
+        %5 = save "x" %4 @ block 0 invoke 0 grad 1 step 0
+        """)
+        if case .failure(let e) = ok { Issue.record("a valid gradient plan was refused: \(e)") }
+        try refused(Self.trace + metric + """
+        %3 = read 1 : f32[1, T, 576] @ block 0 invoke 0 grad 1 step 0
+        %4 = backward %2 @ block 0 invoke 0 point 1 step 0
+        %5 = save "x" %3 @ block 0 invoke 0 grad 1 step 0
+        """, "misplaced", "before its invoke's backward")
+        try refused(Self.trace + metric + """
+        %3 = backward %2 @ block 0 invoke 0 point 1 step 0
+        %4 = backward %2 @ block 0 invoke 0 point 1 step 0
+        %5 = save "x" %1 @ block 0 invoke 0 point 1 step 0
+        """, "misplaced", "a second backward")
+        try refused(Self.trace + """
+        %2 = backward %1 @ block 0 invoke 0 point 1 step 0
+        %3 = save "x" %1 @ block 0 invoke 0 point 1 step 0
+        """, "operandType", "an f32 scalar")
+    }
 }
