@@ -8,11 +8,7 @@ extension Transformer {
     public func callModule(_ name: String, _ x: Tensor) throws -> Tensor {
         let w = weights
         let parts = name.split(separator: ".")
-        if name != "embed" {
-            guard x.rank >= 1, x.shape.last == config.hiddenSize, x.dtype.isFloatingPoint else {
-                throw RuntimeError(.input, "model.\(name) takes a floating-point tensor whose last dimension is \(config.hiddenSize), not \(x.dtype.rawValue)\(describeShape(x.shape))")
-            }
-        }
+        try callModuleInputCheck(name, x)
         switch (parts.count, parts.first) {
         case (1, "embed"):
             guard var out = embedRows(x) else {
@@ -43,6 +39,17 @@ extension Transformer {
             break
         }
         throw RuntimeError(.input, "model.\(name) is not a callable module")
+    }
+
+    /// A module's input: floating point with the hidden size last (`embed` takes ids).
+    @discardableResult
+    func callModuleInputCheck(_ name: String, _ x: Tensor) throws -> Bool {
+        if name != "embed" {
+            guard x.rank >= 1, x.shape.last == config.hiddenSize, x.dtype.isFloatingPoint else {
+                throw RuntimeError(.input, "model.\(name) takes a floating-point tensor whose last dimension is \(config.hiddenSize), not \(x.dtype.rawValue)\(describeShape(x.shape))")
+            }
+        }
+        return true
     }
 
     /// The family's norm: LayerNorm, or RMSNorm (Gemma's (1 + w) is added to the weight at load).

@@ -12,7 +12,7 @@ extension ForwardPass {
     /// Hands a recorded tensor to its point's hooks. From the tape's first point on, the
     /// point gets a node of its own, the hooks get a copy (their writes must not change a
     /// tensor an earlier step keeps) and `tape.current` says which node the hooks left.
-    mutating func visit(_ point: Int, _ v: inout Tracked, _ tape: Tape) throws {
+    func visit(_ point: Int, _ v: inout Tracked, _ tape: Tape) throws {
         let info = model.points.points[point]
         var rowShape = info.kind == .scores || info.kind == .pattern ? Array(v.t.shape.dropFirst()) : [tokens] + v.t.shape.dropFirst()
         if info.kind == .k || info.kind == .v { rowShape = Array(v.t.shape.dropFirst()) }
@@ -103,27 +103,10 @@ extension ForwardPass {
         return out
     }
 
-    mutating func mlpRecorded(_ lw: LayerWeights, _ m: Tracked, _ ids: LayerPointIds, _ tape: Tape) throws -> Tracked {
-        var act: Tracked
-        let op = model.activationOp
-        if let fc = lw.fc {
-            var h = try tape.linear(m, fc)
-            try visit(ids.mlpProj[0], &h, tape)
-            act = try tape.activation(h, op)
-        } else if let gateUp = lw.gateUp {
-            var gu = try tape.linear(m, gateUp)
-            try visit(ids.mlpProj[0], &gu, tape)
-            let inter = c.intermediateSize
-            let g = try tape.slice(gu, dim: 1, start: 0, end: inter), u = try tape.slice(gu, dim: 1, start: inter, end: 2 * inter)
-            act = try tape.gated(g, u, op) { model.gated($0, $1) }
-        } else {
-            var g = try tape.linear(m, lw.gate!), u = try tape.linear(m, lw.up!)
-            try visit(ids.mlpProj[0], &g, tape)
-            try visit(ids.mlpProj[1], &u, tape)
-            act = try tape.gated(g, u, op) { model.gated($0, $1) }
+    func mlpRecorded(_ lw: LayerWeights, _ m: Tracked, _ ids: LayerPointIds, _ tape: Tape) throws -> Tracked {
+        try model.recordedMLP(lw, m, tape) { slot, v in
+            try visit(slot == 2 ? ids.mlpAct : ids.mlpProj[slot], &v, tape)
         }
-        try visit(ids.mlpAct, &act, tape)
-        return try tape.linear(act, lw.down)
     }
 
     mutating func attentionRecorded(_ l: Int, _ a: Tracked, _ lw: LayerWeights, _ ids: LayerPointIds, _ tape: Tape) throws -> Tracked {
@@ -184,6 +167,63 @@ extension ForwardPass {
         var oIn = try tape.reshape(z, [n, h * d])
         try visit(ids.oProjInput, &oIn, tape)
         return try tape.linear(oIn, lw.o)
+    }
+}
+
+extension Transformer {
+    /// A layer's MLP on the tape; `visit` gets its points in order (slot 0 and 1: the
+    /// projections, 2: the activation) when it runs inside the pass.
+    func recordedMLP(_ lw: LayerWeights, _ m: Tracked, _ tape: Tape,
+                     visit: (Int, inout Tracked) throws -> Void = { _, _ in }) throws -> Tracked {
+        var act: Tracked
+        let op = activationOp
+        if let fc = lw.fc {
+            var h = try tape.linear(m, fc)
+            try visit(0, &h)
+            act = try tape.activation(h, op)
+        } else if let gateUp = lw.gateUp {
+            var gu = try tape.linear(m, gateUp)
+            try visit(0, &gu)
+            let inter = config.intermediateSize, last = gu.t.rank - 1
+            let g = try tape.slice(gu, dim: last, start: 0, end: inter), u = try tape.slice(gu, dim: last, start: inter, end: 2 * inter)
+            act = try tape.gated(g, u, op) { self.gated($0, $1) }
+        } else {
+            var g = try tape.linear(m, lw.gate!), u = try tape.linear(m, lw.up!)
+            try visit(0, &g)
+            try visit(1, &u)
+            act = try tape.gated(g, u, op) { self.gated($0, $1) }
+        }
+        try visit(2, &act)
+        return try tape.linear(act, lw.down)
+    }
+
+    /// `callModule` on a value that carries a gradient (`node` on `tape`): the module's
+    /// work is recorded, so the gradient flows through it. Returns the value and its node.
+    public func callModule(_ name: String, _ x: Tensor, node: Int?, tape: Tape) throws -> (Tensor, Int?) {
+        guard let node, name != "embed" else { return (try callModule(name, x), nil) }
+        _ = try callModuleInputCheck(name, x)
+        let input = Tracked(t: x.dtype == .f32 ? x.contiguous() : x.cast(to: .f32).contiguous(), n: node)
+        let w = weights, ln = config.block.norm == .layerNorm, eps = Float(config.normEps)
+        let parts = name.split(separator: ".")
+        var out: Tracked?
+        switch (parts.count, parts.first) {
+        case (1, "norm"): out = try tape.norm(input, w.norm, w.normBias, layerNorm: ln, eps: eps)
+        case (1, "lm_head"): out = try tape.linear(input, Linear(weight: w.lmHead, bias: nil))
+        case (3, "layers"):
+            guard let l = Int(parts[1]), l >= 0, l < config.numLayers else { break }
+            let lw = w.layers[l]
+            switch parts[2] {
+            case "attn_norm": if let n = lw.attnNorm { out = try tape.norm(input, n, lw.attnNormBias, layerNorm: ln, eps: eps) }
+            case "mlp_norm": if let n = lw.mlpNorm { out = try tape.norm(input, n, lw.mlpNormBias, layerNorm: ln, eps: eps) }
+            case "attn_post_norm": if let n = lw.attnPostNorm { out = try tape.norm(input, n, nil, layerNorm: ln, eps: eps) }
+            case "mlp_post_norm": if let n = lw.mlpPostNorm { out = try tape.norm(input, n, nil, layerNorm: ln, eps: eps) }
+            case "mlp": out = try recordedMLP(lw, input, tape)
+            default: break
+            }
+        default: break
+        }
+        guard let out else { throw RuntimeError(.input, "model.\(name) is not a callable module") }
+        return (out.t, out.n)
     }
 }
 

@@ -9,6 +9,7 @@ extension Execution {
         guard try guardAllows(ins) else { return }
         try count(ins)
         var out: RunValue
+        var moduleNode: Int?
         switch ins.op {
         case .constant(let c):
             out = RunValue.from(c)
@@ -133,7 +134,15 @@ extension Execution {
             out = .tensor(t)
         case .callModule(let name, let a):
             do {
-                out = .tensor(try transformer.callModule(name, try tensor(a, ins)))
+                let x = try tensor(a, ins)
+                if let tape, let n = node(a, for: ins) {
+                    // Recorded: the gradient flows through the module's own work.
+                    let (t, m) = try transformer.callModule(name, x, node: n, tape: tape)
+                    out = .tensor(t)
+                    moduleNode = m
+                } else {
+                    out = .tensor(try transformer.callModule(name, x))
+                }
             } catch {
                 throw VMError(wrapping: error, span: ins.range)
             }
@@ -163,7 +172,7 @@ extension Execution {
             out = .tensor(t.copy())
         }
         try set(ins.id, out, ins)
-        try recordGradient(ins, out)
+        if let moduleNode { nodes[ins.id.index] = moduleNode } else { try recordGradient(ins, out) }
     }
 
     func paramValue(_ name: String, _ ins: Instruction) throws -> RunValue {

@@ -177,9 +177,8 @@ extension Execution {
                 let db = (x / denominator - c * z / (nb * nb).binary(.maximum, Tensor(scalar: 1e-30))) * gg
                 return [Self.unbroadcast(da, to: x.shape), Self.unbroadcast(db, to: z.shape)]
             }
-        case .callModule(let name, _):
-            throw VMError(.input, "no gradient flows through model.\(name)(...) yet: read the gradient at a point of the model instead, "
-                          + "or give it a detached value (`.detach()`)", span: ins.range)
+        case .callModule:
+            return   // recorded by the module's own steps when it ran (see Execute.swift)
         }
         let n = try tape.record(inputs, shape: y.shape, saved: saved) { g in try backward(g.contiguous()) }
         nodes[ins.id.index] = n
