@@ -10,8 +10,9 @@ import NSITensor
 
 extension ForwardPass {
     /// Hands a recorded tensor to its point's hooks. From the tape's first point on, the
-    /// point gets a node of its own, the hooks get a copy (their writes must not change a
-    /// tensor an earlier step keeps) and `tape.current` says which node the hooks left.
+    /// hooks get a copy (their writes must not change a tensor an earlier step keeps) and
+    /// `tape.current` says which node the hooks left; that node, the value the model goes
+    /// on with, is the point's (its gradient is the point's `.grad`).
     func visit(_ point: Int, _ v: inout Tracked, _ tape: Tape) throws {
         let info = model.points.points[point]
         var rowShape = info.kind == .scores || info.kind == .pattern ? Array(v.t.shape.dropFirst()) : [tokens] + v.t.shape.dropFirst()
@@ -21,7 +22,7 @@ extension ForwardPass {
             try visit(point, &v.t)
             return
         }
-        let node = tape.point(point, from: v.n, shape: full, inputShape: v.t.shape)
+        let node = tape.enter(from: v.n, shape: full, inputShape: v.t.shape)
         tape.current = node
         if let hooks, let hook = hooks.handlers[point] {
             let seen = v.t.contiguous().copy().reshape(full)
@@ -32,8 +33,10 @@ extension ForwardPass {
                 }
                 after = replacement.dtype == .f32 ? replacement.contiguous() : replacement.cast(to: .f32).contiguous()
             }
-            v = try tape.reshape(Tracked(t: after, n: tape.current), v.t.shape)
+            tape.mark(tape.current ?? node, point: point)
+            v = try tape.reshape(Tracked(t: after, n: tape.current ?? node), v.t.shape)
         } else {
+            tape.mark(node, point: point)
             v.n = try tape.reshape(Tracked(t: v.t, n: node), v.t.shape).n
         }
         tape.current = nil

@@ -65,14 +65,20 @@ public final class Tape {
         peakSavedBytes = max(peakSavedBytes, savedBytes)
     }
 
-    /// The node of a point's value, from the node `input` (nil at the first recorded
-    /// point: gradients start there). The value the hooks see has `shape`; the pass's own
-    /// tensor had `inputShape`.
-    public func point(_ point: Int, from input: Int?, shape: [Int], inputShape: [Int]) -> Int {
-        nodes.append(Node(inputs: [input], backward: { g in [g.reshape(inputShape)] }, point: point, shape: shape, savedBytes: 0))
+    /// The node of the value the hooks at a point are given, from the node `input` (nil at
+    /// the first recorded point: gradients start there). The value the hooks see has
+    /// `shape`; the pass's own tensor had `inputShape`.
+    public func enter(from input: Int?, shape: [Int], inputShape: [Int]) -> Int {
+        nodes.append(Node(inputs: [input], backward: { g in [g.reshape(inputShape)] }, point: nil, shape: shape, savedBytes: 0))
         grads.append(nil)
-        pointsRecorded.append(point)
         return nodes.count - 1
+    }
+
+    /// Makes `node` (the point's value once its hooks are done, of the shape the hooks
+    /// see) the point's: the reverse pass stops there for the plan's gradient work.
+    public func mark(_ node: Int, point: Int) {
+        nodes[node].point = point
+        pointsRecorded.append(point)
     }
 
     /// Adds `grad` to a node's gradient (a `backward` starts the pass this way).

@@ -7,15 +7,14 @@ import NSIVM
 import NSITestSupport
 
 /// `backward` and `.grad` on SmolLM2: the gradient samples agree with PyTorch autograd
-/// (Tests/Fixtures/nnsight, made by Samples/nnsight/attribution_patching.py and
-/// frozen_saliency.py); the plan's own arithmetic is differentiated correctly (finite
+/// (Tests/Fixtures/nnsight, made by their twins in Samples/nnsight); the plan's own arithmetic is differentiated correctly (finite
 /// differences through a metric that uses every differentiable op); invokes' reverse
 /// passes stay in their own rows; gradient writes change what flows back.
 @Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
 struct GradientTests {
     /// Every saved value within 1e-3 of the largest value of its family (`grad.*`, `attr.*`,
     /// or the key alone), the issue's "relative to the largest gradient".
-    @Test(arguments: ["attribution_patching", "frozen_saliency"])
+    @Test(arguments: ["attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients"])
     func sampleMatchesAutograd(sample: String) throws {
         let text = try String(contentsOf: Fixtures.repository.appendingPathComponent("Samples/\(sample).nsi"), encoding: .utf8)
         let (optimized, _) = try Optimizer.optimize(try compile(text))
@@ -154,6 +153,19 @@ struct GradientTests {
             save h = h
         }
         """)
+        // A frozen point's gradient is what reaches the value written there; nothing goes below it.
+        let f = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            model.layers[3].attn.pattern = model.layers[3].attn.pattern.detach()
+            backward model.logits[0, -1, 42]
+            save pattern = model.layers[3].attn.pattern.grad
+            save q = model.layers[3].attn.q.grad
+            save z = model.layers[3].attn.z.grad
+        }
+        """)
+        #expect(try #require(f.value("pattern")?.tensor).toFloats().contains { $0 != 0 })
+        #expect(try #require(f.value("z")?.tensor).toFloats().contains { $0 != 0 })
+        #expect(try #require(f.value("q")?.tensor).toFloats().allSatisfy { $0 == 0 }, "q's gradient only flows through the frozen pattern")
         // d/dh of (stop(h) · h)/2 is h/2, not h.
         let g = try #require(d.value("g")?.tensor).toFloats(), h = try #require(d.value("h")?.tensor).toFloats()
         let worst = zip(g, h).map { abs($0 - $1 / 2) / max(1, abs($1)) }.max() ?? 1
