@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
         // Timing runner for Benchmarks/run-runtime.
         .executableTarget(name: "nsi-bench", dependencies: [
-            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIJSON", "NSIVM",
+            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIJSON", "NSIOpt", "NSIVM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/NSIBench"),
 

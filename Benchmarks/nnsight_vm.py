@@ -11,6 +11,11 @@ per measurement ({name, median_ms, runs_ms, ...}), like hf_runtime.py:
 - forward_batch31: a plain forward of the patching batch (31 rows of 14 tokens);
 - patching31: the brief's patching example end to end (1 clean + 30 corrupt invokes batched
   into one forward, 30 reads, 30 writes, 30 saved logit differences);
+- attribution: Samples/attribution_patching.nsi as PyTorch autograd computes it (its twin in
+  Samples/nnsight): the clean prompt's forward without gradients, the corrupt prompt's
+  forward keeping every layer output's gradient, `metric.backward()`, the 30 attributions;
+  saved_bytes is what autograd keeps for the backward (the tensors its graph saves, weights
+  not counted), peak_rss_mib the process's peak resident memory;
 - probe_layer4: a trace that only reads model.layers[4].output; probe_layer4_stop: the same
   followed by tracer.stop(); probe_forward10 is the plain forward timed alongside them.
   NNsight does not stop on its own after the last point a trace needs: layers_completed
@@ -174,6 +179,43 @@ def main():
         return diffs
 
     batch31 = tok([CLEAN] + [CORRUPT] * n, return_tensors="pt", padding=True)
+    clean_ids, corrupt_ids = tok(CLEAN, return_tensors="pt"), tok(CORRUPT, return_tensors="pt")
+    mary, john = tok(" Mary")["input_ids"][0], tok(" John")["input_ids"][0]
+    weights = {p.untyped_storage().data_ptr() for p in hf.parameters()}
+    saved = {}
+
+    def outputs_of(inputs, keep):
+        kept = []
+
+        def hook(_m, _a, out):
+            h = out[0] if isinstance(out, tuple) else out
+            if keep:
+                h.retain_grad()
+            kept.append(h)
+        handles = [layer.register_forward_hook(hook) for layer in hf.model.layers]
+        try:
+            return hf(**inputs).logits, kept
+        finally:
+            for h in handles:
+                h.remove()
+
+    def attribution():
+        with torch.no_grad():
+            _, clean = outputs_of(clean_ids, False)
+        storages = {}
+
+        def pack(t):
+            ptr = t.untyped_storage().data_ptr()
+            if ptr not in weights:
+                storages[ptr] = t.untyped_storage().nbytes()
+            return t
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            logits, corrupt = outputs_of(corrupt_ids, True)
+            metric = logits[0, -1, mary] - logits[0, -1, john]
+        with torch.enable_grad():
+            metric.backward()
+        saved["bytes"] = sum(storages.values())
+        return [((c - x.detach()) * x.grad).sum(-1)[0] for c, x in zip(clean, corrupt)]
 
     def forward_batch31():
         hf(**batch31)
@@ -191,6 +233,11 @@ def main():
                 runs = timed_rounds({"forward_batch31": forward_batch31, "patching31": patching}, args.repeats)
                 emit("forward_batch31", runs["forward_batch31"], rows=31, tokens=batch31["input_ids"].shape[1])
                 emit("patching31", runs["patching31"], invokes=31, **overhead(runs, "patching31", "forward_batch31"))
+            elif what == "attribution":
+                import resource
+                runs = timed_rounds({"attribution": attribution}, args.repeats)
+                emit("attribution", runs["attribution"], saved_bytes=saved["bytes"],
+                     peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
             elif what == "probe":
                 runs = timed_rounds({"probe_forward10": forward10, "probe_layer4": probe,
                                      "probe_layer4_stop": probe_stop}, args.repeats)

@@ -40,6 +40,12 @@ def main():
     row("patching sweep, 31 invokes", "patching31", "patching31")
     row("patching sweep, 31 invokes, no sharing", "patching31_unshared", "patching31")
     row("plain forward of the 31 rows", "forward_batch31", "forward_batch31")
+    row("attribution patching (forward + backward)", "attribution", "attribution")
+    a = ours0.get("attribution", {}), ref0.get("attribution", {})
+    if a[0] and a[1]:
+        print(f"kept for the backward: nsi {int(a[0]['saved_bytes']) / 1e6:.1f} MB, "
+              f"PyTorch autograd {int(a[1]['saved_bytes']) / 1e6:.1f} MB (saved tensors, weights not counted); "
+              f"peak RSS nsi {a[0]['peak_rss_mib']} MiB, PyTorch {a[1]['peak_rss_mib']} MiB")
     # Overhead of hooks over each side's own plain forward.
     ours = [(o["trace_rw_layers10"]["median_ms"] - o["forward10"]["median_ms"]) / o["forward10"]["median_ms"] * 100
             for o, _ in rounds if "trace_rw_layers10" in o]

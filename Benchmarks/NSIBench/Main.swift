@@ -4,6 +4,7 @@ import NSICheck
 import NSIIR
 import NSIJSON
 import NSIModel
+import NSIOpt
 import NSIRuntime
 import NSISource
 import NSISyntax
@@ -103,12 +104,15 @@ struct NSIBench: ParsableCommand {
         let probe = try program("trace \"\(prompt)\" { save h = model.layers[4].output }")
         let patchingText = try String(contentsOfFile: "Samples/patching.nsi", encoding: .utf8)
         let patching = try program(patchingText)
+        let attributionText = try String(contentsOfFile: "Samples/attribution_patching.nsi", encoding: .utf8)
+        let attribution = try Optimizer.optimize(try program(attributionText)).0
         let clean = try lm.encode("When John and Mary went to the store, Mary gave a drink to")
         let batch31 = Array(repeating: clean, count: 31)
         // Warm-up, then alternate so load changes hit every measurement alike.
         _ = try lm.transformer.trace(prompts: [ids]); _ = try vm.run(rw); _ = try vm.run(probe); _ = try vm.run(patching)
         _ = try unshared.run(patching)
-        var f: [Double] = [], r: [Double] = [], p: [Double] = [], b: [Double] = [], pt: [Double] = [], pn: [Double] = []
+        var kept = try vm.run(attribution).backwardBytes
+        var f: [Double] = [], r: [Double] = [], p: [Double] = [], b: [Double] = [], pt: [Double] = [], pn: [Double] = [], at: [Double] = []
         for _ in 0..<repeats {
             f.append(try time { _ = try lm.transformer.trace(prompts: [ids]) })
             r.append(try time { _ = try vm.run(rw) })
@@ -116,6 +120,7 @@ struct NSIBench: ParsableCommand {
             b.append(try time { _ = try lm.transformer.trace(prompts: batch31) })
             pt.append(try time { _ = try vm.run(patching) })
             pn.append(try time { _ = try unshared.run(patching) })
+            at.append(try time { kept = try vm.run(attribution).backwardBytes })
         }
         func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
         let fm = median(f)
@@ -126,6 +131,7 @@ struct NSIBench: ParsableCommand {
         emit("forward_batch31", b)
         emit("patching31", pt)
         emit("patching31_unshared", pn)
+        emit("attribution", at, extra: ["saved_bytes": String(kept), "peak_rss_mib": String(Self.peakResidentKiB() / 1024)])
     }
 
     /// A large model: a 10-token trace reading every layer's output (the first run pages
