@@ -43,7 +43,8 @@ extension ForwardPass {
         if hooks?.stopAfter == point { throw StopForward() }
     }
 
-    mutating func runRecorded(ids: [[Int]], tape: Tape) throws {
+    /// Returns the logits [B·T, vocab].
+    mutating func runRecorded(ids: [[Int]], tape: Tape) throws -> Tensor {
         let w = model.weights
         let flat = ids.flatMap { $0 }
         guard var x = model.embedRows(Tensor(shape: [flat.count], int64s: flat.map(Int64.init))) else {
@@ -62,6 +63,7 @@ extension ForwardPass {
         var logits = try tape.linear(out, Linear(weight: w.lmHead, bias: nil))
         if let cap = c.block.logitSoftcap { logits = try tape.softcap(logits, Float(cap)) }
         try visit(model.points.logits, &logits, tape)
+        return logits.t
     }
 
     func normRecorded(_ x: Tracked, _ weight: Tensor, _ bias: Tensor?, _ tape: Tape) throws -> Tracked {

@@ -33,8 +33,11 @@ public final class Tape {
     /// The node of the tensor a hook is given at a point (nil: it carries no gradient);
     /// a hook that records work on it sets the node of its result here.
     public var current: Int?
-    /// Layers the recorded part of the pass spans, for reports.
+    /// Points recorded, in forward order, for reports.
     public private(set) var pointsRecorded: [Int] = []
+    /// The points whose gradient `run` hands to `atPoint` (nil: every point); at the
+    /// others the gradient flows on untouched.
+    public var watched: Set<Int>?
 
     public init(start: Int, maxSavedBytes: Int = .max) {
         self.start = start
@@ -106,7 +109,7 @@ public final class Tape {
             let node = nodes[i]
             var g = grads[i]
             grads[i] = nil
-            if let p = node.point {
+            if let p = node.point, watched?.contains(p) ?? true {
                 let owned = g.map { $0.copy() } ?? Tensor(zeros: node.shape)
                 try atPoint(p, owned)
                 g = owned

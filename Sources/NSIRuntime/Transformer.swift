@@ -112,9 +112,12 @@ public final class Transformer: @unchecked Sendable {
             guard share == nil, cache.length == 0 else {
                 throw RuntimeError(.internal, "forward: a recorded pass shares no rows and starts from an empty cache")
             }
-            do { try pass.runRecorded(ids: rowIds, tape: tape) } catch is StopForward {}
+            var logits: Tensor?
+            do { logits = try pass.runRecorded(ids: rowIds, tape: tape) } catch is StopForward {}
             cache.length += t
-            return nil
+            guard mode != .none, let logits else { return nil }
+            let full = logits.reshape([b, t, config.vocabSize])
+            return mode == .last ? full.slice(dim: 1, start: t - 1).contiguous() : full
         }
         do {
             let logits = try pass.run(ids: rowIds, mode: mode)

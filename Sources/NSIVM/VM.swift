@@ -180,6 +180,7 @@ public final class VM: Sendable {
                 let gradientPoints = live.flatMap { $0.1.byGrad.keys }
                 if let start = gradientPoints.min(), let (run, _) = live.first, live.count == 1 {
                     let tape = Tape(start: start, maxSavedBytes: max(0, run.vm.limits.maxRegisterBytes - run.registerBytes))
+                    tape.watched = Set(gradientPoints)
                     hooks.tape = tape
                     run.tape = tape
                     run.recording = true

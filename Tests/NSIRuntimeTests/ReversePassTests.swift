@@ -60,7 +60,11 @@ import NSITestSupport
             _ = t
             return nil
         }
-        _ = try model.trace(prompts: prompts, hooks: hooks)
+        // The recorded forward computes what the plain one does.
+        let recorded = try #require(try model.trace(prompts: prompts, hooks: hooks).logits).toFloats()
+        let plain = try #require(try model.trace(prompts: prompts).logits).toFloats()
+        let forwardDiff = zip(recorded, plain).map { abs($0 - $1) }.max() ?? 1
+        #expect(forwardDiff <= 1e-4, "\(name): the recorded forward's logits differ by \(forwardDiff)")
         var grads: [Int: Tensor] = [:]
         try tape.run(atPoint: { point, g in if checked.contains(point) { grads[point] = g.copy() } })
         #expect(tape.savedBytes == 0, "the reverse pass releases what it kept")
