@@ -171,4 +171,20 @@ struct GradientTests {
         let worst = zip(g, h).map { abs($0 - $1 / 2) / max(1, abs($1)) }.max() ?? 1
         #expect(worst <= 1e-5, "detach: \(worst)")
     }
+
+    /// What the forward keeps for the reverse pass counts against the run's memory limit:
+    /// past it the run stops with that limit, before the reverse pass, and nothing is saved.
+    @Test func theMemoryKeptForBackwardIsLimited() throws {
+        let text = try String(contentsOf: Fixtures.repository.appendingPathComponent("Samples/frozen_saliency.nsi"), encoding: .utf8)
+        let program = try compile(text)
+        let kept = try VM(model: try Fixtures.model()).run(program).backwardBytes
+        #expect(kept > 1_000_000)
+        do {
+            _ = try VM(model: try Fixtures.model(), limits: VMLimits(maxRegisterBytes: kept / 2)).run(program)
+            Issue.record("a run keeping \(kept) bytes for its backward passed a limit of \(kept / 2)")
+        } catch let e as VMError {
+            #expect(e.kind == .limit(.registerBytes), "\(e)")
+            #expect(e.message.contains("reverse pass"), "\(e)")
+        }
+    }
 }
