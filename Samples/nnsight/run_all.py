@@ -20,7 +20,7 @@ import common  # noqa: E402
 
 SAMPLES = ["logit_lens", "patching", "steering", "ablation",
            "mean_ablation", "cache_residuals", "batched_trace", "attention_pattern",
-           "attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients"]
+           "attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients", "linearized"]
 
 
 def main() -> None:

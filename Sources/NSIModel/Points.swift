@@ -23,6 +23,9 @@ public enum PointKind: String, Sendable, Equatable, Hashable, CaseIterable {
     case attnPostNormOutput, mlpPostNormOutput
     /// The output of a linear layer that has no canonical name (q_proj, c_attn, gate_proj...).
     case linearOutput
+    /// A norm's per-position factor, [B, T, 1]: 1 / sqrt(mean(x²) + eps), or
+    /// 1 / sqrt(var + eps) for LayerNorm (what a linearized model freezes).
+    case normScale
 }
 
 /// A tensor the forward pass computes that hooks may read, write or replace. One point
@@ -57,6 +60,8 @@ public struct Module: Sendable, Equatable {
 
 /// Dense ids of one decoder layer's points, in the order the forward pass reaches them.
 public struct LayerPointIds: Sendable {
+    /// The per-position factors of the norms before attention and the MLP, where there are.
+    public let attnNormScale: Int?, mlpNormScale: Int?
     /// The attention's input: the norm before it, or the block's input where there is none.
     public let attnNorm: Int
     /// Linear outputs before attention: q_proj/k_proj/v_proj, or one fused projection.
@@ -84,6 +89,8 @@ public struct PointTable: Sendable {
     public private(set) var layers: [LayerPointIds] = []
     public private(set) var embed = 0
     public private(set) var norm = 0
+    /// The final norm's per-position factor.
+    public private(set) var normScale = 0
     public private(set) var logits = 0
     private var byName: [String: Int] = [:]
     private var moduleByName: [String: Int] = [:]
@@ -104,7 +111,9 @@ public struct PointTable: Sendable {
             case .fused(let qkv), .fusedPerHead(let qkv): projIn = ["\(a).\(qkv).input"]
             }
             let attnNorm: Int
+            var attnScale: Int?
             if let norm = n.attnNorm, b.preAttentionNorm {
+                attnScale = add(.normScale, l, ["\(p).attn_norm.scale"], [], [.batch, .tokens, .fixed(1)])
                 attnNorm = add(.attnNormOutput, l, ["\(p).attn_norm.output", "\(p).attn.input"],
                                ["\(h).\(norm).output", "\(a).input"] + projIn, hidden)
             } else {
@@ -139,7 +148,9 @@ public struct PointTable: Sendable {
             case .fusedGated(let name), .plain(let name): mlpIn = ["\(m).\(name).input"]
             }
             let mlpNorm: Int
+            var mlpScale: Int?
             if let norm = n.mlpNorm, b.preMLPNorm {
+                mlpScale = add(.normScale, l, ["\(p).mlp_norm.scale"], [], [.batch, .tokens, .fixed(1)])
                 mlpNorm = add(.mlpNormOutput, l, ["\(p).mlp_norm.output", "\(p).mlp.input"],
                               ["\(h).\(norm).output", "\(m).input"] + mlpIn, hidden)
             } else {
@@ -165,7 +176,7 @@ public struct PointTable: Sendable {
             let nextIn = l + 1 < c.numLayers ? ["layers.\(l + 1).input"] : []
             let nextInHF = l + 1 < c.numLayers ? ["\(n.layers).\(l + 1).input"] : []
             let out = add(.layerOutput, l, ["\(p).output"] + nextIn, ["\(h).output"] + nextInHF, hidden)
-            layers.append(LayerPointIds(attnNorm: attnNorm, qkvProj: qkv, q: q, k: k, v: v, scores: scores,
+            layers.append(LayerPointIds(attnNormScale: attnScale, mlpNormScale: mlpScale, attnNorm: attnNorm, qkvProj: qkv, q: q, k: k, v: v, scores: scores,
                                         pattern: pattern, z: z, oProjInput: oIn, attnOutput: attnOut, attnPostNorm: attnPost,
                                         residMid: mid, mlpNorm: mlpNorm, mlpProj: mlpProj, mlpAct: act, mlpOutput: mlpOut,
                                         mlpPostNorm: mlpPost, output: out))
@@ -174,6 +185,7 @@ public struct PointTable: Sendable {
             addModule(.mlp, l, "\(p).mlp", m)
             input = out
         }
+        normScale = add(.normScale, nil, ["norm.scale"], [], [.batch, .tokens, .fixed(1)])
         norm = add(.normOutput, nil, ["norm.output"], ["\(n.finalNorm).output", "\(n.head).input"], hidden)
         // With soft-capped logits the head's own output is not the logits point.
         logits = add(.logits, nil, b.logitSoftcap == nil ? ["lm_head.output", "logits"] : ["logits"],

@@ -34,6 +34,28 @@ extension Tape {
         return Tracked(t: y, n: n)
     }
 
+    /// A norm's per-position factor s [..., 1] (see `Tensor.normScale`); keeps the input
+    /// and s: dx = −s³ · (x − μ) · g / D (μ = 0 for RMSNorm).
+    func normScale(_ x: Tracked, layerNorm: Bool, eps: Float) throws -> Tracked {
+        let input = x.t.contiguous()
+        let s = input.normScale(layerNorm: layerNorm, eps: eps)
+        let n = try record([x.n], shape: s.shape, saved: [input, s]) { g in
+            [Derivative.normScale(input, s, g.contiguous(), layerNorm: layerNorm)]
+        }
+        return Tracked(t: s, n: n)
+    }
+
+    /// A norm with its factor given: y = w · x · s, or (x − μ) · s · w + b. Keeps x and s:
+    /// dx = s · (w·g − mean(w·g) for LayerNorm), ds = Σ w·g·(x − μ).
+    func normalized(_ x: Tracked, scale s: Tracked, _ weight: Tensor, _ bias: Tensor?, layerNorm: Bool) throws -> Tracked {
+        let input = x.t.contiguous(), scale = s.t.contiguous()
+        let y = input.normalized(scale: scale, weight: weight, bias: bias, layerNorm: layerNorm)
+        let n = try record([x.n, s.n], shape: y.shape, saved: [input, scale]) { g in
+            Derivative.normalized(input, scale, weight.contiguous(), g.contiguous(), layerNorm: layerNorm)
+        }
+        return Tracked(t: y, n: n)
+    }
+
     /// An activation elementwise; keeps the input.
     func activation(_ x: Tracked, _ op: UnaryOp) throws -> Tracked {
         let input = x.t.contiguous()
@@ -214,6 +236,52 @@ public enum Derivative {
             }
         }
         return out
+    }
+
+    /// Of `Tape.normScale`: dx = −s³ · (x − μ) · g / D per row.
+    static func normScale(_ x: Tensor, _ s: Tensor, _ g: Tensor, layerNorm: Bool) -> Tensor {
+        let d = x.shape[x.rank - 1]
+        let out = Tensor(zeros: x.shape)
+        let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(s.floatPointer), UncheckedPointer(g.floatPointer),
+                 UncheckedPointer(out.floatPointer))
+        parallelFor(x.count / max(d, 1), cost: d * 4) { rows in
+            for r in rows {
+                let xr = p.0.p + r * d, o = p.3.p + r * d
+                var mean = 0.0
+                if layerNorm { for i in 0..<d { mean += Double(xr[i]) }; mean /= Double(d) }
+                let s = Double(p.1.p[r]), k = -s * s * s * Double(p.2.p[r]) / Double(d)
+                for i in 0..<d { o[i] = Float(k * (Double(xr[i]) - mean)) }
+            }
+        }
+        return out
+    }
+
+    /// Of `Tape.normalized`: [dx, ds].
+    static func normalized(_ x: Tensor, _ s: Tensor, _ w: Tensor, _ g: Tensor, layerNorm: Bool) -> [Tensor?] {
+        let d = x.shape[x.rank - 1]
+        let dx = Tensor(zeros: x.shape), ds = Tensor(zeros: s.shape)
+        let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(s.floatPointer), UncheckedPointer(w.floatPointer),
+                 UncheckedPointer(g.floatPointer), UncheckedPointer(dx.floatPointer), UncheckedPointer(ds.floatPointer))
+        parallelFor(x.count / max(d, 1), cost: d * 6) { rows in
+            for r in rows {
+                let xr = p.0.p + r * d, gr = p.3.p + r * d, o = p.4.p + r * d
+                var mean = 0.0, meanWG = 0.0
+                if layerNorm {
+                    for i in 0..<d { mean += Double(xr[i]); meanWG += Double(p.2.p[i]) * Double(gr[i]) }
+                    mean /= Double(d)
+                    meanWG /= Double(d)
+                }
+                let s = Double(p.1.p[r])
+                var sum = 0.0
+                for i in 0..<d {
+                    let wg = Double(p.2.p[i]) * Double(gr[i])
+                    o[i] = Float(s * (wg - meanWG))
+                    sum += wg * (Double(xr[i]) - mean)
+                }
+                p.5.p[r] = Float(sum)
+            }
+        }
+        return [dx, ds]
     }
 
     /// y = softmax(x) over the last dimension: dx = y · (g − Σ g·y).

@@ -58,7 +58,7 @@ extension ForwardPass {
         var h = Tracked(t: x, n: nil)
         try visit(model.points.embed, &h, tape)
         for l in 0..<c.numLayers { h = try layerRecorded(l, h, tape) }
-        var out = try normRecorded(h, w.norm, w.normBias, tape)
+        var out = try normRecorded(h, w.norm, w.normBias, tape, scale: model.points.normScale)
         try visit(model.points.norm, &out, tape)
         var logits = try tape.linear(out, Linear(weight: w.lmHead, bias: nil))
         if let cap = c.block.logitSoftcap { logits = try tape.softcap(logits, Float(cap)) }
@@ -66,8 +66,14 @@ extension ForwardPass {
         return logits.t
     }
 
-    func normRecorded(_ x: Tracked, _ weight: Tensor, _ bias: Tensor?, _ tape: Tape) throws -> Tracked {
-        try tape.norm(x, weight, bias, layerNorm: c.block.norm == .layerNorm, eps: Float(c.normEps))
+    /// A norm on the tape; with a `scale` point, its per-position factor is a step (and
+    /// a point) of its own, so a plan can read, change or freeze it.
+    func normRecorded(_ x: Tracked, _ weight: Tensor, _ bias: Tensor?, _ tape: Tape, scale point: Int? = nil) throws -> Tracked {
+        let layerNorm = c.block.norm == .layerNorm, eps = Float(c.normEps)
+        guard let point else { return try tape.norm(x, weight, bias, layerNorm: layerNorm, eps: eps) }
+        var s = try tape.normScale(x, layerNorm: layerNorm, eps: eps)
+        try visit(point, &s, tape)
+        return try tape.normalized(x, scale: s, weight, bias, layerNorm: layerNorm)
     }
 
     mutating func layerRecorded(_ l: Int, _ input: Tracked, _ tape: Tape) throws -> Tracked {
@@ -81,7 +87,7 @@ extension ForwardPass {
         let lw = model.weights.layers[l]
         var a = x
         if b.preAttentionNorm, let w = lw.attnNorm {
-            a = try normRecorded(x, w, lw.attnNormBias, tape)
+            a = try normRecorded(x, w, lw.attnNormBias, tape, scale: ids.attnNormScale)
             try visit(ids.attnNorm, &a, tape)
         }
         var attnOut = skipped(.attn, l) ? a : try attentionRecorded(l, a, lw, ids, tape)
@@ -94,7 +100,7 @@ extension ForwardPass {
         try visit(ids.residMid, &mid, tape)
         var m = b.parallel ? x : mid
         if b.preMLPNorm, let w = lw.mlpNorm {
-            m = try normRecorded(m, w, lw.mlpNormBias, tape)
+            m = try normRecorded(m, w, lw.mlpNormBias, tape, scale: ids.mlpNormScale)
             try visit(ids.mlpNorm, &m, tape)
         }
         var mlpOut = skipped(.mlp, l) ? m : try mlpRecorded(lw, m, ids, tape)

@@ -255,7 +255,7 @@ struct ForwardPass {
         } else {
             for l in 0..<c.numLayers { x = try layer(l, x) }
         }
-        var h = norm(x, w.norm, w.normBias)                                   // [N, hidden]
+        var h = try norm(x, w.norm, w.normBias, scale: model.points.normScale)  // [N, hidden]
         try visit(model.points.norm, &h)
         let hooked = hooks?.isHooked(model.points.logits) ?? false
         if mode == .none && !hooked { return nil }
@@ -307,6 +307,16 @@ struct ForwardPass {
         model.normalize(x, weight, bias)
     }
 
+    /// A norm whose per-position factor is the point `scale`: computed on its own and
+    /// handed to the point's hooks when something looks at it, fused otherwise.
+    func norm(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, scale point: Int?) throws -> Tensor {
+        guard let point, let hooks, hooks.isHooked(point) || hooks.stopAfter == point else { return norm(x, weight, bias) }
+        let layerNorm = c.block.norm == .layerNorm
+        var s = x.normScale(layerNorm: layerNorm, eps: Float(c.normEps))
+        try visit(point, &s)
+        return x.normalized(scale: s, weight: weight, bias: bias, layerNorm: layerNorm)
+    }
+
     /// One decoder block over the packed positions, as `Block` describes it.
     mutating func layer(_ l: Int, _ input: Tensor) throws -> Tensor {
         let ids = model.points.layers[l]
@@ -319,7 +329,7 @@ struct ForwardPass {
         let lw = model.weights.layers[l]
         var a = x                                                              // [N, hidden]
         if b.preAttentionNorm, let w = lw.attnNorm {
-            a = norm(x, w, lw.attnNormBias)
+            a = try norm(x, w, lw.attnNormBias, scale: ids.attnNormScale)
             try visit(ids.attnNorm, &a)
         }
         var attnOut = skipped(.attn, l) ? a.copy() : try attention(l, a, lw, ids)     // [N, hidden]
@@ -332,7 +342,7 @@ struct ForwardPass {
         try visit(ids.residMid, &mid)
         var m = b.parallel ? x : mid                                           // [N, hidden]
         if b.preMLPNorm, let w = lw.mlpNorm {
-            m = norm(m, w, lw.mlpNormBias)
+            m = try norm(m, w, lw.mlpNormBias, scale: ids.mlpNormScale)
             try visit(ids.mlpNorm, &m)
         }
         var mlpOut = skipped(.mlp, l) ? m.copy() : try mlp(lw, m, ids)                // [N, hidden]

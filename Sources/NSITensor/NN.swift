@@ -51,6 +51,63 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// The per-row factor of a norm over the last dimension, [..., 1]: 1 / sqrt(mean(x²) +
+    /// eps) (RMSNorm) or 1 / sqrt(var + eps) (LayerNorm), in the arithmetic of `rmsNorm`
+    /// and `layerNorm`, so that `normalized(scale:...)` of it gives their result exactly.
+    public func normScale(layerNorm: Bool, eps: Float) -> Tensor {
+        let x = contiguous()
+        let d = shape[rank - 1]
+        let out = Tensor(zeros: Array(shape.dropLast()) + [1])
+        let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(out.floatPointer))
+        parallelFor(count / max(d, 1), cost: d * 3) { rows in
+            for r in rows {
+                let row = p.0.p + r * d
+                if layerNorm {
+                    var mean: Float = 0
+                    for i in 0..<d { mean += row[i] }
+                    mean /= Float(d)
+                    var variance: Float = 0
+                    for i in 0..<d { let c = row[i] - mean; variance += c * c }
+                    variance /= Float(d)
+                    p.1.p[r] = 1 / sqrtf(variance + eps)
+                } else {
+                    var ss: Float = 0
+                    for i in 0..<d { ss += row[i] * row[i] }
+                    p.1.p[r] = 1 / sqrtf(ss / Float(d) + eps)
+                }
+            }
+        }
+        return out
+    }
+
+    /// A norm with its per-row factor given (`normScale`, or a value written over it):
+    /// `weight · x · s` (RMSNorm) or `(x - mean) · s · weight + bias` (LayerNorm).
+    public func normalized(scale: Tensor, weight: Tensor, bias: Tensor?, layerNorm: Bool) -> Tensor {
+        let x = contiguous(), s = scale.contiguous(), w = weight.contiguous()
+        let d = shape[rank - 1]
+        let b = bias?.contiguous()
+        let out = Tensor(zeros: shape)
+        let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(s.floatPointer), UncheckedPointer(w.floatPointer),
+                 b.map { UncheckedPointer($0.floatPointer) }, UncheckedPointer(out.floatPointer))
+        parallelFor(count / max(d, 1), cost: d * 3) { rows in
+            let (x, s, w, o) = (p.0.p, p.1.p, p.2.p, p.4.p)
+            for r in rows {
+                let row = x + r * d, dst = o + r * d, k = s[r]
+                if layerNorm {
+                    var mean: Float = 0
+                    for i in 0..<d { mean += row[i] }
+                    mean /= Float(d)
+                    for i in 0..<d { dst[i] = (row[i] - mean) * k * w[i] + (p.3.map { $0.p[i] } ?? 0) }
+                } else {
+                    for i in 0..<d { dst[i] = w[i] * (row[i] * k) }
+                }
+            }
+        }
+        return out
+    }
+}
+
 /// Rotary position embedding in the "rotate half" layout Hugging Face uses: the
 /// first and second halves of each head's dimensions form the rotated pairs.
 public enum Rotary {

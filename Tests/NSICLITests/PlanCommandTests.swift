@@ -81,9 +81,9 @@ import NSITestSupport
         #expect(out.exitCode == 0, "\(out.stderr)")
         if optimize {
             #expect(out.stdout.contains("passes: fold 1 folded, cse 5 merged, dce 3 removed: 16 -> 8 instructions"), "\(out.stdout)")
-            #expect(out.stdout.contains("the pass stops after @95 layers.4.output"))
+            #expect(out.stdout.contains("the pass stops after @105 layers.4.output"))
         } else {
-            #expect(out.stdout.contains("the pass stops after @190 layers.9.output"))
+            #expect(out.stdout.contains("the pass stops after @210 layers.9.output"))
         }
         try Golden.check(out.stdout, file: optimize ? "dump-passes.txt" : "dump-passes-no-optimize.txt")
     }
@@ -93,7 +93,7 @@ import NSITestSupport
         let out = DumpCommand.output(input: script, model: Self.model, params: ["layer": "7"], disasm: false)
         #expect(out.exitCode == 0, "\(out.stderr)")
         #expect(out.stdout.contains("layer  int  compile time  = 7"))
-        #expect(out.stdout.contains("@143 layers.7.attn.z"))
+        #expect(out.stdout.contains("@158 layers.7.attn.z"))
         #expect(!out.stdout.contains("layers.5.attn.z"))
     }
 

@@ -53,7 +53,9 @@ import NSIModel
             let p = pt.layers[l], lw = w.layers[l]
             let input = l == 0 ? pt.embed : pt.layers[l - 1].output
             let x = { m(input, c.hiddenSize) }
-            add(p.attnNorm, "L\(l) attn_norm") { Naive.flat(Naive.rmsNorm(x(), lw.attnNorm!.toFloats(), eps: c.normEps)) }
+            add(p.attnNormScale!, "L\(l) attn_norm.scale") { Naive.rmsScale(x(), eps: c.normEps) }
+            // The norm from its own (captured, possibly written) factor.
+            add(p.attnNorm, "L\(l) attn_norm") { Naive.flat(Naive.scaled(x(), raw(p.attnNormScale!), lw.attnNorm!.toFloats())) }
             let a = { m(p.attnNorm, c.hiddenSize) }
             add(p.qkvProj[0], "L\(l) q_proj") { Naive.flat(Naive.linear(a(), wm(lw.q!.weight), lw.q!.bias?.toFloats())) }
             add(p.qkvProj[1], "L\(l) k_proj") { Naive.flat(Naive.linear(a(), wm(lw.k!.weight), lw.k!.bias?.toFloats())) }
@@ -81,7 +83,8 @@ import NSIModel
             add(p.oProjInput, "L\(l) o_proj.input") { raw(p.z) }
             add(p.attnOutput, "L\(l) attn.output") { Naive.flat(Naive.linear(m(p.oProjInput, h * hd), wm(lw.o.weight), lw.o.bias?.toFloats())) }
             add(p.residMid, "L\(l) resid_mid") { Naive.flat(Naive.add(x(), m(p.attnOutput, c.hiddenSize))) }
-            add(p.mlpNorm, "L\(l) mlp_norm") { Naive.flat(Naive.rmsNorm(m(p.residMid, c.hiddenSize), lw.mlpNorm!.toFloats(), eps: c.normEps)) }
+            add(p.mlpNormScale!, "L\(l) mlp_norm.scale") { Naive.rmsScale(m(p.residMid, c.hiddenSize), eps: c.normEps) }
+            add(p.mlpNorm, "L\(l) mlp_norm") { Naive.flat(Naive.scaled(m(p.residMid, c.hiddenSize), raw(p.mlpNormScale!), lw.mlpNorm!.toFloats())) }
             let mn = { m(p.mlpNorm, c.hiddenSize) }
             add(p.mlpProj[0], "L\(l) gate_proj") { Naive.flat(Naive.linear(mn(), wm(lw.gate!.weight))) }
             add(p.mlpProj[1], "L\(l) up_proj") { Naive.flat(Naive.linear(mn(), wm(lw.up!.weight))) }
@@ -90,7 +93,8 @@ import NSIModel
             add(p.output, "L\(l) output") { Naive.flat(Naive.add(m(p.residMid, c.hiddenSize), m(p.mlpOutput, c.hiddenSize))) }
         }
         let last = pt.layers[c.numLayers - 1].output
-        add(pt.norm, "norm") { Naive.flat(Naive.rmsNorm(m(last, c.hiddenSize), w.norm.toFloats(), eps: c.normEps)) }
+        add(pt.normScale, "norm.scale") { Naive.rmsScale(m(last, c.hiddenSize), eps: c.normEps) }
+        add(pt.norm, "norm") { Naive.flat(Naive.scaled(m(last, c.hiddenSize), raw(pt.normScale), w.norm.toFloats())) }
         add(pt.logits, "logits") { Naive.flat(Naive.linear(m(pt.norm, c.hiddenSize), wm(w.lmHead))) }
         return out
     }
@@ -114,9 +118,10 @@ import NSIModel
     @Test func writesFlowDownstreamAtEveryPointKind() throws {
         let (original, baseLogits) = try capture()
         let p0 = model.points.layers[0], p1 = model.points.layers[1]
-        let targets = [model.points.embed, p0.attnNorm, p0.qkvProj[0], p0.qkvProj[1], p0.qkvProj[2], p0.q, p0.k, p0.v,
+        let targets = [model.points.embed, p0.attnNormScale!, p0.attnNorm, p0.qkvProj[0], p0.qkvProj[1], p0.qkvProj[2], p0.q, p0.k, p0.v,
                        p0.scores, p0.pattern, p0.z, p0.oProjInput, p0.attnOutput, p0.residMid, p0.mlpNorm,
-                       p0.mlpProj[0], p0.mlpProj[1], p0.mlpAct, p0.mlpOutput, p0.output, p1.output, model.points.norm]
+                       p0.mlpNormScale!, p0.mlpProj[0], p0.mlpProj[1], p0.mlpAct, p0.mlpOutput, p0.output, p1.output,
+                       model.points.normScale, model.points.norm]
         for (i, target) in targets.enumerated() {
             let inPlace = i % 2 == 0
             let (seen, logits) = try capture { hooks in

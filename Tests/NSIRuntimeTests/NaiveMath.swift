@@ -13,6 +13,16 @@ enum Naive {
 
     static func flat(_ m: M) -> [Float] { m.joined().map(Float.init) }
 
+    /// 1 / sqrt(mean(x²) + eps) per row.
+    static func rmsScale(_ x: M, eps: Double) -> [Float] {
+        x.map { row in Float(1 / (row.map { $0 * $0 }.reduce(0, +) / Double(row.count) + eps).squareRoot()) }
+    }
+
+    /// w · x · s with the per-row factor s given.
+    static func scaled(_ x: M, _ s: [Float], _ w: [Float]) -> M {
+        zip(x, s).map { row, k in row.enumerated().map { $0.element * Double(k) * Double(w[$0.offset]) } }
+    }
+
     static func rmsNorm(_ x: M, _ w: [Float], eps: Double) -> M {
         x.map { row in
             let inv = 1 / (row.map { $0 * $0 }.reduce(0, +) / Double(row.count) + eps).squareRoot()

@@ -49,7 +49,8 @@ import NSITestSupport
 
         // Points across the model: the start, inside the first and last layers, the end.
         let first = model.points.layers[0], last = model.points.layers[c.numLayers - 1]
-        let checked = [model.points.embed, first.q, first.pattern, first.mlpAct, last.attnNorm, last.z, last.mlpOutput, model.points.norm]
+        let checked = [model.points.embed, first.q, first.pattern, first.mlpAct, last.attnNorm, last.z, last.mlpOutput,
+                       model.points.normScale, model.points.norm] + [first.attnNormScale, last.mlpNormScale].compactMap { $0 }
         let hooks = Hooks(points: model.points)
         let tape = Tape(start: model.points.embed)
         hooks.tape = tape

@@ -58,9 +58,9 @@ struct AcceptedPlanRunTests {
         save "y": f32[1, T, 576]
         block trace
           invoke rows 1 prompts ["The city of"]
-        %0 = read 3 : f32[1, T, 192] @ block 0 invoke 0 point 3 step 0
-        %1 = call "norm" %0 : f32[1, T, 576] @ block 0 invoke 0 point 3 step 0
-        %2 = save "y" %1 @ block 0 invoke 0 point 3 step 0
+        %0 = read 4 : f32[1, T, 192] @ block 0 invoke 0 point 4 step 0
+        %1 = call "norm" %0 : f32[1, T, 576] @ block 0 invoke 0 point 4 step 0
+        %2 = save "y" %1 @ block 0 invoke 0 point 4 step 0
         """)
         let plan = try Bytecode.decode(try Bytecode.encode(program), for: PlanTarget(model.signature))
         #expect(performing: { try VM(model: model).run(plan) }, throws: { error in

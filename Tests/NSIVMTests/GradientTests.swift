@@ -14,7 +14,7 @@ import NSITestSupport
 struct GradientTests {
     /// Every saved value within 1e-3 of the largest value of its family (`grad.*`, `attr.*`,
     /// or the key alone), the issue's "relative to the largest gradient".
-    @Test(arguments: ["attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients"])
+    @Test(arguments: ["attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients", "linearized"])
     func sampleMatchesAutograd(sample: String) throws {
         let text = try String(contentsOf: Fixtures.repository.appendingPathComponent("Samples/\(sample).nsi"), encoding: .utf8)
         let (optimized, _) = try Optimizer.optimize(try compile(text))
@@ -186,5 +186,50 @@ struct GradientTests {
             #expect(e.kind == .limit(.registerBytes), "\(e)")
             #expect(e.message.contains("reverse pass"), "\(e)")
         }
+    }
+
+    /// The brief's two examples (docs/language.md, "Gradients"), as written: they check,
+    /// run, and give what the samples built from them give.
+    @Test func theBriefsExamplesRunAsWritten() throws {
+        let attribution = try run("""
+        param clean: str = "When John and Mary went to the store, Mary gave a drink to"
+        param corrupt: str = "When John and Mary went to the store, John gave a drink to"
+        trace {
+            invoke clean {
+                for l in 0..<model.num_layers { let c[l] = model.layers[l].output }
+            }
+            invoke corrupt {
+                for l in 0..<model.num_layers { let x[l] = model.layers[l].output }
+                let lg = model.logits[0, -1]
+                let m = lg[tok(" Mary")] - lg[tok(" John")]
+                backward m
+                save metric = m
+                for l in 0..<model.num_layers {
+                    save attr[l] = ((c[l] - x[l]) * model.layers[l].output.grad).sum(-1)[0]
+                }
+            }
+        }
+        """)
+        let golden = try SafetensorsFile(path: Fixtures.path("nnsight/attribution_patching.safetensors"))
+        for l in [0, 12, 29] {
+            let mine = try #require(attribution.value("attr.\(l)")?.tensor).toFloats(), ref = try golden.tensor("attr.\(l)").toFloats()
+            let scale = ref.map(abs).max() ?? 1
+            #expect(zip(mine, ref).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "attr.\(l)")
+        }
+        let saliency = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            for l in 0..<model.num_layers {
+                model.layers[l].attn.pattern = model.layers[l].attn.pattern.detach()
+            }
+            let lp = model.logits[0, -1].log_softmax(-1)[tok(" Paris")]
+            backward lp
+            save saliency = model.embed.output.grad[0].norm(-1)
+            save g = model.layers[8].mlp.output.grad[0]
+        }
+        """)
+        let frozen = try SafetensorsFile(path: Fixtures.path("nnsight/frozen_saliency.safetensors"))
+        let mine = try #require(saliency.value("saliency")?.tensor).toFloats(), ref = try frozen.tensor("saliency").toFloats()
+        let scale = ref.map(abs).max() ?? 1
+        #expect(zip(mine, ref).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "saliency")
     }
 }
