@@ -17,22 +17,8 @@ CORRUPT = "When John and Mary went to the store, John gave a drink to"
 
 
 def head_outputs(ref: common.Reference, text: str, keep_grad: bool):
-    """Runs `text`; returns the logits and each layer's o_proj input as [1, T, heads, hd]."""
-    kept = []
-
-    def hook(_module, args):
-        z = args[0]
-        if keep_grad:
-            z.retain_grad()
-        kept.append(z)
-
-    handles = [layer.self_attn.o_proj.register_forward_pre_hook(hook) for layer in ref.hf.model.layers]
-    try:
-        logits = ref.hf(**ref.tokenizer(text, return_tensors="pt")).logits
-    finally:
-        for h in handles:
-            h.remove()
-    return logits, kept
+    """Runs `text`; returns the logits and each layer's o_proj input, [1, T, heads * hd]."""
+    return common.run_keeping(ref, text, [layer.self_attn.o_proj for layer in ref.hf.model.layers], keep_grad, inputs=True)
 
 
 def run(ref: common.Reference) -> None:

@@ -18,22 +18,8 @@ CORRUPT = "When John and Mary went to the store, John gave a drink to"
 
 
 def layer_outputs(ref: common.Reference, text: str, keep_grad: bool):
-    """Runs `text`; returns the logits and each layer's output (retaining gradients)."""
-    outputs = []
-
-    def hook(_module, _args, out):
-        h = out[0] if isinstance(out, tuple) else out
-        if keep_grad:
-            h.retain_grad()
-        outputs.append(h)
-
-    handles = [layer.register_forward_hook(hook) for layer in ref.hf.model.layers]
-    try:
-        logits = ref.hf(**ref.tokenizer(text, return_tensors="pt")).logits
-    finally:
-        for h in handles:
-            h.remove()
-    return logits, outputs
+    """Runs `text`; returns the logits and each layer's output."""
+    return common.run_keeping(ref, text, ref.hf.model.layers, keep_grad)
 
 
 def run(ref: common.Reference) -> None:

@@ -97,6 +97,28 @@ def token_id(ref: Reference, text: str) -> int:
     return ids[0]
 
 
+def run_keeping(ref: Reference, text: str, modules, keep_grad: bool, inputs: bool = False):
+    """Runs `text` through transformers (no NNsight), keeping each module's output (its
+    first input with `inputs`), with `retain_grad` when `keep_grad`; returns the logits
+    and the kept tensors in module order (the gradient twins' hooks)."""
+    kept = []
+
+    def keep(t):
+        t = t[0] if isinstance(t, tuple) else t
+        if keep_grad:
+            t.retain_grad()
+        kept.append(t)
+
+    handles = [m.register_forward_pre_hook(lambda _m, args: keep(args[0])) if inputs
+               else m.register_forward_hook(lambda _m, _a, out: keep(out)) for m in modules]
+    try:
+        logits = ref.hf(**ref.tokenizer(text, return_tensors="pt")).logits
+    finally:
+        for h in handles:
+            h.remove()
+    return logits, kept
+
+
 def versions() -> dict:
     import nnsight
     import transformers

@@ -1,5 +1,24 @@
 import Foundation
 
+/// A norm's statistics of one row of `d` values, in the f32 arithmetic every norm here
+/// shares: the mean (0 for RMSNorm) and the factor 1 / sqrt(mean(x²) + eps), or
+/// 1 / sqrt(var + eps) for LayerNorm.
+@inline(__always)
+func normStatistics(_ row: UnsafeMutablePointer<Float>, _ d: Int, layerNorm: Bool, eps: Float) -> (mean: Float, scale: Float) {
+    if layerNorm {
+        var mean: Float = 0
+        for i in 0..<d { mean += row[i] }
+        mean /= Float(d)
+        var variance: Float = 0
+        for i in 0..<d { let c = row[i] - mean; variance += c * c }
+        variance /= Float(d)
+        return (mean, 1 / sqrtf(variance + eps))
+    }
+    var ss: Float = 0
+    for i in 0..<d { ss += row[i] * row[i] }
+    return (0, 1 / sqrtf(ss / Float(d) + eps))
+}
+
 /// Normalizations and rotary embedding, over the last dimension, as Hugging Face
 /// transformers computes them in f32.
 extension Tensor {
@@ -15,9 +34,7 @@ extension Tensor {
             let (s, o, w) = (p.0.p, p.1.p, p.2.p)
             for r in rows {
                 let row = s + r * d, dst = o + r * d
-                var ss: Float = 0
-                for i in 0..<d { ss += row[i] * row[i] }
-                let scale = 1 / sqrtf(ss / Float(d) + eps)
+                let scale = normStatistics(row, d, layerNorm: false, eps: eps).scale
                 for i in 0..<d { dst[i] = w[i] * (row[i] * scale) }
             }
         }
@@ -37,13 +54,7 @@ extension Tensor {
             let (s, o, w, b) = (p.0.p, p.1.p, p.2.p, p.3.p)
             for r in rows {
                 let row = s + r * d, dst = o + r * d
-                var mean: Float = 0
-                for i in 0..<d { mean += row[i] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for i in 0..<d { let c = row[i] - mean; variance += c * c }
-                variance /= Float(d)
-                let inv = 1 / sqrtf(variance + eps)
+                let (mean, inv) = normStatistics(row, d, layerNorm: true, eps: eps)
                 for i in 0..<d { dst[i] = (row[i] - mean) * inv * w[i] + b[i] }
             }
         }
@@ -61,22 +72,7 @@ extension Tensor {
         let out = Tensor(zeros: Array(shape.dropLast()) + [1])
         let p = (UncheckedPointer(x.floatPointer), UncheckedPointer(out.floatPointer))
         parallelFor(count / max(d, 1), cost: d * 3) { rows in
-            for r in rows {
-                let row = p.0.p + r * d
-                if layerNorm {
-                    var mean: Float = 0
-                    for i in 0..<d { mean += row[i] }
-                    mean /= Float(d)
-                    var variance: Float = 0
-                    for i in 0..<d { let c = row[i] - mean; variance += c * c }
-                    variance /= Float(d)
-                    p.1.p[r] = 1 / sqrtf(variance + eps)
-                } else {
-                    var ss: Float = 0
-                    for i in 0..<d { ss += row[i] * row[i] }
-                    p.1.p[r] = 1 / sqrtf(ss / Float(d) + eps)
-                }
-            }
+            for r in rows { p.1.p[r] = normStatistics(p.0.p + r * d, d, layerNorm: layerNorm, eps: eps).scale }
         }
         return out
     }
@@ -95,9 +91,7 @@ extension Tensor {
             for r in rows {
                 let row = x + r * d, dst = o + r * d, k = s[r]
                 if layerNorm {
-                    var mean: Float = 0
-                    for i in 0..<d { mean += row[i] }
-                    mean /= Float(d)
+                    let mean = normStatistics(row, d, layerNorm: true, eps: 0).mean
                     for i in 0..<d { dst[i] = (row[i] - mean) * k * w[i] + (p.3.map { $0.p[i] } ?? 0) }
                 } else {
                     for i in 0..<d { dst[i] = w[i] * (row[i] * k) }

@@ -399,24 +399,35 @@ final class Execution {
             try recordRead(ins, full: batch.shape, rows: rows)
         case .write(_, let index, let fn, let valueID):
             try count(ins)
-            let target = try applyIndex(mine, index, ins, forWrite: true)
-            let v = try tensor(valueID, ins).cast(to: .f32)
-            guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
-                throw VMError(.input, "cannot write \(describeShape(v.shape)) into \(describeShape(target.shape))", span: ins.range)
-            }
+            let (target, v) = try writeTarget(mine, index, valueID, ins, what: "")
             if recording {
                 let old = (fn == .mul || fn == .div) && node(valueID, for: ins) != nil ? target.copy() : nil
                 try recordWrite(ins, full: batch.shape, rows: rows, index: try resolve(index, ins), fn: fn, value: v, old: old)
             }
-            switch fn {
-            case .set: target.assign(v)
-            case .add: target.binaryInPlace(.add, v)
-            case .sub: target.binaryInPlace(.sub, v)
-            case .mul: target.binaryInPlace(.mul, v)
-            case .div: target.binaryInPlace(.div, v)
-            }
+            Self.write(v, into: target, fn)
         default:
             try run(ins)
+        }
+    }
+
+    /// Where a write goes (the invoke's rows, indexed) and the value, which must broadcast to it.
+    func writeTarget(_ rows: Tensor, _ index: [IndexItem], _ valueID: ValueID, _ ins: Instruction, what: String) throws -> (Tensor, Tensor) {
+        let target = try applyIndex(rows, index, ins, forWrite: true)
+        let v = try tensor(valueID, ins).cast(to: .f32)
+        guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
+            throw VMError(.input, "cannot write \(describeShape(v.shape)) into \(what)\(describeShape(target.shape))", span: ins.range)
+        }
+        return (target, v)
+    }
+
+    /// `target fn= v` in place.
+    static func write(_ v: Tensor, into target: Tensor, _ fn: AssignFn) {
+        switch fn {
+        case .set: target.assign(v)
+        case .add: target.binaryInPlace(.add, v)
+        case .sub: target.binaryInPlace(.sub, v)
+        case .mul: target.binaryInPlace(.mul, v)
+        case .div: target.binaryInPlace(.div, v)
         }
     }
 
@@ -433,18 +444,8 @@ final class Execution {
             try set(ins.id, .tensor(mine.copy()), ins)
         case .write(_, let index, let fn, let valueID):
             try count(ins)
-            let target = try applyIndex(mine, index, ins, forWrite: true)
-            let v = try tensor(valueID, ins).cast(to: .f32)
-            guard Tensor.broadcastShape(target.shape, v.shape) == target.shape else {
-                throw VMError(.input, "cannot write \(describeShape(v.shape)) into the gradient \(describeShape(target.shape))", span: ins.range)
-            }
-            switch fn {
-            case .set: target.assign(v)
-            case .add: target.binaryInPlace(.add, v)
-            case .sub: target.binaryInPlace(.sub, v)
-            case .mul: target.binaryInPlace(.mul, v)
-            case .div: target.binaryInPlace(.div, v)
-            }
+            let (target, v) = try writeTarget(mine, index, valueID, ins, what: "the gradient ")
+            Self.write(v, into: target, fn)
         default:
             try run(ins)
         }
