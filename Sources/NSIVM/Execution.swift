@@ -299,12 +299,35 @@ final class Execution {
         }
         let rows = rowRanges[ins.anchor.invoke ?? 0]
         var kept: Tensor?
-        hooks.add(point: input) { t, ctx in
-            if ctx.step == step { kept = t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).copy() }
+        // On a recording pass the kept rows and the overwrite are nodes too, so the
+        // gradient of those rows skips the module as the values do.
+        var keptNode: Int?
+        hooks.add(point: input) { [unowned self] t, ctx in
+            if ctx.step == step {
+                let mine = t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).copy()
+                kept = mine
+                if self.recording, let tape = self.tape, let from = tape.current {
+                    let full = t.shape
+                    keptNode = try tape.record([from], shape: mine.shape) { g in
+                        let dx = Tensor(zeros: full)
+                        dx.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).assign(g)
+                        return [dx]
+                    }
+                }
+            }
             return nil
         }
-        hooks.add(point: output) { t, ctx in
-            if ctx.step == step, let kept { t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).assign(kept) }
+        hooks.add(point: output) { [unowned self] t, ctx in
+            if ctx.step == step, let kept {
+                t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).assign(kept)
+                if self.recording, let tape = self.tape, let from = tape.current {
+                    tape.current = try tape.record([from, keptNode], shape: t.shape) { g in
+                        let dx = g.copy()
+                        dx.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).fill(0)
+                        return [dx, g.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).contiguous()]
+                    }
+                }
+            }
             return nil
         }
     }

@@ -133,6 +133,38 @@ struct GradientTests {
         #expect(a.toFloats().contains { $0 != 0 })
     }
 
+    /// A skip of one invoke's rows (emulated with hooks in a batch) carries the gradient as
+    /// the runtime's own skip does when the invoke runs alone.
+    @Test func skippedModulesCarryTheGradientAsAlone() throws {
+        let together = try run("""
+        trace {
+            invoke "The Colosseum is located in the city of" {
+                backward model.logits[0, -1, 9]
+                save a = model.layers[2].output.grad
+            }
+            invoke "The Eiffel Tower is located in the city of" {
+                skip model.layers[4].mlp
+                skip model.layers[6]
+                backward model.logits[0, -1, 42]
+                save b = model.layers[2].output.grad
+            }
+        }
+        """)
+        let alone = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            skip model.layers[4].mlp
+            skip model.layers[6]
+            backward model.logits[0, -1, 42]
+            save b = model.layers[2].output.grad
+        }
+        """)
+        let b = try #require(together.value("b")?.tensor).toFloats(), b0 = try #require(alone.value("b")?.tensor).toFloats()
+        let scale = b0.map(abs).max() ?? 1
+        let diff = zip(b, b0).map { abs($0 - $1) }.max() ?? 1
+        print("emulated skips: gradient differs from the runtime's skip by \(diff / scale) of its largest (tolerance 1e-4)")
+        #expect(diff <= 1e-4 * scale)
+    }
+
     /// `.grad *= 0` at a layer stops everything below it; `x.detach()` cuts a path.
     @Test func gradientWritesAndDetachChangeWhatFlowsBack() throws {
         let r = try run("""
