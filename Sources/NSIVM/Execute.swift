@@ -183,40 +183,15 @@ extension Execution {
         throw VMError(.param, "param `\(name)` has no value: give it when running", span: info.range)
     }
 
-    /// Positions, slices and one integer-tensor index, applied dimension by dimension.
+    /// Positions, slices and integer-tensor indices, applied dimension by dimension (see
+    /// `ResolvedIndex`, which the reverse pass applies again).
     func applyIndex(_ base: Tensor, _ items: [IndexItem], _ ins: Instruction, forWrite: Bool) throws -> Tensor {
-        var t = base
-        var d = 0
-        for item in items {
-            switch item {
-            case .at(let v):
-                guard let i = try value(v, ins).intValue else { throw VMError(.input, "an index is not an integer", span: ins.range) }
-                let n = t.shape[d]
-                guard i >= -n && i < n else {
-                    throw VMError(.input, "index \(i) is out of range for dimension \(d) of size \(n)", span: ins.range)
-                }
-                t = t.select(dim: d, index: i)
-            case .slice(let a, let b, let c):
-                func int(_ x: ValueID?) throws -> Int? {
-                    guard let x else { return nil }
-                    guard let i = try value(x, ins).intValue else { throw VMError(.input, "a slice bound is not an integer", span: ins.range) }
-                    return i
-                }
-                let step = try int(c) ?? 1
-                guard step > 0 else { throw VMError(.input, "a slice step must be positive", span: ins.range) }
-                t = t.slice(dim: d, start: try int(a), end: try int(b), step: step)
-                d += 1
-            case .gather(let v):
-                let idx = try tensor(v, ins)
-                guard !forWrite else { throw VMError(.input, "writes cannot use integer-tensor indices", span: ins.range) }
-                guard let g = t.indexSelect(dim: d, indices: idx) else {
-                    throw VMError(.input, "an index in \(describeShape(idx.shape)) is out of range for dimension \(d) of size \(t.shape[d])", span: ins.range)
-                }
-                t = g
-                d += idx.rank
-            }
+        let resolved = try resolve(items, ins, forWrite: forWrite)
+        do {
+            return try ResolvedIndex.apply(resolved, to: base)
+        } catch {
+            throw VMError(.input, error.message, span: ins.range)
         }
-        return t
     }
 }
 

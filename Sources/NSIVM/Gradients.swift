@@ -9,23 +9,32 @@ import NSITensor
 // arithmetic and writes into the model. A value of another invoke is a constant here:
 // each invoke's reverse pass stays in its own rows.
 
-/// An index with its integers resolved when the value was computed (the registers that
-/// held them may be gone when the reverse pass runs).
+/// An index with its integers resolved (`Execution.resolve`): what `applyIndex` applies,
+/// and what a recorded index or write keeps for the reverse pass (the registers that held
+/// the integers may be gone by then).
 enum ResolvedIndex {
     case at(Int)
     case slice(Int?, Int?, Int)
     case gather(Tensor)
 
-    static func apply(_ items: [ResolvedIndex], to base: Tensor) -> Tensor? {
+    struct OutOfRange: Error { let message: String }
+
+    /// Positions, slices and integer-tensor indices, dimension by dimension.
+    static func apply(_ items: [ResolvedIndex], to base: Tensor) throws(OutOfRange) -> Tensor {
         var t = base, d = 0
         for item in items {
             switch item {
-            case .at(let i): t = t.select(dim: d, index: i)
+            case .at(let i):
+                let n = t.shape[d]
+                guard i >= -n && i < n else { throw OutOfRange(message: "index \(i) is out of range for dimension \(d) of size \(n)") }
+                t = t.select(dim: d, index: i)
             case .slice(let a, let b, let s):
                 t = t.slice(dim: d, start: a, end: b, step: s)
                 d += 1
             case .gather(let idx):
-                guard let g = t.indexSelect(dim: d, indices: idx) else { return nil }
+                guard let g = t.indexSelect(dim: d, indices: idx) else {
+                    throw OutOfRange(message: "an index in \(describeShape(idx.shape)) is out of range for dimension \(d) of size \(t.shape[d])")
+                }
                 t = g
                 d += idx.rank
             }
@@ -43,16 +52,25 @@ extension Execution {
         return n
     }
 
-    func resolve(_ items: [IndexItem], _ ins: Instruction) throws -> [ResolvedIndex] {
+    /// An index's integers from their registers, checked: integers, positive steps, and
+    /// no integer-tensor index in a write.
+    func resolve(_ items: [IndexItem], _ ins: Instruction, forWrite: Bool = false) throws -> [ResolvedIndex] {
         try items.map { item in
             switch item {
             case .at(let v):
                 guard let i = try value(v, ins).intValue else { throw VMError(.input, "an index is not an integer", span: ins.range) }
                 return .at(i)
             case .slice(let a, let b, let c):
-                func int(_ x: ValueID?) throws -> Int? { try x.map { try value($0, ins).intValue ?? 0 } }
-                return .slice(try int(a), try int(b), try int(c) ?? 1)
+                func int(_ x: ValueID?) throws -> Int? {
+                    guard let x else { return nil }
+                    guard let i = try value(x, ins).intValue else { throw VMError(.input, "a slice bound is not an integer", span: ins.range) }
+                    return i
+                }
+                let step = try int(c) ?? 1
+                guard step > 0 else { throw VMError(.input, "a slice step must be positive", span: ins.range) }
+                return .slice(try int(a), try int(b), step)
             case .gather(let v):
+                guard !forWrite else { throw VMError(.input, "writes cannot use integer-tensor indices", span: ins.range) }
                 return .gather(try tensor(v, ins))
             }
         }
@@ -112,8 +130,7 @@ extension Execution {
                 // Where each element of the result came from: the same index over positions.
                 let count = shape.reduce(1, *)
                 let positions = Tensor(shape: shape, int64s: (0..<Int64(count)).map { $0 })
-                guard let picked = ResolvedIndex.apply(resolved, to: positions)?.contiguous() else { return [nil] }
-                let source = picked.toInt64s(), grad = g.contiguous().toFloats()
+                let source = try ResolvedIndex.apply(resolved, to: positions).contiguous().toInt64s(), grad = g.contiguous().toFloats()
                 var dx = [Float](repeating: 0, count: count)
                 for (i, s) in source.enumerated() { dx[Int(s)] += grad[i] }
                 return [Tensor(shape: shape, floats: dx)]
@@ -249,13 +266,13 @@ extension Execution {
             guard case .write(_, _, _, let id) = ins.op else { return nil }
             return node(id, for: ins)
         }()
-        let target: (Tensor) -> Tensor = { t in
-            ResolvedIndex.apply(index, to: t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound))!
+        let target: (Tensor) throws -> Tensor = { t in
+            try ResolvedIndex.apply(index, to: t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound))
         }
         tape.current = try tape.record([from, valueNode], shape: full, saved: [old, v].compactMap { $0 }) { g in
             let dx = g.copy()
-            let region = target(dx)
-            let gRegion = target(g).contiguous()
+            let region = try target(dx)
+            let gRegion = try target(g).contiguous()
             var dv: Tensor?
             switch fn {
             case .set:
