@@ -18,7 +18,8 @@ public final class Tape {
         /// The point this node stands for, and its value's shape.
         var point: Int?
         var shape: [Int]
-        var savedBytes: Int
+        /// The storages its backward keeps (counted once however many nodes keep one).
+        var saved: [ObjectIdentifier]
     }
 
     /// The earliest point whose gradient the plan uses: recording starts there.
@@ -27,6 +28,8 @@ public final class Tape {
     public let maxSavedBytes: Int
     private var nodes: [Node] = []
     private var grads: [Tensor?] = []
+    /// Per storage kept for the reverse pass: its bytes and how many nodes keep it.
+    private var kept: [ObjectIdentifier: (bytes: Int, nodes: Int)] = [:]
     /// Bytes the forward keeps for the reverse pass now, and at most.
     public private(set) var savedBytes = 0
     public private(set) var peakSavedBytes = 0
@@ -51,9 +54,22 @@ public final class Tape {
     /// `backward` holds, counted against the limit.
     public func record(_ inputs: [Int?], shape: [Int], saved: [Tensor] = [], _ backward: @escaping Backward) throws -> Int? {
         guard inputs.contains(where: { $0 != nil }) else { return nil }
-        let bytes = saved.reduce(0) { $0 + $1.count * 4 }
-        try keep(bytes)
-        nodes.append(Node(inputs: inputs, backward: backward, point: nil, shape: shape, savedBytes: bytes))
+        // A storage several nodes keep (a norm's input, kept by its factor and its
+        // product) is counted once.
+        var ids: [ObjectIdentifier] = []
+        for t in saved {
+            let id = ObjectIdentifier(t.storage)
+            guard !ids.contains(id) else { continue }
+            ids.append(id)
+            if let k = kept[id] {
+                kept[id] = (k.bytes, k.nodes + 1)
+            } else {
+                let bytes = t.storage.byteCount
+                try keep(bytes)
+                kept[id] = (bytes, 1)
+            }
+        }
+        nodes.append(Node(inputs: inputs, backward: backward, point: nil, shape: shape, saved: ids))
         grads.append(nil)
         return nodes.count - 1
     }
@@ -72,7 +88,7 @@ public final class Tape {
     /// the first recorded point: gradients start there). The value the hooks see has
     /// `shape`; the pass's own tensor had `inputShape`.
     public func enter(from input: Int?, shape: [Int], inputShape: [Int]) -> Int {
-        nodes.append(Node(inputs: [input], backward: { g in [g.reshape(inputShape)] }, point: nil, shape: shape, savedBytes: 0))
+        nodes.append(Node(inputs: [input], backward: { g in [g.reshape(inputShape)] }, point: nil, shape: shape, saved: []))
         grads.append(nil)
         return nodes.count - 1
     }
@@ -122,9 +138,13 @@ public final class Tape {
                 }
             }
             nodes[i].backward = nil
-            savedBytes -= node.savedBytes
+            for id in node.saved {
+                guard let k = kept[id] else { continue }
+                if k.nodes > 1 { kept[id] = (k.bytes, k.nodes - 1) } else { kept[id] = nil; savedBytes -= k.bytes }
+            }
         }
         nodes = []
         grads = []
+        kept = [:]
     }
 }

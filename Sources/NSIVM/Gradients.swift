@@ -96,7 +96,12 @@ extension Execution {
         let operands = ins.op.operands
         let inputs = operands.map { node($0, for: ins) }
         guard inputs.contains(where: { $0 != nil }) else { return }
-        func t(_ id: ValueID) throws -> Tensor { try value(id, ins).tensor!.cast(to: .f32) }
+        // An operand the backward keeps: a small view of a large storage (one logit of the
+        // logits) is copied, so that it does not keep the whole storage alive.
+        func t(_ id: ValueID) throws -> Tensor {
+            let x = try value(id, ins).tensor!.cast(to: .f32)
+            return x.count * 4 * 2 < x.storage.byteCount ? x.copy() : x
+        }
         let backward: Tape.Backward
         var saved: [Tensor] = []
         switch ins.op {
