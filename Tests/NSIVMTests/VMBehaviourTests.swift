@@ -134,6 +134,16 @@ struct VMBehaviourTests {
         #expect(b != a)
         #expect(two.blocks[0].prompts == ["The capital of Italy is"])
         #expect { try run(script, params: ["nope": .int(1)]) } throws: { "\($0)".contains("no param `nope`") && ($0 as? VMError)?.kind == .param }
+        // A compile-time param (it indexes a write) shaped the plan: another value at run
+        // time is an error, the same value is accepted.
+        let fixed = """
+        param layer: int = 2
+        trace "The capital of France is" { model.layers[layer].output[0, -1] = 0 ; save s = model.logits[0, -1, 5] }
+        """
+        #expect { try run(fixed, params: ["layer": .int(3)]) } throws: {
+            "\($0)".contains("fixed when compiling") && ($0 as? VMError)?.kind == .param
+        }
+        #expect(try run(fixed, params: ["layer": .int(2)]).value("s") != nil)
     }
 
     /// `result` in a block after its generate is that generate's, as the checker and the
