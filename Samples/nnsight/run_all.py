@@ -20,7 +20,8 @@ import common  # noqa: E402
 
 SAMPLES = ["logit_lens", "patching", "steering", "ablation",
            "mean_ablation", "cache_residuals", "batched_trace", "attention_pattern",
-           "attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients", "linearized"]
+           "attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients", "linearized",
+           "causal_tracing"]
 
 
 def main() -> None:

@@ -184,12 +184,13 @@ enum Body {
         case (.reg, .int(let n)), (.value, .int(let n)), (.tensor, .int(let n)), (.number, .int(let n)),
              (.string, .int(let n)), (.point, .int(let n)), (.module, .int(let n)):
             w.uint(n)
-        case (.axis, .int(let n)), (.newAxis, .int(let n)), (.count, .int(let n)):
+        case (.axis, .int(let n)), (.newAxis, .int(let n)), (.count, .int(let n)), (.integer, .int(let n)):
             w.sint(n)
         case (.optionalAxis, .int(let n)): w.optionalSInt(n)
         case (.optionalAxis, .none): w.optionalSInt(nil)
         case (.flag, .int(let n)) where n == 0 || n == 1: w.u8(UInt8(n))
-        case (.unaryFn, .int(let n)), (.binaryFn, .int(let n)), (.reduceFn, .int(let n)), (.assignFn, .int(let n)), (.dtype, .int(let n)):
+        case (.unaryFn, .int(let n)), (.binaryFn, .int(let n)), (.reduceFn, .int(let n)), (.assignFn, .int(let n)), (.dtype, .int(let n)),
+             (.randomFn, .int(let n)):
             guard let limit = WireCodes.count(of: kind), n >= 0, n < limit else { throw .notEncodable("function code \(n)") }
             w.u8(UInt8(n))
         case (.registers, .registers(let rs)):

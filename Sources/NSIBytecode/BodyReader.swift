@@ -222,13 +222,13 @@ extension Body {
         switch kind {
         case .reg, .value, .tensor, .number, .string, .point, .module:
             return .int(try r.uint())
-        case .axis, .newAxis, .count:
+        case .axis, .newAxis, .count, .integer:
             return .int(try r.sint())
         case .optionalAxis:
             return try r.optionalSInt().map { .int($0) } ?? .none
         case .flag:
             return .int(try r.flag() ? 1 : 0)
-        case .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype:
+        case .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype, .randomFn:
             let start = r.position
             let code = Int(try r.u8())
             guard code < WireCodes.count(of: kind) ?? 0 else { throw .unknownTag(what: "\(kind.label) code", tag: code, offset: start) }

@@ -65,7 +65,8 @@ struct Disassembler {
         case (.module, .int(let m)): return m < target.moduleNames.count ? "\(m) (\(target.moduleNames[m]))" : "\(m)"
         case (.optionalAxis, .none): return "all"
         case (.flag, .int(let b)): return b == 1 ? "true" : "false"
-        case (.unaryFn, .int(let c)), (.binaryFn, .int(let c)), (.reduceFn, .int(let c)), (.assignFn, .int(let c)), (.dtype, .int(let c)):
+        case (.unaryFn, .int(let c)), (.binaryFn, .int(let c)), (.reduceFn, .int(let c)), (.assignFn, .int(let c)), (.dtype, .int(let c)),
+             (.randomFn, .int(let c)):
             return WireCodes.name(of: kind, c)
         case (.index, .index(let items)):
             return "[" + items.map { item in

@@ -211,6 +211,12 @@ struct Lowering {
         case .fill(let shape, let v): return (.fill, [.shape(dims(shape)), .int(float(v))])
         case .fillLike(let a, let v): return (.fillLike, [try reg(a), .int(float(v))])
         case .callModule(let name, let a): return (.callModule, [.int(string(name)), try reg(a)])
+        case .random(let shape, let d, let seed):
+            switch d {
+            case .normal: return (.random, [.shape(dims(shape)), .int(0), .int(0), .int(0), .int(seed)])
+            case .uniform: return (.random, [.shape(dims(shape)), .int(1), .int(0), .int(0), .int(seed)])
+            case .integers(let lo, let hi): return (.random, [.shape(dims(shape)), .int(2), .int(lo), .int(hi), .int(seed)])
+            }
         case .write(let p, let items, let fn, let v):
             return (.write, [.int(try nonNegative(p, "a point id")), try index(items), try Self.code(fn, in: WireCodes.assign), try reg(v)])
         case .save(let key, let a): return (.save, [.int(string(key)), try reg(a)])

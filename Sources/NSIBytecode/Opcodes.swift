@@ -70,6 +70,8 @@ public struct OpcodeInfo: Sendable {
         case .fill:           return r([o("shape", .shape), o("v", .number)],                           .tensor, "R := an f32 tensor of shape filled with F[v]")
         case .fillLike:       return r([o("a", .reg(.numeric)), o("v", .number)],                      .tensor, "R := an f32 tensor of R[a]'s shape filled with F[v]")
         case .callModule:     return r([o("m", .string(.callable)), o("a", .reg(.numeric))],           .tensor, "R := the model's module S[m] applied to R[a]")
+        case .random:         return r([o("shape", .shape), o("fn", .randomFn), o("low", .integer), o("high", .integer), o("seed", .integer)], .tensor,
+                                       "R := a tensor of shape from the seeded generator: normal or uniform f32, or integers low ..< high (i64)")
         case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p; at grad @p, its gradient)")
         case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
         case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")
@@ -118,8 +120,11 @@ public enum OperandKind: Sendable, Equatable {
     case count
     /// u8 0 or 1.
     case flag
-    /// u8 function codes and dtypes (their order in UnaryFn, BinaryFn, ReduceFn, AssignFn, DType).
-    case unaryFn, binaryFn, reduceFn, assignFn, dtype
+    /// u8 function codes and dtypes (their order in UnaryFn, BinaryFn, ReduceFn, AssignFn, DType,
+    /// and normal, uniform, integers for random draws).
+    case unaryFn, binaryFn, reduceFn, assignFn, dtype, randomFn
+    /// zigzag varint: any integer.
+    case integer
     /// varint count, then per item a u8 tag (0 position, 1 gather, 2 slice) and registers.
     case index
     /// varint count, then per dimension a u8 tag (0 known + zigzag, 1 symbol + string).
@@ -128,7 +133,7 @@ public enum OperandKind: Sendable, Equatable {
     /// Every kind once (register classes and name roles are shown by the label), for docs.
     static let all: [OperandKind] = [.reg(.any), .registers, .value, .tensor, .number, .string(.param), .point, .module,
                                      .axis, .newAxis, .optionalAxis, .count, .flag, .unaryFn, .binaryFn, .reduceFn,
-                                     .assignFn, .dtype, .index, .shape]
+                                     .assignFn, .dtype, .randomFn, .integer, .index, .shape]
 
     /// How it is written, and what the verifier checks, in one line each (docs/bytecode.md).
     public var encoding: String {
@@ -137,9 +142,9 @@ public enum OperandKind: Sendable, Equatable {
         case .registers: return "varint count, then registers"
         case .value, .tensor, .number, .string: return "varint pool index"
         case .point, .module: return "varint id"
-        case .axis, .newAxis, .count: return "zigzag varint"
+        case .axis, .newAxis, .count, .integer: return "zigzag varint"
         case .optionalAxis: return "varint: 0 for none, else zigzag + 1"
-        case .flag, .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype: return "u8"
+        case .flag, .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype, .randomFn: return "u8"
         case .index: return "varint count, then per item u8 tag (0 position, 1 gather, 2 slice) and registers (slice: three optional)"
         case .shape: return "varint count, then per dimension u8 tag (0 known + zigzag, 1 symbol + string index)"
         }
@@ -160,7 +165,8 @@ public enum OperandKind: Sendable, Equatable {
         case .optionalAxis: return "none, or as axis"
         case .count: return ">= 1 (and <= the dimension when known)"
         case .flag: return "0 or 1"
-        case .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype: return "< number of codes"
+        case .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype, .randomFn: return "< number of codes"
+        case .integer: return "any (the op's rule bounds it)"
         case .index: return "one item per dimension; positions and slice bounds are ints, at most one gather of integers"
         case .shape: return "known dimensions in 0 ... 2^40; symbols name strings"
         }
@@ -187,6 +193,8 @@ public enum OperandKind: Sendable, Equatable {
         case .reduceFn: return "reduce"
         case .assignFn: return "assign"
         case .dtype: return "dtype"
+        case .randomFn: return "random"
+        case .integer: return "int"
         case .index: return "index"
         case .shape: return "shape"
         }
@@ -231,6 +239,8 @@ enum WireCodes {
     static let reduce: [ReduceFn] = [.sum, .mean, .max, .min, .argmax, .argmin, .norm]
     static let assign: [AssignFn] = [.set, .add, .sub, .mul, .div]
     static let dtypes: [DType] = [.f32, .f16, .bf16, .i32, .i64, .u8, .bool]
+    /// Random distributions by code; `integers` takes its bounds from the op's operands.
+    static let random: [String] = ["normal", "uniform", "integers"]
 
     /// The list an operand kind's u8 code indexes, by its length.
     static func count(of kind: OperandKind) -> Int? {
@@ -240,6 +250,7 @@ enum WireCodes {
         case .reduceFn: return reduce.count
         case .assignFn: return assign.count
         case .dtype: return dtypes.count
+        case .randomFn: return random.count
         default: return nil
         }
     }
@@ -252,6 +263,7 @@ enum WireCodes {
         case .reduceFn: return reduce.map(\.rawValue)
         case .assignFn: return assign.map(\.rawValue)
         case .dtype: return dtypes.map(\.rawValue)
+        case .randomFn: return random
         default: return []
         }
     }
@@ -263,6 +275,7 @@ enum WireCodes {
         case .reduceFn: return reduce[code].rawValue
         case .assignFn: return assign[code].rawValue
         case .dtype: return dtypes[code].rawValue
+        case .randomFn: return random[code]
         default: return String(code)
         }
     }

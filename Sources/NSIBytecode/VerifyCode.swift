@@ -214,7 +214,9 @@ final class CodeVerifier {
         case .count:
             let k = try int()
             guard k >= 1 && k <= limits.maxDimension else { throw .badTopK(at: at, k: k, detail: "k must be at least 1") }
-        case .flag, .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype:
+        case .integer:
+            _ = try int()
+        case .flag, .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype, .randomFn:
             let code = try int()
             let limit = spec.kind == .flag ? 2 : (WireCodes.count(of: spec.kind) ?? 0)
             guard code >= 0 && code < limit else { throw .operandType(at: at, operand: name, expected: spec.kind.label, found: String(code)) }

@@ -116,6 +116,11 @@ extension CodeVerifier {
             try expectRank(max((registerRank(ins) ?? 0) - 1, 0))
         case .fill:
             guard case .shape(let dims) = ops[0], result?.dims == dims else { throw resultMismatch("the fill's own shape") }
+        case .random:
+            guard case .shape(let dims) = ops[0], result?.dims == dims else { throw resultMismatch("the draw's own shape") }
+            let integers = n(1) == 2
+            guard result?.elementType == (integers ? .i64 : .f32) else { throw resultMismatch(integers ? "i64" : "f32") }
+            if integers, n(3) <= n(2) { throw .operandType(at: at, operand: "high", expected: "more than low (\(n(2)))", found: String(n(3))) }
         case .callModule:
             let r = rank(n(1))
             guard let got = result?.rank, got == r || got == r + 1 else { throw resultMismatch("rank \(r) or \(r + 1)") }

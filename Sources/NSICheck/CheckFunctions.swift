@@ -15,17 +15,24 @@ extension CheckContext {
         }
         switch builtin.name {
         case "zeros", "ones":
-            var dims: [ShapeDim] = []
-            for arg in args {
-                guard arg.label == nil, let v = checkExpr(arg.value) else {
-                    if let l = arg.label { report(.argumentCount(what, "unknown argument `\(l.name)`"), at: l.range) }
-                    return nil
-                }
-                if case .list(let items) = v.constant { dims += items.compactMap(\.intValue).map { .known($0) } }
-                else if let i = v.constant?.intValue, i >= 0 { dims.append(.known(i)) }
-                else { report(.argumentType("a dimension of \(what)", expected: "a non-negative compile-time integer", got: v.type), at: arg.value.range); return nil }
+            guard let dims = shapeArguments(args, what, labels: []) else { return nil }
+            return emit(.fill(shape: dims.shape, value: name == "ones" ? 1 : 0), type: .tensor(.f32, dims.shape), operands: [], range: whole, phase: .before)
+        case "randn", "rand":
+            guard let dims = shapeArguments(args, what, labels: ["seed"]) else { return nil }
+            let d: RandomDistribution = name == "randn" ? .normal : .uniform
+            guard let seed = randomSeed(dims.labelled["seed"], what) else { return nil }
+            return emit(.random(shape: dims.shape, d, seed: seed), type: .tensor(.f32, dims.shape), operands: [], range: whole, phase: .before)
+        case "randint":
+            guard let a = bind(builtin, args, range), let low = constInt(a, "low", what), let high = constInt(a, "high", what),
+                  let low, let high, let size = a["size"] else { return nil }
+            guard high > low else {
+                report(.argumentType("`high` of \(what)", expected: "an integer above `low` (\(low))", got: a["high"]!.type), at: a.range("high")!)
+                return nil
             }
-            return emit(.fill(shape: dims, value: name == "ones" ? 1 : 0), type: .tensor(.f32, dims), operands: [], range: whole, phase: .before)
+            guard let shape = shapeValue(size, what, a.range("size")!) else { return nil }
+            guard let seed = randomSeed(a["seed"].map { ($0, a.range("seed")!) }, what) else { return nil }
+            return emit(.random(shape: shape, .integers(low: low, high: high), seed: seed), type: .tensor(.i64, shape), operands: [],
+                        range: whole, phase: .before)
         case "zeros_like", "ones_like":
             guard let a = bind(builtin, args, range), let v = a["input"] else { return nil }
             guard case .tensor(_, let s) = v.type else { report(.notATensor(what, v.type), at: a.range("input")!); return nil }
@@ -156,5 +163,49 @@ extension CheckContext {
             report(.unknownFunction(name, suggestion: nil), at: nameRange)
             return nil
         }
+    }
+
+    /// Dimensions given one per argument or as one list (`zeros(2, 576)`, `randn([2, 576], seed=1)`),
+    /// and the values of the labelled arguments `labels` allows.
+    func shapeArguments(_ args: [CallArgument], _ what: String, labels: Set<String>) -> (shape: [ShapeDim], labelled: [String: (ValueRef, SourceRange)])? {
+        var dims: [ShapeDim] = []
+        var labelled: [String: (ValueRef, SourceRange)] = [:]
+        for arg in args {
+            if let l = arg.label, !labels.contains(l.name) {
+                report(.argumentCount(what, "unknown argument `\(l.name)`" + (labels.isEmpty ? "" : " (takes dimensions and \(labels.sorted().map { "`\($0)`" }.joined(separator: ", ")))")), at: l.range)
+                return nil
+            }
+            guard let v = checkExpr(arg.value) else { return nil }
+            if let l = arg.label { labelled[l.name] = (v, arg.value.range); continue }
+            guard let more = shapeValue(v, what, arg.value.range) else { return nil }
+            dims += more
+        }
+        return (dims, labelled)
+    }
+
+    /// A compile-time dimension or list of dimensions.
+    func shapeValue(_ v: ValueRef, _ what: String, _ range: SourceRange) -> [ShapeDim]? {
+        if case .list(let items) = v.constant {
+            let ints = items.compactMap(\.intValue)
+            if ints.count == items.count, ints.allSatisfy({ $0 >= 0 }) { return ints.map { .known($0) } }
+        } else if let i = v.constant?.intValue, i >= 0 {
+            return [.known(i)]
+        }
+        report(.argumentType("a dimension of \(what)", expected: "a non-negative compile-time integer", got: v.type), at: range)
+        return nil
+    }
+
+    /// The seed of a random draw: the one given, or else the next stream of the script's
+    /// default generator (`SplitMix.word(seed: 0, k)` for the k-th draw without a seed).
+    func randomSeed(_ given: (ValueRef, SourceRange)?, _ what: String) -> Int? {
+        guard let (v, range) = given else {
+            defer { unseededDraws += 1 }
+            return Int(Int64(bitPattern: SplitMix.word(seed: 0, UInt64(unseededDraws))))
+        }
+        guard let s = v.constant?.intValue else {
+            report(.argumentType("`seed` of \(what)", expected: "a compile-time integer", got: v.type), at: range)
+            return nil
+        }
+        return s
     }
 }

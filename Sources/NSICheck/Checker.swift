@@ -78,6 +78,8 @@ final class CheckContext {
     /// Whether a generate block has finished (or is the current one), for `result`.
     var lastGenerate: Int?
     var insideStepBody = false
+    /// Random draws given no `seed` so far: the next takes the stream after them.
+    var unseededDraws = 0
 
     init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], files: FilePolicy) {
         self.file = file

@@ -122,6 +122,12 @@ public enum IRText {
         case .cosine(let a, let b, let d): return "\(name) \(a) \(b) dim \(d)"
         case .fill(let shape, let v): return "\(name) \(dims(shape)) \(v)"
         case .fillLike(let a, let v): return "\(name) \(a) \(v)"
+        case .random(let shape, let d, let seed):
+            switch d {
+            case .normal: return "\(name) \(dims(shape)) normal seed \(seed)"
+            case .uniform: return "\(name) \(dims(shape)) uniform seed \(seed)"
+            case .integers(let lo, let hi): return "\(name) \(dims(shape)) integers \(lo) \(hi) seed \(seed)"
+            }
         case .callModule(let m, let a): return "\(name) \(quote(m)) \(a)"
         case .write(let p, let items, let fn, let v): return "\(name) \(p) \(index(items)) \(fn.rawValue) \(v)"
         case .save(let key, let a): return "\(name) \(quote(key)) \(a)"
@@ -450,6 +456,15 @@ private struct Scanner {
             return .cosine(a, b, dim: try int())
         case .fill: return .fill(shape: try list { (s: inout Scanner) throws(IRTextError) in try s.dim() }, value: try double())
         case .fillLike: return .fillLike(try value(), value: try double())
+        case .random:
+            let shape = try list { (s: inout Scanner) throws(IRTextError) in try s.dim() }
+            let d: RandomDistribution
+            if accept("normal") { d = .normal } else if accept("uniform") { d = .uniform } else {
+                try expect("integers")
+                d = .integers(low: try int(), high: try int())
+            }
+            try expect("seed")
+            return .random(shape: shape, d, seed: try int())
         case .callModule: return .callModule(try string(), try value())
         case .write:
             let p = try int(), items = try indexItems(), fn = try code(AssignFn.self)

@@ -37,16 +37,15 @@ public struct GenerationResult: Sendable {
     }
 }
 
-/// A seeded SplitMix64 generator: the same seed gives the same samples everywhere.
+/// A seeded SplitMix64 generator: the same seed gives the same samples everywhere. Its
+/// n-th output is `SplitMix.word(seed:, n)`, the word random tensors are drawn from.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    private let seed: UInt64
+    private var n: UInt64 = 0
+    public init(seed: UInt64) { self.seed = seed }
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        defer { n &+= 1 }
+        return SplitMix.word(seed: seed, n)
     }
 }
 

@@ -126,6 +126,11 @@ extension Execution {
             let t = Tensor(zeros: dims)
             if v != 0 { t.fill(Float(v)) }
             out = .tensor(t)
+        case .random(let shape, let d, let seed):
+            let dims = shape.map { $0.value ?? 0 }
+            try reserve(dims, elementBytes: d.dtype == .i64 ? 8 : 4, ins)
+            if case .integers(let lo, let hi) = d, hi <= lo { throw VMError(.input, "randint: high \(hi) is not above low \(lo)", span: ins.range) }
+            out = .tensor(SplitMix.tensor(dims, d, seed: UInt64(bitPattern: Int64(seed))))
         case .fillLike(let a, let v):
             let shape = try tensor(a, ins).shape
             try reserve(shape, ins)

@@ -68,6 +68,27 @@ import Testing
         """, "resultType", "storage only")
     }
 
+    /// A random draw has its own shape, f32 for normal and uniform, i64 integers from a
+    /// non-empty range.
+    @Test func randomDraws() throws {
+        let ok = try decode(Self.trace + """
+        %2 = random [2, 3] normal seed 7 : f32[2, 3]
+        %3 = random [4] integers -2 9 seed -1 : i64[4]
+        %4 = save "x" %1 @ block 0 invoke 0 point 1 step 0
+        """)
+        guard case .success(let p) = ok else { Issue.record("refused: \(ok)"); return }
+        #expect(p.instructions.contains { $0.op == .random(shape: [.known(4)], .integers(low: -2, high: 9), seed: -1) })
+        try refused(Self.trace + """
+        %2 = random [2, 3] uniform seed 7 : f32[3, 2]
+        """, "resultType", "the draw's own shape")
+        try refused(Self.trace + """
+        %2 = random [2, 3] integers 0 5 seed 7 : f32[2, 3]
+        """, "resultType", "i64")
+        try refused(Self.trace + """
+        %2 = random [2] integers 5 5 seed 7 : i64[2]
+        """, "operandType", "more than low")
+    }
+
     /// Gradients: one `backward` per invoke, of an f32 scalar, in a trace; a gradient is
     /// read or written only after its invoke's `backward`.
     @Test func gradientRules() throws {

@@ -14,9 +14,10 @@ import NSITestSupport
 @Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
 struct NNsightAgreementTests {
     static let samples = ["logit_lens", "patching", "steering", "ablation", "mean_ablation",
-                          "cache_residuals", "batched_trace", "attention_pattern"]
+                          "cache_residuals", "batched_trace", "attention_pattern", "causal_tracing"]
     /// Saves that hold probabilities, by sample: name prefixes.
-    static let probabilities = ["logit_lens": ["p_paris"], "attention_pattern": ["pattern"]]
+    static let probabilities = ["logit_lens": ["p_paris"], "attention_pattern": ["pattern"],
+                                 "causal_tracing": ["clean", "corrupted", "restore_"]]
 
     @Test(arguments: samples)
     func sampleMatchesNNsight(sample: String) throws {

@@ -24,7 +24,10 @@ trace prompt {
     let st = stack([h, h], 1)
     let w = where(h > 0, h, zeros_like(h))
     let k = cosine(h, h)
-    let z = zeros(2, 3) + ones(3) + ones_like(h[0, 0:3])
+    let z = zeros(2, 3) + ones(3) + ones_like(h[0, 0:3]) + randn(2, 3, seed = 1) + rand(3)
+    let ri = randint(-2, 50, [2, 3], seed = -4)
+    save drawn = z
+    save ints = ri
     let g = h[[0, 1]]
     let sl = h[1:, ::2][0, 1:3]
     let mm = h @ h.transpose(0, 1)
