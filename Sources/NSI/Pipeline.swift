@@ -67,6 +67,7 @@ extension PlanTarget {
     /// What the plan verifier needs of a model, from its signature.
     package init(_ s: ModelSignature) {
         self.init(signatureHash: s.hash, pointRanks: s.points.points.map { $0.shape.count }, pointNames: s.points.points.map(\.name),
-                  moduleNames: s.points.modules.map(\.canonicalName), callables: Set(s.callables.map(\.name)))
+                  moduleNames: s.points.modules.map(\.canonicalName), callables: Set(s.callables.map(\.name)),
+                  weights: Dictionary(s.weights.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }))
     }
 }

@@ -15,8 +15,12 @@ public struct PlanTarget: Sendable {
     public var moduleNames: [String]
     /// Modules a script may call as functions, by canonical name.
     public var callables: Set<String>
+    /// The weights a plan may read, by canonical name, with their shapes.
+    public var weights: [String: [Int]]
 
-    public init(signatureHash: String?, pointRanks: [Int], pointNames: [String] = [], moduleNames: [String], callables: Set<String>) {
+    public init(signatureHash: String?, pointRanks: [Int], pointNames: [String] = [], moduleNames: [String], callables: Set<String>,
+                weights: [String: [Int]] = [:]) {
+        self.weights = weights
         self.signatureHash = signatureHash
         self.pointRanks = pointRanks
         self.pointNames = pointNames

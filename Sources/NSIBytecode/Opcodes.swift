@@ -72,6 +72,7 @@ public struct OpcodeInfo: Sendable {
         case .callModule:     return r([o("m", .string(.callable)), o("a", .reg(.numeric))],           .tensor, "R := the model's module S[m] applied to R[a]")
         case .random:         return r([o("shape", .shape), o("fn", .randomFn), o("low", .integer), o("high", .integer), o("seed", .integer)], .tensor,
                                        "R := a tensor of shape from the seeded generator: normal or uniform f32, or integers low ..< high (i64)")
+        case .weight:         return r([o("w", .string(.weight))],                                      .tensor, "R := the model's weight S[w] as the checkpoint stores it, as f32")
         case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p; at grad @p, its gradient)")
         case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
         case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")
@@ -157,7 +158,7 @@ public enum OperandKind: Sendable, Equatable {
         case .value: return "< number of values"
         case .tensor: return "< number of tensors"
         case .number: return "< number of floats"
-        case .string: return "< number of strings; names a param, a callable module of the model or a save key"
+        case .string: return "< number of strings; names a param, a callable module or weight of the model, or a save key"
         case .point: return "< the model's number of points"
         case .module: return "< the model's number of skippable modules"
         case .axis: return "0 ..< rank of the register operands"
@@ -216,7 +217,7 @@ public enum RegisterClass: String, Sendable {
 /// What a string operand names: a param of the plan's table, a callable module of the
 /// model, a key of the plan's save table.
 public enum NameRole: String, Sendable {
-    case param, callable, saveKey = "save"
+    case param, callable, saveKey = "save", weight
 }
 
 /// What an instruction produces.

@@ -197,6 +197,7 @@ final class CodeVerifier {
             switch role {
             case .param: known = plan.params.contains { plan.strings[$0.name] == text }
             case .callable: known = target.callables.contains(text)
+            case .weight: known = target.weights[text] != nil
             case .saveKey: known = plan.saves.contains { plan.strings[$0.key] == text }
             }
             guard known else { throw .unknownName(at: at, role: role.rawValue, name: text) }

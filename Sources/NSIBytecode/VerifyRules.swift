@@ -116,6 +116,11 @@ extension CodeVerifier {
             try expectRank(max((registerRank(ins) ?? 0) - 1, 0))
         case .fill:
             guard case .shape(let dims) = ops[0], result?.dims == dims else { throw resultMismatch("the fill's own shape") }
+        case .weight:
+            guard let shape = target.weights[plan.strings[n(0)]] else { break }
+            guard result?.dims == shape.map({ .known($0) }), result?.elementType == .f32 else {
+                throw resultMismatch("f32[" + shape.map(String.init).joined(separator: ", ") + "]")
+            }
         case .random:
             guard case .shape(let dims) = ops[0], result?.dims == dims else { throw resultMismatch("the draw's own shape") }
             let integers = n(1) == 2

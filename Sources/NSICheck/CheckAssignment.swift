@@ -45,6 +45,10 @@ extension CheckContext {
                 consumed = k + 1
                 break
             }
+            if signature.weight(named: path.name) != nil {
+                report(.notAssignable("a weight of the model (weights are read-only; write the module's output instead)"), at: targetRange)
+                return
+            }
         }
         guard let point = pointInfo else {
             let sug = suggestion(for: path.name, among: signature.points.allNames).map(displayName)

@@ -26,7 +26,7 @@ extension CheckContext {
             guard let a = bind(builtin, args, range), let low = constInt(a, "low", what), let high = constInt(a, "high", what),
                   let low, let high, let size = a["size"] else { return nil }
             guard high > low else {
-                report(.argumentType("`high` of \(what)", expected: "an integer above `low` (\(low))", got: a["high"]!.type), at: a.range("high")!)
+                report(.argumentValue("`high` of \(what)", expected: "above `low` (\(low)), as the range is `low ..< high`", got: String(high)), at: a.range("high")!)
                 return nil
             }
             guard let shape = shapeValue(size, what, a.range("size")!) else { return nil }

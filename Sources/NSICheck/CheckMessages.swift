@@ -75,6 +75,10 @@ extension CheckMessage {
     static func argumentType(_ what: String, expected: String, got: ValueType) -> CheckMessage {
         CheckMessage(checkCode: .argumentType, text: "\(what) must be \(expected), not \(got)", label: got.description)
     }
+    /// An argument of the right type whose value is out of bounds.
+    static func argumentValue(_ what: String, expected: String, got: String) -> CheckMessage {
+        CheckMessage(checkCode: .argumentType, text: "\(what) must be \(expected), not \(got)", label: got)
+    }
     static func unknownMethod(_ name: String, suggestion: String?) -> CheckMessage {
         CheckMessage(checkCode: .unknownMethod, text: "tensors have no method `\(name)`",
                      help: suggestion.map { "did you mean `\($0)`?" })
@@ -144,7 +148,7 @@ extension CheckMessage {
     }
     static func notCallable(_ path: String, why: String) -> CheckMessage {
         CheckMessage(checkCode: .notCallable, text: "`\(path)` cannot be called: \(why)",
-                     notes: ["callable modules are pure functions of one tensor: embed, norms, mlp, lm_head (see `nsi signature`)"])
+                     notes: ["callable modules are pure functions of one tensor: embed, norms, mlp, the linear layers, lm_head (see `nsi signature`)"])
     }
     static func unknownModelAttribute(_ path: String, suggestion: String?) -> CheckMessage {
         CheckMessage(checkCode: .unknownModelAttribute, text: "`\(path)` is not an access point, module or constant of the model",

@@ -240,6 +240,14 @@ extension CheckContext {
                         return nil
                     }
                 }
+                if let w = signature.weight(named: path.name) {
+                    if nextIsCall {
+                        report(.notCallable(path.display, why: "it is a weight, a tensor; call its module instead"), at: range)
+                        return nil
+                    }
+                    let v = emit(.weight(w.name), type: .tensor(.f32, w.shape.map { .known($0) }), operands: [], range: range, phase: .before)
+                    return (v, i + 1)
+                }
                 if let point = signature.points.point(named: path.name) {
                     if case .attribute(let g)? = next, g.name == "grad" {
                         guard let v = readGradient(point, range.union(g.range)) else { return nil }

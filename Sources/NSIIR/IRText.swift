@@ -129,6 +129,7 @@ public enum IRText {
             case .integers(let lo, let hi): return "\(name) \(dims(shape)) integers \(lo) \(hi) seed \(seed)"
             }
         case .callModule(let m, let a): return "\(name) \(quote(m)) \(a)"
+        case .weight(let w): return "\(name) \(quote(w))"
         case .write(let p, let items, let fn, let v): return "\(name) \(p) \(index(items)) \(fn.rawValue) \(v)"
         case .save(let key, let a): return "\(name) \(quote(key)) \(a)"
         case .skip(let m): return "\(name) \(m)"
@@ -466,6 +467,7 @@ private struct Scanner {
             try expect("seed")
             return .random(shape: shape, d, seed: try int())
         case .callModule: return .callModule(try string(), try value())
+        case .weight: return .weight(try string())
         case .write:
             let p = try int(), items = try indexItems(), fn = try code(AssignFn.self)
             return .write(point: p, index: items, fn: fn, value: try value())

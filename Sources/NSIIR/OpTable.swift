@@ -7,7 +7,7 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
     case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText
     case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
     case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack, detach
-    case select = 0x30, cosine, fill, fillLike, callModule, random
+    case select = 0x30, cosine, fill, fillLike, callModule, random, weight
     case write = 0x40, save, skip, backward
 
     public var traits: OpTraits { OpTraits.table[Int(rawValue)]! }
@@ -115,6 +115,7 @@ public struct OpTraits: Sendable {
         case .fillLike:       return r("fill.like",    .pure,                       .none,       .elementwise)
         case .callModule:     return r("call",         .pure,                       .flows,      .module)
         case .random:         return r("random",       .pure,                       .none,       .elementwise)
+        case .weight:         return r("weight",       .pure,                       .none,       .copy)
         case .write:          return r("write",        .effect,     keeps: true,    .effect,     .elementwise)
         case .save:           return r("save",         .effect,     keeps: true,    .effect,     .copy)
         case .skip:           return r("skip",         .effect,                     .effect,     .free)
@@ -157,6 +158,7 @@ extension Op {
         case .fillLike: return .fillLike
         case .callModule: return .callModule
         case .random: return .random
+        case .weight: return .weight
         case .write: return .write
         case .save: return .save
         case .skip: return .skip

@@ -188,6 +188,8 @@ public enum Op: Hashable, Sendable {
     case fillLike(ValueID, value: Double)
     /// A tensor drawn from the project's seeded generator (`randn`, `rand`, `randint`).
     case random(shape: [ShapeDim], RandomDistribution, seed: Int)
+    /// A weight of the model, by canonical name (`norm.weight`), as f32.
+    case weight(String)
     /// A pure module of the model applied to a value (`model.norm(h)`).
     case callModule(String, ValueID)
     /// Writes into the running model at a point, for the invoke's rows.

@@ -24,6 +24,8 @@ public struct ModelSignature: Sendable {
     public let config: ModelConfig
     public let points: PointTable
     public let callables: [CallableModule]
+    /// The weights scripts may read by name (`model.norm.weight`).
+    public let weights: [WeightTensor]
     public let tokenizer: Tokenizer?
     /// SHA-256 of tokenizer.json, or nil without one.
     public let tokenizerHash: String?
@@ -34,6 +36,7 @@ public struct ModelSignature: Sendable {
     public init(config: ModelConfig, tokenizer: Tokenizer?, tokenizerBytes: Data?) {
         self.config = config
         points = PointTable(config: config)
+        weights = config.weightTable()
         self.tokenizer = tokenizer
         tokenizerHash = tokenizerBytes.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
         var callables: [CallableModule] = []
@@ -55,6 +58,13 @@ public struct ModelSignature: Sendable {
         }
         callables.append(CallableModule(kind: .norm, name: "norm", hfName: n.finalNorm, layer: nil, inputLast: h, outputLast: h))
         callables.append(CallableModule(kind: .lmHead, name: "lm_head", hfName: n.head, layer: nil, inputLast: h, outputLast: config.vocabSize))
+        // Every linear layer of the blocks, by its weight (the head is `lm_head` above).
+        for w in weights where w.name.hasPrefix("layers.") {
+            guard let (inputs, outputs) = w.linear else { continue }
+            let name = String(w.name.dropLast(".weight".count)), hf = String(w.hfName.dropLast(".weight".count))
+            callables.append(CallableModule(kind: .linear, name: name, hfName: hf, layer: Int(name.split(separator: ".")[1]),
+                                            inputLast: inputs, outputLast: outputs))
+        }
         self.callables = callables
         hash = ""
         hash = SHA256.hash(data: Data(canonicalText(includeHash: false).utf8)).map { String(format: "%02x", $0) }.joined()
@@ -83,6 +93,11 @@ public struct ModelSignature: Sendable {
         callables.first { $0.name == name || $0.hfName == name }
     }
 
+    /// The weight called `name`, canonically or as Hugging Face names it.
+    public func weight(named name: String) -> WeightTensor? {
+        weights.first { $0.name == name || $0.hfName == name }
+    }
+
     /// The readable listing `nsi signature` prints; with the hash line excluded it is also
     /// what the hash is computed over, so any change a script could observe changes the hash.
     public func canonicalText(includeHash: Bool = true) -> String {
@@ -102,6 +117,8 @@ public struct ModelSignature: Sendable {
             let input = c.inputLast.map { "f32[..., \($0)]" } ?? "i32[...]"
             out += "  model.\(c.name) | model.\(c.hfName): \(input) -> f32[..., \(c.outputLast)]\n"
         }
+        out += "\nweights (read-only, f32 as the checkpoint stores them):\n"
+        for w in weights { out += "  model.\(w.name) | model.\(w.hfName): f32[" + w.shape.map(String.init).joined(separator: ", ") + "]\n" }
         if includeHash { out += "\nhash \(hash)\n" }
         return out
     }
@@ -127,6 +144,10 @@ public struct ModelSignature: Sendable {
             + "\"input_last\":\(c.inputLast.map(String.init) ?? "null"),\"output_last\":\(c.outputLast)}"
         }
         fields.append("\"callables\":[\n  " + calls.joined(separator: ",\n  ") + "]")
+        let ws = weights.map { w in
+            "{\"name\":\(q("model." + w.name)),\"hf_name\":\(q("model." + w.hfName)),\"shape\":[" + w.shape.map(String.init).joined(separator: ",") + "]}"
+        }
+        fields.append("\"weights\":[\n  " + ws.joined(separator: ",\n  ") + "]")
         fields.append("\"hash\":\(q(hash))")
         return "{" + fields.joined(separator: ",\n") + "}\n"
     }

@@ -35,18 +35,41 @@ extension Transformer {
             case "mlp": return mlp(lw, x.contiguous())
             default: break
             }
+        case (4, "layers"):
+            if let linear = linearModule(parts) { return linear(x.contiguous()) }
         default:
             break
         }
         throw RuntimeError(.input, "model.\(name) is not a callable module")
     }
 
-    /// A module's input: floating point with the hidden size last (`embed` takes ids).
+    /// A block's linear layer by canonical path parts (`layers`, l, `attn`|`mlp`, projection).
+    func linearModule(_ parts: [Substring]) -> Linear? {
+        guard parts.count == 4, parts[0] == "layers", let l = Int(parts[1]), l >= 0, l < config.numLayers else { return nil }
+        let lw = weights.layers[l]
+        switch (parts[2], parts[3]) {
+        case ("attn", "q_proj"): return lw.q
+        case ("attn", "k_proj"): return lw.k
+        case ("attn", "v_proj"): return lw.v
+        case ("attn", "qkv_proj"): return lw.qkv
+        case ("attn", "o_proj"): return lw.o
+        case ("mlp", "gate_proj"): return lw.gate
+        case ("mlp", "up_proj"): return lw.up
+        case ("mlp", "gate_up_proj"): return lw.gateUp
+        case ("mlp", "fc"): return lw.fc
+        case ("mlp", "down_proj"): return lw.down
+        default: return nil
+        }
+    }
+
+    /// A module's input: floating point with its input width last (the hidden size, or a
+    /// linear layer's input features; `embed` takes ids).
     @discardableResult
     func callModuleInputCheck(_ name: String, _ x: Tensor) throws -> Bool {
         if name != "embed" {
-            guard x.rank >= 1, x.shape.last == config.hiddenSize, x.dtype.isFloatingPoint else {
-                throw RuntimeError(.input, "model.\(name) takes a floating-point tensor whose last dimension is \(config.hiddenSize), not \(x.dtype.rawValue)\(describeShape(x.shape))")
+            let width = linearModule(name.split(separator: "."))?.weight.shape[1] ?? config.hiddenSize
+            guard x.rank >= 1, x.shape.last == width, x.dtype.isFloatingPoint else {
+                throw RuntimeError(.input, "model.\(name) takes a floating-point tensor whose last dimension is \(width), not \(x.dtype.rawValue)\(describeShape(x.shape))")
             }
         }
         return true

@@ -231,6 +231,8 @@ extension Transformer {
             case "mlp": out = try recordedMLP(lw, input, tape)
             default: break
             }
+        case (4, "layers"):
+            if let linear = linearModule(parts) { out = try tape.linear(input, linear) }
         default: break
         }
         guard let out else { throw RuntimeError(.input, "model.\(name) is not a callable module") }

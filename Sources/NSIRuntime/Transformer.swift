@@ -20,6 +20,8 @@ public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
     public let points: PointTable
+    /// The weights scripts may read, by canonical name.
+    public let weightTable: [String: WeightTensor]
     let inverseFrequencies: [Float]
     /// The rotary frequencies of layers with `block.localRope` (Gemma 3's sliding layers).
     let localInverseFrequencies: [Float]
@@ -30,6 +32,7 @@ public final class Transformer: @unchecked Sendable {
         self.config = config
         self.weights = weights
         points = PointTable(config: config)
+        weightTable = Dictionary(config.weightTable().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let rotary = config.block.positions == .rotary
         inverseFrequencies = rotary ? config.inverseFrequencies() : []
         localInverseFrequencies = rotary && config.block.localRope.contains(true) ? config.inverseFrequencies(local: true) : []

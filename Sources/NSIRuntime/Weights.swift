@@ -54,16 +54,19 @@ public struct ModelWeights: @unchecked Sendable {
     public let lmHead: Tensor             // [vocab, hidden] (the embedding when tied), at its stored width
     /// Tensors in the checkpoint that the architecture does not use.
     public let unused: [String]
+    /// The checkpoint, for scripts' reads of weights by name (`weight(_:)`).
+    let archive: SafetensorsArchive
+    /// The prefix the checkpoint leaves off its names (GPT-2's `transformer.`), if any.
+    let strippedPrefix: String?
 
     public init(archive: SafetensorsArchive, config c: ModelConfig) throws {
         var used = Set<String>()
         let n = c.names, b = c.block
         // Checkpoints may leave off an optional prefix (GPT-2's `transformer.`).
         let strip = n.optionalPrefix.flatMap { archive.contains(n.embed + ".weight") ? nil : $0 }
-        func stored(_ name: String) -> String {
-            guard let strip, name.hasPrefix(strip) else { return name }
-            return String(name.dropFirst(strip.count))
-        }
+        self.archive = archive
+        strippedPrefix = strip
+        func stored(_ name: String) -> String { Self.stored(name, stripping: strip) }
         func get(_ module: String, _ shape: [Int], keepWidth: Bool = false) throws -> Tensor {
             let name = stored(module)
             guard let entry = archive.entry(name) else { throw WeightError(kind: .missing, tensor: name, message: "missing tensor \(name) (expected shape \(describeShape(shape)))") }
@@ -145,6 +148,23 @@ public struct ModelWeights: @unchecked Sendable {
             lmHead = try get("\(n.head).weight", [c.vocabSize, hd], keepWidth: true)
         }
         unused = archive.names.filter { !used.contains($0) }
+    }
+
+    /// A module's tensor name as the checkpoint writes it.
+    static func stored(_ name: String, stripping prefix: String?) -> String {
+        guard let prefix, name.hasPrefix(prefix) else { return name }
+        return String(name.dropFirst(prefix.count))
+    }
+
+    /// A weight of the signature's table as the checkpoint stores it, as f32 (the head's own
+    /// tensor when a tied checkpoint has one, else the embedding's).
+    public func weight(_ w: WeightTensor) throws -> Tensor {
+        func stored(_ name: String) -> String { Self.stored(name, stripping: strippedPrefix) }
+        let name = archive.contains(stored(w.hfName)) ? stored(w.hfName) : stored(w.stored)
+        guard let entry = archive.entry(name), entry.shape == w.shape else {
+            throw WeightError(kind: .missing, tensor: name, message: "the checkpoint has no tensor \(name) of shape \(describeShape(w.shape))")
+        }
+        return try archive.tensor(name, keepingWidth: false).cast(to: .f32)
     }
 
     /// A warning naming the checkpoint's tensors the family does not read (rotary tables,

@@ -131,6 +131,12 @@ extension Execution {
             try reserve(dims, elementBytes: d.dtype == .i64 ? 8 : 4, ins)
             if case .integers(let lo, let hi) = d, hi <= lo { throw VMError(.input, "randint: high \(hi) is not above low \(lo)", span: ins.range) }
             out = .tensor(SplitMix.tensor(dims, d, seed: UInt64(bitPattern: Int64(seed))))
+        case .weight(let name):
+            guard let w = transformer.weightTable[name] else { throw VMError(.input, "the model has no weight \(name)", span: ins.range) }
+            try reserve(w.shape, ins)
+            do { out = .tensor(try transformer.weights.weight(w)) } catch {
+                throw VMError(.input, "reading weight \(name): \(error)", span: ins.range)
+            }
         case .fillLike(let a, let v):
             let shape = try tensor(a, ins).shape
             try reserve(shape, ins)

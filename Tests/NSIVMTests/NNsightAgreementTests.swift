@@ -14,7 +14,8 @@ import NSITestSupport
 @Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
 struct NNsightAgreementTests {
     static let samples = ["logit_lens", "patching", "steering", "ablation", "mean_ablation",
-                          "cache_residuals", "batched_trace", "attention_pattern", "causal_tracing"]
+                          "cache_residuals", "batched_trace", "attention_pattern", "causal_tracing",
+                          "direct_logit_attribution"]
     /// Saves that hold probabilities, by sample: name prefixes.
     static let probabilities = ["logit_lens": ["p_paris"], "attention_pattern": ["pattern"],
                                  "causal_tracing": ["clean", "corrupted", "restore_"]]

@@ -54,7 +54,7 @@ struct RandomScriptTests {
     }
 
     @Test(arguments: [
-        ("randint(5, 5, [3])", "an integer above `low`"),
+        ("randint(5, 5, [3])", "above `low` (5)"),
         ("randn(2, seed = 1.5)", "`seed` of `randn`"),
         ("rand(2, -1)", "a non-negative compile-time integer"),
         ("randn(2, scale = 3)", "unknown argument `scale`"),

@@ -28,6 +28,7 @@ trace prompt {
     let ri = randint(-2, 50, [2, 3], seed = -4)
     save drawn = z
     save ints = ri
+    save wt = model.norm.weight[0:3] + model.model.layers[1].self_attn.o_proj.weight[0, 0:3]
     let g = h[[0, 1]]
     let sl = h[1:, ::2][0, 1:3]
     let mm = h @ h.transpose(0, 1)
