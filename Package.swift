@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "NSIServerTests", dependencies: ["NSITestSupport", 
             "NSIServer", "NSIClient", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
         ]),
-        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"],
+        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSI"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

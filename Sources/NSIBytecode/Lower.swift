@@ -211,6 +211,7 @@ struct Lowering {
         case .fill(let shape, let v): return (.fill, [.shape(dims(shape)), .int(float(v))])
         case .fillLike(let a, let v): return (.fillLike, [try reg(a), .int(float(v))])
         case .callModule(let name, let a): return (.callModule, [.int(string(name)), try reg(a)])
+        case .prompt(let a): return (.prompt, [try reg(a)])
         case .weight(let name): return (.weight, [.int(string(name))])
         case .random(let shape, let d, let seed):
             switch d {

@@ -77,6 +77,7 @@ public struct OpcodeInfo: Sendable {
         case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
         case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")
         case .detach:         return r([o("a", .reg(.numeric))],                                        .tensor, "R := R[a], a constant for the reverse pass (no gradient flows through it)")
+        case .prompt:         return r([o("a", .reg(.any))],                                            .effect, "the invoke's prompt is R[a]: a str, or token ids i64[T] or [rows, T] (computed before the block)")
         case .backward:       return r([o("a", .reg(.numeric))],                                        .effect, "the invoke's reverse pass starts from the scalar R[a] (reads and writes at grad @p see its gradients)")
         }
     }

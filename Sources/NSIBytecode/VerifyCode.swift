@@ -13,6 +13,8 @@ final class CodeVerifier {
     var saveKeys: [(key: Int, type: Int?)] = []
     /// The (block, invoke) pairs with a `backward` so far: one each, before any gradient.
     var backwards: Set<[Int]> = []
+    /// Invokes (block, invoke) whose prompt an instruction names.
+    var prompted: Set<[Int]> = []
 
     init(verifier: Verifier) {
         self.verifier = verifier
@@ -23,6 +25,11 @@ final class CodeVerifier {
 
     func verify() throws(BytecodeError) {
         for i in plan.code.indices { try check(i) }
+        for (b, block) in plan.blocks.enumerated() {
+            for (k, inv) in block.invokes.enumerated() where inv.prompts == nil && inv.promptParam == nil && !prompted.contains([b, k]) {
+                throw .badBlock(block: b, detail: "invoke \(k) has no prompts, no prompt param and no prompt instruction")
+            }
+        }
         guard saveKeys.count == plan.saves.count else {
             throw .saveMismatch(detail: "\(saveKeys.count) save instructions for \(plan.saves.count) table entries")
         }

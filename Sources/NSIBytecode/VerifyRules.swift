@@ -154,6 +154,26 @@ extension CodeVerifier {
             }
         case .skip:
             guard ins.anchor.phase == .before, ins.anchor.block >= 0 else { throw .misplaced(at: at, detail: "a skip belongs before a block's pass") }
+        case .prompt:
+            let b = ins.anchor.block
+            guard b >= 0, let k = ins.anchor.invoke, ins.anchor.phase == .before else {
+                throw .misplaced(at: at, detail: "a prompt belongs to an invoke, before its block's pass")
+            }
+            guard plan.code[n(0)].anchor.block < b else {
+                throw .misplaced(at: at, detail: "a prompt computed in its own block, after the block's prompts are read")
+            }
+            let t = type(of: n(0))
+            var integerDims: [Int?]?
+            if case .tensor(let d, let dims)? = t, d.isInteger { integerDims = dims.map { if case .known(let v) = $0 { return v }; return nil } }
+            let inv = plan.blocks[b].invokes[k]
+            var strings: Int?
+            if case .strings(let n)? = t { strings = n }
+            guard let rows = Invoke.promptRows(isString: t == .str, strings: strings, integerDims: integerDims), rows == inv.rows else {
+                throw .operandType(at: at, operand: "a", expected: "a str, str[\(inv.rows)] or integer token ids [T] or [\(inv.rows), T]", found: t.map(plan.describe) ?? "no value")
+            }
+            guard inv.prompts == nil, inv.promptParam == nil, prompted.insert([b, k]).inserted else {
+                throw .misplaced(at: at, detail: "a second prompt for block \(b) invoke \(k)")
+            }
         }
     }
 

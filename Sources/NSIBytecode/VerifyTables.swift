@@ -209,8 +209,10 @@ final class Verifier {
                         throw .badBlock(block: b, detail: "invoke \(k)'s prompt param \(name) is not a str param")
                     }
                     guard inv.rows == 1 else { throw .badBlock(block: b, detail: "invoke \(k) has \(inv.rows) rows for one prompt param") }
+                case (nil, nil):
+                    break   // a prompt instruction names it (checked with the code)
                 default:
-                    throw .badBlock(block: b, detail: "invoke \(k) needs prompts or a prompt param, exactly one")
+                    throw .badBlock(block: b, detail: "invoke \(k) has both prompts and a prompt param")
                 }
                 rows += inv.rows
                 guard rows <= limits.maxRows else { throw .limitExceeded(what: "rows", value: rows, limit: limits.maxRows, offset: 0) }

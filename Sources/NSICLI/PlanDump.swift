@@ -106,15 +106,38 @@ struct PlanDump {
         guard let tokenizer = signature.tokenizer else { return nil }
         var texts: [String] = []
         var fromDefaults = false
-        for inv in block.invokes {
+        var idLengths: [Int] = []
+        for (k, inv) in block.invokes.enumerated() {
             if let p = inv.prompts { texts += p; continue }
+            if let v = promptValue(block: program.blocks.firstIndex(of: block) ?? -1, invoke: k) {
+                guard case .tensor(_, let dims)? = program.instructions[v.index].type, let n = dims.last?.value else { return nil }
+                idLengths.append(n)
+                continue
+            }
             guard let name = inv.promptParam, case .str(let text)? = program.params.first(where: { $0.name == name })?.value else { return nil }
             texts.append(text)
             fromDefaults = true
         }
-        let lengths = texts.map { tokenizer.encode($0, addSpecialTokens: true).count }
+        let lengths = texts.map { tokenizer.encode($0, addSpecialTokens: true).count } + idLengths
         guard let longest = lengths.max() else { return nil }
         return (longest, fromDefaults ? "with the default prompts" : "padded")
+    }
+
+    /// The value an invoke's `prompt` instruction names, if its prompt is one.
+    func promptValue(block b: Int, invoke k: Int) -> ValueID? {
+        for ins in program.instructions where ins.anchor.block == b && ins.anchor.invoke == k {
+            if case .prompt(let v) = ins.op { return v }
+        }
+        return nil
+    }
+
+    /// How the batch table and sharing keys name an invoke's prompt.
+    func promptLabel(block b: Int, invoke k: Int) -> String {
+        let inv = program.blocks[b].invokes[k]
+        if let p = inv.prompts { return p.map { clip(JSONValue.quote($0)) }.joined(separator: ", ") }
+        if let name = inv.promptParam { return "param \(name)" }
+        if let v = promptValue(block: b, invoke: k) { return "\(v) " + (program.instructions[v.index].type.map { "\($0)" } ?? "") }
+        return "?"
     }
 
     func renderBlock(_ b: Int, _ block: ProgramBlock) -> String {
@@ -133,8 +156,7 @@ struct PlanDump {
         var batch: [[String]] = []
         for (k, inv) in block.invokes.enumerated() {
             let rowText = inv.rows == 1 ? "row \(row)" : "rows \(row)..<\(row + inv.rows)"
-            let prompt = inv.prompts.map { $0.map { clip(JSONValue.quote($0)) }.joined(separator: ", ") } ?? "param \(inv.promptParam ?? "?")"
-            batch.append(["invoke \(k)", rowText, prompt])
+            batch.append(["invoke \(k)", rowText, promptLabel(block: b, invoke: k)])
             row += inv.rows
         }
         out += table(batch, indent: "    ")
@@ -215,7 +237,7 @@ struct PlanDump {
         var groups: [Int] = [], invokeOf: [Int] = []
         for (k, inv) in block.invokes.enumerated() {
             for i in 0..<inv.rows {
-                let key = inv.rows == 1 ? inv.prompts.map { JSONValue.quote($0.first ?? "") } ?? "param \(inv.promptParam ?? "?")" : "\(k).\(i)"
+                let key = inv.rows == 1 ? promptLabel(block: b, invoke: k) : "\(k).\(i)"
                 if keys[key] == nil { keys[key] = keys.count }
                 groups.append(keys[key]!)
                 invokeOf.append(k)

@@ -7,7 +7,7 @@ import NSITensor
 
 extension CheckContext {
     func checkBinding(_ b: Binding, _ range: SourceRange) {
-        guard block != nil else {
+        guard block != nil || b.kind == .let else {
             report(.misplaced("`\(b.kind.rawValue)`", "outside a trace or generate block"), at: range)
             return
         }

@@ -16,9 +16,12 @@ extension CheckContext {
             case .param: continue
             case .trace(let t): checkTrace(t, stmt.range)
             case .generate(let g): checkGenerate(g, stmt.range)
+            case .binding(let b) where b.kind == .let:
+                // Computed outside every block: before the first, or after the block before it.
+                checkStatement(stmt)
             default:
                 report(.misplaced(describe(stmt), "at the top level of a script",
-                                  help: "a script holds `param` declarations and `trace`/`generate` blocks"), at: stmt.range)
+                                  help: "a script holds `param` declarations, `let` bindings and `trace`/`generate` blocks"), at: stmt.range)
             }
         }
     }
@@ -47,10 +50,11 @@ extension CheckContext {
     func checkTrace(_ t: TraceBlock, _ range: SourceRange) {
         let index = blocks.count
         if let prompt = t.prompt {
-            guard let inv = promptInvoke(prompt) else { return }
-            block = BlockState(index: index, isGenerate: false, hasPrompt: true, tokens: tokensDim([inv]), invokes: [inv])
+            guard let p = promptInvoke(prompt) else { return }
+            block = BlockState(index: index, isGenerate: false, hasPrompt: true, tokens: tokensDim([p]), invokes: [p.invoke])
             invoke = 0
             steps = .prompt
+            emitPrompt(p)
             withScope(.block) { checkBody(t.body.statements) }
         } else {
             // Invokes are found first so every point shape uses the batch's padded length.
@@ -68,17 +72,18 @@ extension CheckContext {
     }
 
     func checkGenerate(_ g: GenerateBlock, _ range: SourceRange) {
-        guard let inv = promptInvoke(g.prompt) else { return }
+        guard let p = promptInvoke(g.prompt) else { return }
         let options = generateOptions(g.options)
         let index = blocks.count
-        var state = BlockState(index: index, isGenerate: true, hasPrompt: true, tokens: tokensDim([inv]), invokes: [inv])
+        var state = BlockState(index: index, isGenerate: true, hasPrompt: true, tokens: tokensDim([p]), invokes: [p.invoke])
         state.maxTokens = options.maxTokens
         block = state
         invoke = 0
         steps = .prompt
+        emitPrompt(p)
         lastGenerate = index
         withScope(.block) { checkBody(g.body.statements) }
-        blocks.append(ProgramBlock(kind: .generate(options), invokes: [inv], range: span(range)))
+        blocks.append(ProgramBlock(kind: .generate(options), invokes: [p.invoke], range: span(range)))
         block = nil
         invoke = nil
     }
@@ -119,32 +124,62 @@ extension CheckContext {
         return o
     }
 
-    /// The prompts of a trace, invoke or generate: a string, a list of strings, or a str param.
-    func promptInvoke(_ expr: Expr) -> Invoke? {
+    /// The prompts of a trace, invoke or generate: a string, a list of strings, a str param,
+    /// or a value computed before the block: a str, or token ids `[T]` or `[rows, T]`
+    /// (`toks(...)`, a list of ints, `randint`, a `let`, `result.ids`). The expression is
+    /// checked outside the block: before the first block, or after the one before.
+    func promptInvoke(_ expr: Expr) -> CheckedPrompt? {
         let saved = (block, invoke)
         block = nil
         invoke = nil
         defer { (block, invoke) = saved }
         guard let v = checkExpr(expr) else { return nil }
+        let range = span(expr.range)
         switch v.type {
         case .str:
-            if case .str(let s) = v.constant { return Invoke(prompts: [s], promptParam: nil, rows: 1, range: span(expr.range)) }
+            if case .str(let s) = v.constant { return CheckedPrompt(invoke: Invoke(prompts: [s], promptParam: nil, rows: 1, range: range)) }
             if case .param(let name) = v.id.flatMap({ id in instructions.first { $0.id == id }?.op }) {
-                return Invoke(prompts: nil, promptParam: name, rows: 1, range: span(expr.range))
+                return CheckedPrompt(invoke: Invoke(prompts: nil, promptParam: name, rows: 1, range: range))
             }
+            return CheckedPrompt(invoke: Invoke(prompts: nil, promptParam: nil, rows: 1, range: range), value: v, length: nil)
         case .strings(let n):
             if case .list(let items) = v.constant {
-                return Invoke(prompts: items.compactMap { if case .str(let s) = $0 { return s }; return nil }, promptParam: nil, rows: n, range: span(expr.range))
+                return CheckedPrompt(invoke: Invoke(prompts: items.compactMap { if case .str(let s) = $0 { return s }; return nil }, promptParam: nil, rows: n, range: range))
+            }
+            if n > 0 { return CheckedPrompt(invoke: Invoke(prompts: nil, promptParam: nil, rows: n, range: range), value: v, length: nil) }
+        case .tensor(let d, let s) where d.isInteger:
+            if s.count == 2, s[0].value == nil {
+                report(.argumentType("a prompt of token ids", expected: "[T] or [rows, T] with rows known when compiling", got: v.type), at: expr.range)
+                return nil
+            }
+            if let rows = Invoke.promptRows(isString: false, integerDims: s.map(\.value)) {
+                if let c = v.constant {
+                    func ints(_ c: ConstValue) -> [Int] { if case .list(let l) = c { return l.flatMap(ints) }; return c.intValue.map { [$0] } ?? [] }
+                    let vocab = signature.config.vocabSize
+                    if let bad = ints(c).first(where: { $0 < 0 || $0 >= vocab }) {
+                        report(.argumentValue("a token id of a prompt", expected: "in 0..<\(vocab), the model's vocabulary", got: String(bad)), at: expr.range)
+                        return nil
+                    }
+                }
+                let t = tensorValue(v)
+                return CheckedPrompt(invoke: Invoke(prompts: nil, promptParam: nil, rows: rows, range: range), value: t, length: s.last)
             }
         default: break
         }
-        report(.argumentType("a prompt", expected: "a string, a list of strings or a str param", got: v.type), at: expr.range)
+        report(.argumentType("a prompt", expected: "a string, a list of strings, a str param, `result.text` or token ids [T] or [rows, T]", got: v.type), at: expr.range)
         return nil
     }
 
+    /// An invoke's prompt given as a value: a `prompt` instruction naming it, anchored at the
+    /// invoke (the VM reads the value when it sets the block up).
+    func emitPrompt(_ p: CheckedPrompt) {
+        guard let v = p.value, let id = v.id else { return }
+        emit(.prompt(id), type: nil, operands: [v], range: v.range, phase: .before)
+    }
+
     /// The prompts of the invokes a prompt-less trace will hold (loops included), for T.
-    func collectInvokePrompts(_ stmts: [Stmt]) -> [Invoke] {
-        var out: [Invoke] = []
+    func collectInvokePrompts(_ stmts: [Stmt]) -> [CheckedPrompt] {
+        var out: [CheckedPrompt] = []
         for s in stmts {
             switch s.kind {
             case .invoke(let inv):
@@ -159,12 +194,17 @@ extension CheckContext {
         return out
     }
 
-    func tokensDim(_ invokes: [Invoke]) -> ShapeDim {
-        guard let tokenizer = signature.tokenizer else { return .symbol("T") }
+    /// The padded prompt length: known when every prompt's length is.
+    func tokensDim(_ prompts: [CheckedPrompt]) -> ShapeDim {
         var longest = 0
-        for inv in invokes {
-            guard let prompts = inv.prompts else { return .symbol("T") }
-            for p in prompts { longest = max(longest, tokenizer.encode(p, addSpecialTokens: true).count) }
+        for p in prompts {
+            if let texts = p.invoke.prompts, let tokenizer = signature.tokenizer {
+                for t in texts { longest = max(longest, tokenizer.encode(t, addSpecialTokens: true).count) }
+            } else if case .known(let n)? = p.length {
+                longest = max(longest, n)
+            } else {
+                return .symbol("T")
+            }
         }
         return longest > 0 ? .known(longest) : .symbol("T")
     }
@@ -216,10 +256,11 @@ extension CheckContext {
                               help: "invokes go directly in a `trace` that has no prompt of its own"), at: range)
             return
         }
-        guard let i = promptInvoke(inv.prompt) else { return }
-        b.invokes.append(i)
+        guard let p = promptInvoke(inv.prompt) else { return }
+        b.invokes.append(p.invoke)
         block = b
         invoke = b.invokes.count - 1
+        emitPrompt(p)
         withScope(.invoke) { checkBody(inv.body.statements) }
         invoke = nil
     }

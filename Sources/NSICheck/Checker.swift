@@ -41,6 +41,14 @@ public struct Checker {
 }
 
 /// The block (trace or generate) being checked, with the sizes its points have.
+/// A prompt checked: its invoke and, for a value computed when the plan runs, that value
+/// (named by a `prompt` instruction once the invoke's anchor is known) and its length.
+struct CheckedPrompt {
+    var invoke: Invoke
+    var value: ValueRef? = nil
+    var length: ShapeDim? = nil
+}
+
 struct BlockState {
     var index: Int
     var isGenerate: Bool
@@ -113,8 +121,11 @@ final class CheckContext {
         return SourceSpan(start: r.start, end: r.end, line: loc.line, column: loc.column)
     }
 
+    /// Inside a block, the block's; outside every block, before the first block or after the
+    /// last one checked (so a top-level `let` or a prompt may use what that block computed).
     var currentAnchor: Anchor {
-        Anchor(block: block?.index ?? -1, invoke: invoke, phase: .before, steps: steps, guardValue: guardValue)
+        if let b = block { return Anchor(block: b.index, invoke: invoke, phase: .before, steps: steps, guardValue: guardValue) }
+        return Anchor(block: blocks.count - 1, invoke: nil, phase: blocks.isEmpty ? .before : .after, steps: .prompt, guardValue: guardValue)
     }
 
     /// Appends an instruction; its phase is the latest of its operands' (and the guard's).
@@ -122,7 +133,9 @@ final class CheckContext {
     func emit(_ op: Op, type: ValueType?, operands: [ValueRef], range: SourceRange, phase: Phase? = nil,
               sourcePoint: Int? = nil) -> ValueRef {
         var anchor = currentAnchor
+        let outside = anchor.phase
         anchor.phase = phase ?? operands.map { effectivePhase($0) }.max() ?? .before
+        if block == nil { anchor.phase = max(anchor.phase, outside) }
         if let g = guardValue, let gi = instructions.first(where: { $0.id == g }) {
             anchor.phase = max(anchor.phase, gi.anchor.phase)
         }

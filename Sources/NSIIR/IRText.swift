@@ -101,7 +101,7 @@ public enum IRText {
         case .tensorConstant(let shape, let data): return "\(name) \(ints(shape)) \(floats(data))"
         case .param(let n): return "\(name) \(quote(n))"
         case .readPoint(let p): return "\(name) \(p)"
-        case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a), .detach(let a), .backward(let a):
+        case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a), .detach(let a), .backward(let a), .prompt(let a):
             return "\(name) \(a)"
         case .resultIds, .resultText: return name
         case .unary(let f, let a): return "\(name) \(f.rawValue) \(a)"
@@ -475,6 +475,7 @@ private struct Scanner {
         case .skip: return .skip(module: try int())
         case .detach: return .detach(try value())
         case .backward: return .backward(try value())
+        case .prompt: return .prompt(try value())
         }
     }
 }

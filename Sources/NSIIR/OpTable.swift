@@ -8,7 +8,7 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
     case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
     case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack, detach
     case select = 0x30, cosine, fill, fillLike, callModule, random, weight
-    case write = 0x40, save, skip, backward
+    case write = 0x40, save, skip, backward, prompt
 
     public var traits: OpTraits { OpTraits.table[Int(rawValue)]! }
 }
@@ -121,6 +121,7 @@ public struct OpTraits: Sendable {
         case .skip:           return r("skip",         .effect,                     .effect,     .free)
         case .detach:         return r("detach",       .pure,       aliases: true,  .none,       .free)
         case .backward:       return r("backward",     .effect,     keeps: true,    .effect,     .module)
+        case .prompt:         return r("prompt",       .effect,                     .effect,     .free)
         }
     }
 }
@@ -164,6 +165,7 @@ extension Op {
         case .skip: return .skip
         case .detach: return .detach
         case .backward: return .backward
+        case .prompt: return .prompt
         }
     }
 

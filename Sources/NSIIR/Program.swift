@@ -201,6 +201,9 @@ public enum Op: Hashable, Sendable {
     /// Starts the invoke's reverse pass from a scalar. A `readPoint` or `write` at
     /// `.grad(p)` reads or changes the gradient flowing back through point p.
     case backward(ValueID)
+    /// Names the invoke's prompt: a str, or token ids i64[T] / [rows, T], computed before
+    /// the block (outside blocks or in an earlier one). The VM reads it when the block is set up.
+    case prompt(ValueID)
 }
 
 /// Where an instruction belongs: which block, which invoke (rows), when in the forward
@@ -238,9 +241,10 @@ public struct Instruction: Hashable, Sendable {
     }
 }
 
-/// One invoke: the rows it adds to its trace's batch.
+/// One invoke: the rows it adds to its trace's batch. Its prompts are compile-time
+/// strings, a str param, or (both nil) the value of the invoke's `prompt` instruction.
 public struct Invoke: Hashable, Sendable {
-    /// Compile-time prompts, or nil when they come from a run-time param.
+    /// Compile-time prompts, or nil when they come from a run-time param or value.
     public var prompts: [String]?
     /// The param giving the prompt at run time.
     public var promptParam: String?
@@ -252,6 +256,23 @@ public struct Invoke: Hashable, Sendable {
         self.promptParam = promptParam
         self.rows = rows
         self.range = range
+    }
+}
+
+extension Invoke {
+    /// The rows a prompt value gives: a str one, a `str[n]` (`result.text`) n, integer token
+    /// ids `[T]` one and `[rows, T]` `rows` (known when compiling); nil for anything else.
+    /// The checker and both verifiers apply this rule; the value must also be computed before
+    /// the block (outside every block, or in an earlier one).
+    public static func promptRows(isString: Bool, strings: Int? = nil, integerDims: [Int?]?) -> Int? {
+        if isString { return 1 }
+        if let strings { return strings > 0 ? strings : nil }
+        guard let dims = integerDims else { return nil }
+        switch dims.count {
+        case 1: return 1
+        case 2: return dims[0]
+        default: return nil
+        }
     }
 }
 

@@ -17,6 +17,7 @@ public enum Verifier {
         let code = program.instructions
         func fail(_ i: Int, _ detail: String) -> VerifierError { VerifierError(pass: pass, instruction: i, detail: detail) }
         var backwards: Set<[Int]> = []
+        var prompts: Set<[Int]> = []
         for (i, ins) in code.enumerated() {
             guard ins.id.index == i else { throw fail(i, "has id \(ins.id) at position \(i)") }
             let a = ins.anchor
@@ -45,6 +46,21 @@ public enum Verifier {
             switch ins.op {
             case .backward:
                 guard backwards.insert([a.block, a.invoke ?? -1]).inserted else { throw fail(i, "is a second backward in one invoke") }
+            case .prompt(let v):
+                guard let k = a.invoke, a.phase == .before, v.index < i else { throw fail(i, "is a prompt outside an invoke's set-up") }
+                let o = code[v.index]
+                guard o.anchor.block < a.block else { throw fail(i, "names a prompt computed in its own block, after the prompts are read") }
+                var integerDims: [Int?]?
+                if case .tensor(let d, let s)? = o.type, d.isInteger { integerDims = s.map(\.value) }
+                var strings: Int?
+                if case .strings(let n)? = o.type { strings = n }
+                guard let rows = Invoke.promptRows(isString: o.type == .str, strings: strings, integerDims: integerDims),
+                      rows == program.blocks[a.block].invokes[k].rows else {
+                    throw fail(i, "names a prompt of type \(o.type.map { "\($0)" } ?? "none") for \(program.blocks[a.block].invokes[k].rows) rows")
+                }
+                let inv = program.blocks[a.block].invokes[k]
+                guard inv.prompts == nil, inv.promptParam == nil else { throw fail(i, "names a prompt for an invoke that has one") }
+                guard prompts.insert([a.block, k]).inserted else { throw fail(i, "is a second prompt of one invoke") }
             case .readPoint(let p), .write(let p, _, _, _):
                 guard a.phase.point == p else { throw fail(i, "touches @\(p) but runs at \(a.phase)") }
             default: break
@@ -62,6 +78,11 @@ public enum Verifier {
                 guard a.causality(of: o.anchor) == .holds else {
                     throw fail(i, "uses \(v) (block \(o.anchor.block), \(o.anchor.phase)) which does not exist when it runs (block \(a.block), \(a.phase))")
                 }
+            }
+        }
+        for (b, block) in program.blocks.enumerated() {
+            for (k, inv) in block.invokes.enumerated() where inv.prompts == nil && inv.promptParam == nil && !prompts.contains([b, k]) {
+                throw VerifierError(pass: pass, instruction: -1, detail: "block \(b) invoke \(k) has no prompt")
             }
         }
     }

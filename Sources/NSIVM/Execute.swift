@@ -165,7 +165,7 @@ extension Execution {
             }
             results.values.append((key, v))
             return
-        case .skip:
+        case .skip, .prompt:
             return   // applied when the pass is set up
         case .detach(let a):
             out = .tensor(try tensor(a, ins))

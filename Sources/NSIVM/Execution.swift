@@ -125,22 +125,47 @@ final class Execution {
 
     // MARK: Blocks
 
-    func prompts(of invoke: Invoke) throws -> [String] {
-        if let p = invoke.prompts { return p }
-        guard let name = invoke.promptParam, let id = program.instructions.first(where: { $0.op == .param(name) })?.id,
-              case .str(let s)? = registers[id.index] else {
-            throw VMError(.param, "the prompt param has no value", span: invoke.range)
+    /// An invoke's rows: each prompt's text (decoded, for token ids) and token ids.
+    func prompts(of invoke: Invoke, block: Int, index k: Int) throws -> [(text: String, ids: [Int])] {
+        if let p = invoke.prompts { return try p.map { ($0, try vm.model.encode($0)) } }
+        if let name = invoke.promptParam {
+            guard let id = program.instructions.first(where: { $0.op == .param(name) })?.id, case .str(let s)? = registers[id.index] else {
+                throw VMError(.param, "the prompt param has no value", span: invoke.range)
+            }
+            return [(s, try vm.model.encode(s))]
         }
-        return [s]
+        // The value the invoke's `prompt` instruction names, computed before this block.
+        guard let ins = program.instructions.first(where: { $0.anchor.block == block && $0.anchor.invoke == k && $0.op.kind == .prompt }),
+              case .prompt(let v) = ins.op, let value = registers[v.index] else {
+            throw VMError(.input, "the invoke's prompt has no value", span: invoke.range)
+        }
+        switch value {
+        case .str(let s): return [(s, try vm.model.encode(s))]
+        case .strings(let list): return try list.map { ($0, try vm.model.encode($0)) }
+        case .tensor(let t) where t.dtype.isInteger && (t.rank == 1 || t.rank == 2):
+            let width = t.shape.last!, rows = t.rank == 1 ? 1 : t.shape[0]
+            guard width > 0 else { throw VMError(.input, "a prompt of token ids needs at least one token", span: ins.range) }
+            let all = t.toInt64s(), vocab = transformer.config.vocabSize
+            return try (0..<rows).map { r in
+                let ids = all[(r * width)..<((r + 1) * width)].map { Int($0) }
+                if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
+                    throw VMError(.input, "prompt row \(r) has token id \(bad), outside the vocabulary of \(vocab)", span: ins.range)
+                }
+                return ((try? vm.model.decode(ids)) ?? "", ids)
+            }
+        default:
+            throw VMError(.input, "a prompt is a str, a str list or integer token ids [T] or [rows, T], not \(value)", span: ins.range)
+        }
     }
 
     /// Encodes the block's prompts and sorts its instructions by phase.
     func setUp(block index: Int) throws -> BlockSetup {
         var s = BlockSetup()
-        for inv in program.blocks[index].invokes {
-            let p = try prompts(of: inv)
-            s.texts += p
-            for text in p { s.ids.append(try vm.model.encode(text)) }
+        for (k, inv) in program.blocks[index].invokes.enumerated() {
+            for (text, ids) in try prompts(of: inv, block: index, index: k) {
+                s.texts.append(text)
+                s.ids.append(ids)
+            }
         }
         try checkPositions(s, block: program.blocks[index])
         for ins in program.instructions where ins.anchor.block == index {
@@ -184,7 +209,7 @@ final class Execution {
         rowRanges = []
         var row = rowOffset
         for inv in block.invokes {
-            let n = inv.prompts?.count ?? 1
+            let n = inv.rows
             rowRanges.append(row..<(row + n))
             row += n
         }

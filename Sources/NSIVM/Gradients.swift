@@ -105,7 +105,7 @@ extension Execution {
         let backward: Tape.Backward
         var saved: [Tensor] = []
         switch ins.op {
-        case .readPoint, .write, .backward, .save, .skip, .detach, .constant, .tensorConstant, .param, .tokens, .resultIds,
+        case .readPoint, .write, .backward, .prompt, .save, .skip, .detach, .constant, .tensorConstant, .param, .tokens, .resultIds,
              .resultText, .fill, .fillLike, .random, .weight, .topk, .topkIndices, .topkValues:
             return
         case .unary(let fn, let a):

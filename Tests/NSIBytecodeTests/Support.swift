@@ -5,6 +5,7 @@ import NSIModel
 import NSISource
 import NSISyntax
 @testable import NSIBytecode
+import NSI
 import NSITestSupport
 
 extension Fixtures {
@@ -53,11 +54,4 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-extension PlanTarget {
-    /// As `nsi` builds it (NSICLI has the same few lines; this module does not depend on it).
-    init(_ s: ModelSignature) {
-        self.init(signatureHash: s.hash, pointRanks: s.points.points.map { $0.shape.count }, pointNames: s.points.points.map(\.name),
-                  moduleNames: s.points.modules.map(\.canonicalName), callables: Set(s.callables.map(\.name)))
-    }
-}
 

@@ -89,6 +89,45 @@ import Testing
         """, "operandType", "more than low")
     }
 
+    /// A `prompt` names a value computed before its block, of a type that gives the invoke's
+    /// rows; an invoke without prompts has exactly one.
+    @Test func promptValues() throws {
+        let head = """
+        save "x": f32[2, T, 576]
+        block trace
+          invoke rows 2
+        %0 = random [2, 7] integers 0 100 seed 1 : i64[2, 7]
+
+        """
+        let ok = try decode(head + """
+        %1 = prompt %0 @ block 0 invoke 0 before step 0
+        %2 = read 1 : f32[2, T, 576] @ block 0 invoke 0 point 1 step 0
+        %3 = save "x" %2 @ block 0 invoke 0 point 1 step 0
+        """)
+        guard case .success(let p) = ok else { Issue.record("refused: \(ok)"); return }
+        #expect(p.instructions.contains { $0.op == .prompt(ValueID(0)) })
+        try refused(head + """
+        %1 = read 1 : f32[2, T, 576] @ block 0 invoke 0 point 1 step 0
+        %2 = save "x" %1 @ block 0 invoke 0 point 1 step 0
+        """, "badBlock", "no prompt instruction")
+        try refused(head + """
+        %1 = prompt %0 @ block 0 invoke 0 before step 0
+        %2 = prompt %0 @ block 0 invoke 0 before step 0
+        %3 = read 1 : f32[2, T, 576] @ block 0 invoke 0 point 1 step 0
+        %4 = save "x" %3 @ block 0 invoke 0 point 1 step 0
+        """, "misplaced", "a second prompt")
+        try refused(head.replacingOccurrences(of: "[2, 7] integers 0 100 seed 1 : i64[2, 7]", with: "[3, 7] integers 0 100 seed 1 : i64[3, 7]") + """
+        %1 = prompt %0 @ block 0 invoke 0 before step 0
+        %2 = read 1 : f32[2, T, 576] @ block 0 invoke 0 point 1 step 0
+        %3 = save "x" %2 @ block 0 invoke 0 point 1 step 0
+        """, "operandType", "[2, T]")
+        try refused(head.replacingOccurrences(of: "i64[2, 7]\n", with: "i64[2, 7] @ block 0 invoke 0 before step 0\n") + """
+        %1 = prompt %0 @ block 0 invoke 0 before step 0
+        %2 = read 1 : f32[2, T, 576] @ block 0 invoke 0 point 1 step 0
+        %3 = save "x" %2 @ block 0 invoke 0 point 1 step 0
+        """, "misplaced", "in its own block")
+    }
+
     /// Gradients: one `backward` per invoke, of an f32 scalar, in a trace; a gradient is
     /// read or written only after its invoke's `backward`.
     @Test func gradientRules() throws {

@@ -77,3 +77,5 @@ trace "The Eiffel Tower is located in the city of" {
     model.layers[6].output.grad *= 0.5
     save input_saliency = model.embed.output.grad[0].norm(-1)
 }
+let prompt_ids = [504, 414, 46682]
+trace prompt_ids { save from_ids = model.logits[0, -1, 0] }

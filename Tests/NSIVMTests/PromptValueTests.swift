@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import NSITensor
+import NSIVM
+import NSITestSupport
+
+/// Prompts given as values: token ids (a list of ints, `toks`, `randint`, a top-level
+/// `let`), and what an earlier `generate` made (`result.ids`, `result.text`): each runs
+/// exactly as the same tokens given as text.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct PromptValueTests {
+    func logits(_ r: RunResults, _ key: String) throws -> [Float] { try #require(r.value(key)?.tensor).toFloats() }
+
+    @Test func tokenIdsRunAsTheirText() throws {
+        let text = "The Eiffel Tower is located in the city of"
+        let ids = try Fixtures.model().encode(text)
+        let r = try run("""
+        let ids = toks("\(text)")
+        trace "\(text)" { save text = model.logits[0, -1] }
+        trace \(ids) { save list = model.logits[0, -1] }
+        trace ids { save toks = model.logits[0, -1] }
+        trace [\(ids), \(ids)] { save rows = model.logits[:, -1] }
+        trace {
+            invoke ids { save mixed = model.logits[0, -1] }
+            invoke "Hello" { save other = model.logits[0, -1] }
+        }
+        """)
+        let base = try logits(r, "text")
+        for key in ["list", "toks"] { #expect(try logits(r, key) == base, "\(key)") }
+        // Batched beside a shorter prompt (left padding), as any two text prompts.
+        let d = zip(try logits(r, "mixed"), base).map { abs($0 - $1) }.max() ?? 1
+        #expect(d <= 1e-4, "batched ids differ from their text alone by \(d)")
+        let rows = try logits(r, "rows")
+        #expect(Array(rows[0..<base.count]) == base && Array(rows[base.count...]) == base)
+        // The sidecar records the ids and their decoded text.
+        #expect(r.blocks[1].tokenIds == [ids] && r.blocks[1].prompts == [text])
+    }
+
+    /// Generate, then trace what was generated: the trace of `result.ids` sees the same
+    /// logits as a trace of the whole text, and `result` stays usable blocks later.
+    @Test func generateThenTrace() throws {
+        let r = try run("""
+        generate "The capital of France is" (max_tokens = 5) { }
+        trace "Hello" { save unrelated = model.logits[0, -1, 0] }
+        let full = result.ids
+        trace full { save from_ids = model.logits[0, -1] }
+        trace result.text { save from_text = model.logits[0, -1] }
+        trace "Hi" { save later = result.ids }
+        """)
+        let generated = try #require(r.blocks.first?.generatedText?.first)
+        let whole = try run("trace \"The capital of France is\(generated.replacingOccurrences(of: "\n", with: "\\n"))\" { save l = model.logits[0, -1] }")
+        let d = zip(try logits(r, "from_ids"), try logits(whole, "l")).map { abs($0 - $1) }.max() ?? 1
+        print("generate-then-trace: result.ids traced like the full text, max difference \(d) (tolerance 1e-4)")
+        #expect(d <= 1e-4)
+        let alone = try run("trace \"\(generated.replacingOccurrences(of: "\n", with: "\\n"))\" { save l = model.logits[0, -1] }")
+        #expect(try logits(r, "from_text") == (try logits(alone, "l")))
+        #expect(try #require(r.value("later")?.tensor).shape == [1, 10])
+    }
+
+    @Test func randomIdsArePrompts() throws {
+        let r = try run("""
+        let x = randint(1000, 10000, [2, 6], seed = 4)
+        trace x { save a = model.logits[:, -1, 0] }
+        trace cat([x, x], dim = 1) { save b = model.logits[:, -1, 0] }
+        """)
+        #expect(r.blocks[0].tokenIds == SplitMix.tensor([2, 6], .integers(low: 1000, high: 10000), seed: 4).toInt64s().chunked(6))
+        #expect(r.blocks[1].tokenIds.map(\.count) == [12, 12])
+    }
+
+    @Test(arguments: [
+        ("trace [1, 2, 99999] { save x = 1 }", "must be in 0..<49152"),
+        ("trace zeros(3) { save x = 1 }", "a prompt must be"),
+        ("trace [[[1, 2]]] { save x = 1 }", "a prompt must be"),
+        ("trace { invoke [1, 2] { save x = model.logits[0, -1, 0] } }\ntrace model.logits { save y = 1 }", ""),
+    ])
+    func badPromptsAreErrors(script: String, message: String) throws {
+        do {
+            _ = try compile(script)
+            Issue.record("compiled: \(script)")
+        } catch {
+            #expect(message.isEmpty || "\(error)".contains(message), "\(error)")
+        }
+    }
+}
+
+extension Array where Element == Int64 {
+    func chunked(_ n: Int) -> [[Int]] { stride(from: 0, to: count, by: n).map { self[$0..<Swift.min($0 + n, count)].map { Int($0) } } }
+}
