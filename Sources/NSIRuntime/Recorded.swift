@@ -90,7 +90,7 @@ extension ForwardPass {
             a = try normRecorded(x, w, lw.attnNormBias, tape, scale: ids.attnNormScale)
             try visit(ids.attnNorm, &a, tape)
         }
-        var attnOut = skipped(.attn, l) ? a : try attentionRecorded(l, a, lw, ids, tape)
+        var attnOut = skipped(.attn, l) ? Tracked(t: Tensor(zeros: a.t.shape), n: nil) : try attentionRecorded(l, a, lw, ids, tape)
         try visit(ids.attnOutput, &attnOut, tape)
         if let point = ids.attnPostNorm, let w = lw.attnPostNorm {
             attnOut = try normRecorded(attnOut, w, nil, tape)
@@ -103,7 +103,7 @@ extension ForwardPass {
             m = try normRecorded(m, w, lw.mlpNormBias, tape, scale: ids.mlpNormScale)
             try visit(ids.mlpNorm, &m, tape)
         }
-        var mlpOut = skipped(.mlp, l) ? m : try mlpRecorded(lw, m, ids, tape)
+        var mlpOut = skipped(.mlp, l) ? Tracked(t: Tensor(zeros: m.t.shape), n: nil) : try mlpRecorded(lw, m, ids, tape)
         try visit(ids.mlpOutput, &mlpOut, tape)
         if let point = ids.mlpPostNorm, let w = lw.mlpPostNorm {
             mlpOut = try normRecorded(mlpOut, w, nil, tape)

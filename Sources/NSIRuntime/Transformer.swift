@@ -335,7 +335,8 @@ struct ForwardPass {
             a = try norm(x, w, lw.attnNormBias, scale: ids.attnNormScale)
             try visit(ids.attnNorm, &a)
         }
-        var attnOut = skipped(.attn, l) ? a.copy() : try attention(l, a, lw, ids)     // [N, hidden]
+        // A skipped attention or MLP contributes nothing: its output is zero.
+        var attnOut = skipped(.attn, l) ? Tensor(zeros: a.shape) : try attention(l, a, lw, ids)   // [N, hidden]
         try visit(ids.attnOutput, &attnOut)
         if let point = ids.attnPostNorm, let w = lw.attnPostNorm {
             attnOut = norm(attnOut, w, nil)
@@ -348,7 +349,7 @@ struct ForwardPass {
             m = try norm(m, w, lw.mlpNormBias, scale: ids.mlpNormScale)
             try visit(ids.mlpNorm, &m)
         }
-        var mlpOut = skipped(.mlp, l) ? m.copy() : try mlp(lw, m, ids)                // [N, hidden]
+        var mlpOut = skipped(.mlp, l) ? Tensor(zeros: m.shape) : try mlp(lw, m, ids)  // [N, hidden]
         try visit(ids.mlpOutput, &mlpOut)
         if let point = ids.mlpPostNorm, let w = lw.mlpPostNorm {
             mlpOut = norm(mlpOut, w, nil)

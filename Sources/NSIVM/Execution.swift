@@ -306,7 +306,8 @@ final class Execution {
     }
 
     /// A skip for the whole batch uses the runtime's skip; for some invokes' rows it is
-    /// emulated: the module's input rows are kept and written over its output.
+    /// emulated: a layer's input rows are kept and written over its output; an attention's
+    /// or MLP's output rows are zeroed (it contributes nothing, as in the runtime).
     func applySkip(_ module: Int, _ ins: Instruction, hooks: Hooks, step: Int) throws {
         let table = transformer.points
         let m = table.modules[module]
@@ -316,6 +317,22 @@ final class Execution {
             return
         }
         let ids = table.layers[m.layer]
+        if m.kind != .layer {
+            let rows = rowRanges[ins.anchor.invoke ?? 0]
+            hooks.add(point: m.kind == .attn ? ids.attnOutput : ids.mlpOutput) { [unowned self] t, ctx in
+                guard ctx.step == step else { return nil }
+                t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).fill(0)
+                if self.recording, let tape = self.tape, let from = tape.current {
+                    tape.current = try tape.record([from], shape: t.shape) { g in
+                        let dx = g.copy()
+                        dx.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound).fill(0)
+                        return [dx]
+                    }
+                }
+                return nil
+            }
+            return
+        }
         let (input, output): (Int, Int)
         switch m.kind {
         case .layer: (input, output) = (m.layer == 0 ? table.embed : table.layers[m.layer - 1].output, ids.output)
