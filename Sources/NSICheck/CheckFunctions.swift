@@ -39,11 +39,20 @@ extension CheckContext {
             let t = tensorValue(v)
             return emit(.fillLike(t.id!, value: name == "ones_like" ? 1 : 0), type: .tensor(.f32, s), operands: [t], range: whole)
         case "cat", "stack":
-            guard let a = bind(builtin, args, range), let list = a["tensors"],
-                  let dOpt = constInt(a, "dim", what) else { return nil }
-            guard let items = list.items else {
-                report(.argumentType("the first argument of \(what)", expected: "a list of tensors", got: list.type), at: a.range("tensors")!)
-                return nil
+            let items: [ValueRef], dOpt: Int?, dimRange: SourceRange?
+            var grid: [Int]?
+            if let g = gatherIndexed(args.first) {
+                // `stack(c)` of an indexed name `c[i]` (or `c[i, j]`): its elements in index order.
+                guard let a = bind(what, Array(args.dropFirst()), ["dim"], required: 0, range), let d = constInt(a, "dim", what) else { return nil }
+                (items, grid, dOpt, dimRange) = (g.items, g.grid, d, a.range("dim"))
+            } else {
+                guard let a = bind(builtin, args, range), let list = a["tensors"],
+                      let d = constInt(a, "dim", what) else { return nil }
+                guard let listItems = list.items else {
+                    report(.argumentType("the first argument of \(what)", expected: "a list of tensors", got: list.type), at: a.range("tensors")!)
+                    return nil
+                }
+                (items, dOpt, dimRange) = (listItems, d, a.range("dim"))
             }
             var shapes: [[ShapeDim]] = []
             var dtype: DType = .f32
@@ -58,7 +67,7 @@ extension CheckContext {
             guard let first = shapes.first else { report(.argumentCount(what, "needs at least one tensor"), at: whole); return nil }
             let rank = first.count
             let extra = name == "stack" ? 1 : 0
-            guard let d = resolveDim(dOpt ?? 0, rank: rank, a.range("dim") ?? whole, extra: extra) else { return nil }
+            guard let d = resolveDim(dOpt ?? 0, rank: rank, dimRange ?? whole, extra: extra) else { return nil }
             var out = first
             for (k, s) in shapes.enumerated().dropFirst() {
                 guard s.count == rank else {
@@ -73,7 +82,11 @@ extension CheckContext {
             let ids = items.map { tensorValue($0) }
             if name == "stack" {
                 out.insert(.known(items.count), at: d)
-                return emit(.stack(ids.map { $0.id! }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
+                let stacked = emit(.stack(ids.map { $0.id! }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
+                // A full grid of indices stacks to one axis per index: `c[l, p]` gives [L, P, ...].
+                guard let grid, d == 0 else { return stacked }
+                let shape = grid.map { ShapeDim.known($0) } + first
+                return emit(.reshape(stacked.id!, shape), type: .tensor(dtype, shape), operands: [stacked], range: whole)
             }
             let total = shapes.map { $0[d] }
             if let known = total.allKnown { out[d] = .known(known.reduce(0, +)) } else { out[d] = .symbol("N") }
@@ -207,5 +220,19 @@ extension CheckContext {
             return nil
         }
         return s
+    }
+
+    /// The elements of an indexed name given as the list of `stack`/`cat`, in index order
+    /// (lexicographic for several indices), and the grid's sizes when its indices are
+    /// exactly `0..<n` along each of two or more axes.
+    func gatherIndexed(_ arg: CallArgument?) -> (items: [ValueRef], grid: [Int]?)? {
+        guard let arg, arg.label == nil || arg.label?.name == "tensors", case .name(let n) = arg.value.kind,
+              case .indexed(let elements, _)? = lookup(n)?.0 else { return nil }
+        let keys = elements.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let items = keys.map { k -> ValueRef in var v = elements[k]!; v.range = arg.value.range; return v }
+        let axes = keys.first?.count ?? 0
+        let sizes = (0..<axes).map { ax in (keys.map { $0[ax] }.max() ?? -1) + 1 }
+        let full = axes > 1 && keys.allSatisfy { $0.allSatisfy { $0 >= 0 } } && keys.count == sizes.reduce(1, *)
+        return (items, full ? sizes : nil)
     }
 }

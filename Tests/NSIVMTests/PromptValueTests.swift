@@ -86,3 +86,33 @@ struct PromptValueTests {
 extension Array where Element == Int64 {
     func chunked(_ n: Int) -> [[Int]] { stride(from: 0, to: count, by: n).map { self[$0..<Swift.min($0 + n, count)].map { Int($0) } } }
 }
+
+/// `stack` and `cat` of an indexed name: its elements in index order, a full grid of two
+/// indices to two axes.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct GatheringTests {
+    @Test func stackAndCatOfIndexedNames() throws {
+        let r = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            for l in [3, 0, 2] { let p[l] = model.layers[l].output[0, -1, 0] }
+            for l in 0..<3 {
+                for t in 0..<4 { let g[l, t] = model.layers[l].output[0, t, 1] }
+                let q[l] = model.layers[l].output[0, 0, 0:2]
+            }
+            save lens = stack(p)
+            save grid = stack(g)
+            save flat = cat(q)
+            save all = model.layers[0].output[0]
+            save all2 = model.layers[2].output[0]
+            save all3 = model.layers[3].output[0]
+        }
+        """)
+        func t(_ k: String) throws -> [Float] { try #require(r.value(k)?.tensor).toFloats() }
+        let (h0, h2, h3) = (try t("all"), try t("all2"), try t("all3"))
+        #expect(try t("lens") == [h0[9 * 576], h2[9 * 576], h3[9 * 576]])   // indices 0, 2, 3 in order
+        let grid = try #require(r.value("grid")?.tensor)
+        #expect(grid.shape == [3, 4])
+        #expect(grid.toFloats()[2 * 4 + 3] == h2[3 * 576 + 1])
+        #expect(try t("flat").count == 6)
+    }
+}
