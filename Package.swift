@@ -110,7 +110,8 @@ let package = Package(
             "NSI", "NSIBytecode", "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
         ]),
         .testTarget(name: "NSIOptTests", dependencies: ["NSITestSupport", "NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
-        .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI"], exclude: ["Golden"]),
+        .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI", "NSISource", "NSISyntax", "NSICheck", "NSIModel", "NSIRuntime", "NSIVM"],
+                    exclude: ["Golden"]),
         .testTarget(name: "NSITests", dependencies: ["NSITestSupport", "NSI"]),
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
         .testTarget(name: "NSIHostTests", dependencies: ["NSITestSupport", "NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),

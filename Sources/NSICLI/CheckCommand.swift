@@ -33,6 +33,8 @@ enum CheckedScript {
     struct Outcome {
         var program: Program?
         var output: CommandOutput
+        /// The script as read, for run-time errors shown at their source.
+        var file: SourceFile? = nil
         /// What each optimizer pass did (empty with --no-optimize).
         var passes: [PassReport] = []
     }
@@ -60,7 +62,7 @@ enum CheckedScript {
         var rendered = ScriptInput.render(checked.diagnostics, in: parsed.file, format: format, color: color)
         if let internalError = checked.internalError { rendered += "error: \(internalError)\n" }
         return Outcome(program: checked.program, output: CommandOutput(stderr: rendered, exitCode: checked.program == nil ? 1 : 0),
-                       passes: checked.passes)
+                       file: parsed.file, passes: checked.passes)
     }
 
     /// `ok: patching.nsi against smollm2-135m (llama, 30 layers): ...`

@@ -33,7 +33,13 @@ struct ModelOptions: ParsableArguments {
 /// An error the CLI prints as `error: message` and exits 1 on.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ message: String) { description = message }
+    /// Whether the message is printed after `error: ` (false for rendered diagnostics,
+    /// which carry their own header).
+    var prefixed = true
+    init(_ message: String, prefixed: Bool = true) {
+        description = message
+        self.prefixed = prefixed
+    }
 }
 
 /// Exits with status 1 after printing the error, without argument-parser's usage text.
@@ -41,7 +47,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as CLIError {
-        FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+        FileHandle.standardError.write(Data(((e.prefixed ? "error: " : "") + e.description + "\n").utf8))
         throw ExitCode.failure
     } catch let e as ExitCode {
         throw e

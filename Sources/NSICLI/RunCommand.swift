@@ -5,6 +5,7 @@ import NSI
 import NSIIR
 import NSIJSON
 import NSIRuntime
+import NSISource
 import NSITensor
 import NSIVM
 
@@ -55,12 +56,25 @@ struct RunCommand: ParsableCommand {
                 results = try vm.run(program, progress: progress)
             } catch let e as VMError {
                 if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                throw CLIError("\(script):\(e)")
+                guard let file = checked.file, let shown = Self.render(e, in: file, format: diagnosticsOptions.diagnostics,
+                                                                       color: ScriptInput.stderrIsColorTerminal) else {
+                    throw CLIError("\(script):\(e)")
+                }
+                throw CLIError(shown, prefixed: false)
             }
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             try ResultsFile.write(results, to: out, script: script, model: model.directory)
             if !quiet { print(Self.summary(results, model: model, out: out), terminator: "") }
         }
+    }
+
+    /// A run-time error shown like a compile error, at the statement that failed: its code
+    /// (E07xx), the line, underlined. Nil when the error has no place in the script.
+    static func render(_ e: VMError, in file: SourceFile, format: DiagnosticsFormat, color: Bool) -> String? {
+        guard let span = e.span, span.start >= 0, span.start <= span.end, span.end <= file.bytes.count else { return nil }
+        let d = Diagnostic(code: DiagnosticCode(e.code), severity: .error, message: e.message,
+                           primary: Label(SourceRange(start: span.start, end: span.end)))
+        return ScriptInput.render([d], in: file, format: format, color: color).trimmingCharacters(in: .newlines)
     }
 
     /// Runs a compiled plan: verified against the model before anything runs; run-time

@@ -69,6 +69,7 @@ public struct Builtin: Sendable {
             f("randn", nil, required: 0, [.random], "f32 samples of the standard normal of the given shape; `seed=` chooses the stream", "randn(2, 576, seed=1)"),
             f("rand", nil, required: 0, [.random], "f32 samples uniform on [0, 1) of the given shape; `seed=` chooses the stream", "rand([576], seed=1)"),
             f("randint", ["low", "high", "size", "seed"], required: 3, [.random], "i64 integers uniform on `low ..< high` of shape `size`", "randint(0, 49152, [1, 20], seed=3)"),
+            f("len", ["input"], required: 1, [.constant], "the size of `input`'s first dimension (a compile-time int), or a list's length", "len(h)"),
             f("zeros_like", ["input"], required: 1, [.fillLike], "zeros of `input`'s shape", "zeros_like(h)"),
             f("ones_like", ["input"], required: 1, [.fillLike], "ones of `input`'s shape", "ones_like(h)"),
             f("cat", ["tensors", "dim"], required: 1, [.cat], "`tensors` joined along `dim` (default 0)", "cat([h, h], dim=0)"),

@@ -31,6 +31,15 @@ extension CheckContext {
         case .save:
             let key = ([b.name.name] + index.map(String.init)).joined(separator: ".")
             save(key: key, name: b.name.name, value: value, range: b.name.range.union(b.indices.last?.range ?? b.name.range), valueRange: b.value.range)
+            // The saved value is also a name, as if bound with `let`, where that name is free.
+            switch lookup(b.name.name)?.0 {
+            case nil:
+                if index.isEmpty { define(b.name.name, .value(value), at: b.name.range) } else { defineIndexed(b.name, index, value) }
+            case .indexed(let elements, _)? where !index.isEmpty && elements[index] == nil:
+                defineIndexed(b.name, index, value)
+            default:
+                break
+            }
         }
     }
 

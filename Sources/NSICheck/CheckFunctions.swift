@@ -17,6 +17,21 @@ extension CheckContext {
         case "zeros", "ones":
             guard let dims = shapeArguments(args, what, labels: []) else { return nil }
             return emit(.fill(shape: dims.shape, value: name == "ones" ? 1 : 0), type: .tensor(.f32, dims.shape), operands: [], range: whole, phase: .before)
+        case "len":
+            guard let a = bind(builtin, args, range), let v = a["input"] else { return nil }
+            switch v.type {
+            case .strings(let n): return constant(.int(n), type: .int, range: whole)
+            case .list(let items): return constant(.int(items.count), type: .int, range: whole)
+            case .tensor(_, let s) where !s.isEmpty:
+                guard let n = s[0].value else {
+                    report(.argumentType("the first dimension of `len`'s input", expected: "known when compiling", got: v.type), at: a.range("input")!)
+                    return nil
+                }
+                return constant(.int(n), type: .int, range: whole)
+            default:
+                report(.argumentType("the input of `len`", expected: "a tensor with at least one dimension, or a list", got: v.type), at: a.range("input")!)
+                return nil
+            }
         case "randn", "rand":
             guard let dims = shapeArguments(args, what, labels: ["seed"]) else { return nil }
             let d: RandomDistribution = name == "randn" ? .normal : .uniform

@@ -7,6 +7,15 @@ extension CheckContext {
     /// `x[...]` on a tensor: positions remove a dimension, slices keep it, one integer
     /// tensor gathers, `...` stands for the dimensions not named.
     func checkIndexing(_ base: ValueRef, _ items: [SubscriptIndex], _ range: SourceRange) -> ValueRef? {
+        // An int of a compile-time list of ints (`h.shape[1]`, `[3, 8, 12][0]`) stays a compile-time int.
+        if case .list(let list)? = base.constant, items.count == 1, case .expr(let e) = items[0],
+           let i = checkExpr(e)?.constant?.intValue, list.allSatisfy({ $0.intValue != nil }) {
+            guard i >= -list.count && i < list.count else {
+                report(.indexOutOfRange(i, dim: 0, size: list.count), at: e.range)
+                return nil
+            }
+            return constant(list[i < 0 ? i + list.count : i], type: .int, range: range)
+        }
         guard let (index, type) = indexItems(base, items, range) else { return nil }
         let b = tensorValue(base)
         let operands = [b] + index.flatMap { item -> [ValueID] in

@@ -87,6 +87,15 @@ extension CheckContext {
                 i += 1
             case .attribute(let name):
                 covered = covered.union(name.range)
+                // `x.shape[d]`: dimension d as a compile-time int, when it is known, whatever the others are.
+                if name.name == "shape", case .tensor(_, let s) = value.type, i + 1 < parts.endIndex,
+                   case .index(let items, let r) = parts[i + 1], items.count == 1, case .expr(let e) = items[0],
+                   let d = checkExpr(e)?.constant?.intValue, d >= -s.count, d < s.count, let n = s[d < 0 ? d + s.count : d].value {
+                    covered = covered.union(r)
+                    value = constant(.int(n), type: .int, range: covered)
+                    i += 2
+                    continue
+                }
                 if i + 1 < parts.endIndex, case .call(let args, let r) = parts[i + 1] {
                     covered = covered.union(r)
                     guard let v = checkMethod(value, name, args, covered) else { return nil }
@@ -112,6 +121,19 @@ extension CheckContext {
             case "indices": return emit(.topkIndices(v.id!), type: .tensor(.i64, shape), operands: [v], range: range)
             default: break
             }
+        }
+        if name.name == "shape", case .tensor(_, let s) = v.type {
+            // Compile-time ints, usable in slices, loops and shapes; a length known only when
+            // the plan runs (a run-time prompt's T) is an error that names it.
+            guard let dims = s.allKnown else {
+                let which = s.enumerated().filter { $0.element.value == nil }.map { "dimension \($0.offset) (\($0.element))" }
+                report(.argumentType("`.shape`", expected: "known when compiling", got: v.type), at: range)
+                if let last = diagnostics.indices.last {
+                    diagnostics[last].notes.append(which.joined(separator: ", ") + " is only known when the plan runs: the prompt is given at run time")
+                }
+                return nil
+            }
+            return constant(.list(dims.map { .int($0) }), type: .tensor(.i64, [.known(dims.count)]), range: range)
         }
         if name.name == "T", case .tensor(let d, let s) = v.type, s.count == 2 {
             let t = tensorValue(v)

@@ -19,21 +19,23 @@ enum ResolvedIndex {
 
     struct OutOfRange: Error { let message: String }
 
-    /// Positions, slices and integer-tensor indices, dimension by dimension.
+    /// Positions, slices and integer-tensor indices, dimension by dimension. `d` is where
+    /// the next item applies in the partly indexed tensor; errors name item k's dimension
+    /// of the base, as the script wrote it.
     static func apply(_ items: [ResolvedIndex], to base: Tensor) throws(OutOfRange) -> Tensor {
         var t = base, d = 0
-        for item in items {
+        for (k, item) in items.enumerated() {
             switch item {
             case .at(let i):
                 let n = t.shape[d]
-                guard i >= -n && i < n else { throw OutOfRange(message: "index \(i) is out of range for dimension \(d) of size \(n)") }
+                guard i >= -n && i < n else { throw OutOfRange(message: "index \(i) is out of range for dimension \(k) of size \(n)") }
                 t = t.select(dim: d, index: i)
             case .slice(let a, let b, let s):
                 t = t.slice(dim: d, start: a, end: b, step: s)
                 d += 1
             case .gather(let idx):
                 guard let g = t.indexSelect(dim: d, indices: idx) else {
-                    throw OutOfRange(message: "an index in \(describeShape(idx.shape)) is out of range for dimension \(d) of size \(t.shape[d])")
+                    throw OutOfRange(message: "an index in \(describeShape(idx.shape)) is out of range for dimension \(k) of size \(t.shape[d])")
                 }
                 t = g
                 d += idx.rank

@@ -123,6 +123,19 @@ public struct VMError: Error, CustomStringConvertible, Sendable {
         return "\(s.line):\(s.column): \(message)"
     }
 
+    /// The run-time error's stable code (docs/language.md, "Run-time errors"), for
+    /// diagnostics rendered like the checker's.
+    public var code: String {
+        switch kind {
+        case .limit: return "E0701"
+        case .cancelled: return "E0702"
+        case .param: return "E0703"
+        case .mismatch: return "E0704"
+        case .input: return "E0705"
+        case .internal: return "E0706"
+        }
+    }
+
     /// Any error a run meets, as a `VMError`: the runtime's kinds map to the run's, and
     /// an error of no known kind is internal (its message kept).
     public init(wrapping error: any Error, span: SourceSpan? = nil) {

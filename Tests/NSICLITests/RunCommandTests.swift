@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 import NSITensor
+import NSISource
+import NSISyntax
+import NSICheck
+import NSIModel
+import NSIRuntime
+import NSIVM
 @testable import NSICLI
 import NSITestSupport
 
@@ -53,6 +59,32 @@ struct OptimizedRunTests {
             let x = try a.tensor(name), y = try b.tensor(name)
             #expect(x.shape == y.shape, "\(name)")
             #expect(x.toFloats().map(\.bitPattern) == y.toFloats().map(\.bitPattern), "\(name)")
+        }
+    }
+}
+
+/// A run-time error is shown like a compile error: its E07xx code, the script's line and
+/// the failing expression underlined, and the dimension the script indexed.
+@Suite(.enabled(if: fetchedModelDirectory != nil, "models/smollm2-135m not fetched"))
+struct RunErrorTests {
+    @Test func runTimeErrorsShowTheirSource() throws {
+        let text = "trace \"The Eiffel Tower is located in the city of\" {\n    let h = model.layers[3].output\n    save x = h[0, randint(20, 21, [1])]\n}\n"
+        let file = SourceFile(path: "probe.nsi", text: text)
+        let parsed = Parser.parse(file)
+        let signature = try ModelSignature.load(directory: fetchedModelDirectory!)
+        let program = try #require(Checker.check(parsed, signature: signature).program)
+        do {
+            _ = try VM(model: try LanguageModel(directory: fetchedModelDirectory!)).run(program)
+            Issue.record("the run did not fail")
+        } catch let e as VMError {
+            #expect(e.code == "E0705")
+            let shown = try #require(RunCommand.render(e, in: file, format: .text, color: false))
+            #expect(shown.hasPrefix("error[E0705]: an index in [1] is out of range for dimension 1 of size 10"), "\(shown)")
+            #expect(shown.contains(" --> probe.nsi:3:14"))
+            #expect(shown.contains("3 |     save x = h[0, randint(20, 21, [1])]"))
+            #expect(shown.contains("^^^^^^^^^^^^^^^^^^^^^^^^^^"))
+            let json = try #require(RunCommand.render(e, in: file, format: .json, color: false))
+            #expect(json.contains("\"code\":\"E0705\""))
         }
     }
 }

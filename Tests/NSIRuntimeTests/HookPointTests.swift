@@ -147,19 +147,23 @@ import NSIModel
         }
     }
 
+    /// A skipped layer passes its input through; a skipped attention or MLP contributes
+    /// nothing (its output is zero), and the residual stream goes on without it.
     @Test func skippedModulesPassTheirInputThrough() throws {
         let pt = model.points, l0 = pt.layers[0]
         let (seen, _) = try capture { $0.skipModule[pt.module(.layer, layer: 0)] = true }
         #expect(seen[l0.output]!.toFloats() == seen[pt.embed]!.toFloats())
         #expect(seen[l0.q] == nil && seen[l0.mlpAct] == nil)
         let (a, _) = try capture { $0.skipModule[pt.module(.attn, layer: 1)] = true }
-        #expect(a[pt.layers[1].attnOutput]!.toFloats() == a[pt.layers[1].attnNorm]!.toFloats())
+        #expect(a[pt.layers[1].attnOutput]!.toFloats().allSatisfy { $0 == 0 })
+        #expect(a[pt.layers[1].residMid]!.toFloats() == a[pt.layers[0].output]!.toFloats())
         #expect(a[pt.layers[1].pattern] == nil)
         let l1 = pt.layers[1]
         checkConsistent(a, skipping: Set(l1.qkvProj + [l1.q, l1.k, l1.v, l1.scores, l1.pattern, l1.z, l1.oProjInput, l1.attnOutput]),
                         context: "skip attn")
         let (m, _) = try capture { $0.skipModule[pt.module(.mlp, layer: 1)] = true }
-        #expect(m[pt.layers[1].mlpOutput]!.toFloats() == m[pt.layers[1].mlpNorm]!.toFloats())
+        #expect(m[pt.layers[1].mlpOutput]!.toFloats().allSatisfy { $0 == 0 })
+        #expect(m[pt.layers[1].output]!.toFloats() == m[pt.layers[1].residMid]!.toFloats())
         checkConsistent(m, skipping: Set(l1.mlpProj + [l1.mlpAct, l1.mlpOutput]), context: "skip mlp")
     }
 

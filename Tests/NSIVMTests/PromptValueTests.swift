@@ -116,3 +116,28 @@ struct GatheringTests {
         #expect(try t("flat").count == 6)
     }
 }
+
+/// Shapes as compile-time values, and saved values usable as names.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct ShapeValueTests {
+    @Test func shapesAreCompileTimeInts() throws {
+        let r = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            let h = model.layers[3].output
+            save n = h.shape[1]
+            save dims = h.shape
+            for t in 0..<h.shape[-2] { save r[t] = h[0, t].norm() }
+            save norms = stack(r)
+            save last = h[0, len(h[0]) - 1, 0:4]
+            save h2 = model.layers[2].output[0, -1]
+            save twice = h2 * 2.0
+        }
+        """)
+        guard case .int(let n)? = r.value("n") else { Issue.record("n is \(String(describing: r.value("n")))"); return }
+        #expect(n == 10)
+        #expect(try #require(r.value("norms")?.tensor).shape == [10])
+        #expect(try #require(r.value("last")?.tensor).shape == [4])
+        let h2 = try #require(r.value("h2")?.tensor).toFloats(), twice = try #require(r.value("twice")?.tensor).toFloats()
+        #expect(twice == h2.map { $0 * 2 })
+    }
+}
