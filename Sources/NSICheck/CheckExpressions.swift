@@ -159,7 +159,13 @@ extension CheckContext {
 
     func checkBinary(_ b: BinaryExpr, _ range: SourceRange) -> ValueRef? {
         guard let l = checkExpr(b.lhs), let r = checkExpr(b.rhs) else { return nil }
-        let fn = binaryFn(b.op)
+        return binary(binaryFn(b.op), l, r, spelling: b.op.spelling, operatorRange: b.operatorRange, lhs: b.lhs.range, rhs: b.rhs.range, range)
+    }
+
+    /// `l fn r` with PyTorch's broadcasting and promotion (an operator, or a function such
+    /// as `matmul` or `outer` written with it); errors point at `operatorRange`.
+    func binary(_ fn: BinaryFn, _ l: ValueRef, _ r: ValueRef, spelling: String, operatorRange: SourceRange,
+                lhs lhsRange: SourceRange, rhs rhsRange: SourceRange, _ range: SourceRange) -> ValueRef? {
         if let folded = fold(fn, l, r, range) { return folded }
         if diagnostics.last?.primary.range == range && diagnostics.last?.code == CheckCode.divisionByZero.code { return nil }
         guard l.type.isNumeric, r.type.isNumeric else {
@@ -167,16 +173,16 @@ extension CheckContext {
                 let a = materialize(l), c = materialize(r)
                 return emit(.binary(fn, a.id!, c.id!), type: .bool, operands: [a, c], range: range)
             }
-            report(.operandType(b.op.spelling, l.type, r.type), at: b.operatorRange,
-                   secondary: [Label(b.lhs.range, l.type.description), Label(b.rhs.range, r.type.description)])
+            report(.operandType(spelling, l.type, r.type), at: operatorRange,
+                   secondary: [Label(lhsRange, l.type.description), Label(rhsRange, r.type.description)])
             return nil
         }
         let ls = l.type.shape!, rs = r.type.shape!
         var shape: [ShapeDim]
         if fn == .matmul {
             guard let s = matmulShape(ls, rs) else {
-                report(.matmulShape(l.type, r.type), at: b.operatorRange,
-                       secondary: [Label(b.lhs.range, l.type.description), Label(b.rhs.range, r.type.description)])
+                report(.matmulShape(l.type, r.type), at: operatorRange,
+                       secondary: [Label(lhsRange, l.type.description), Label(rhsRange, r.type.description)])
                 return nil
             }
             shape = s
@@ -187,8 +193,8 @@ extension CheckContext {
                 let i = bad!
                 let x = i < r0 - ls.count ? ShapeDim.known(1) : ls[i - (r0 - ls.count)]
                 let y = i < r0 - rs.count ? ShapeDim.known(1) : rs[i - (r0 - rs.count)]
-                report(.broadcast(l.type, r.type, axis: "dimension \(i): \(x) and \(y) differ and neither is 1"), at: b.operatorRange,
-                       secondary: [Label(b.lhs.range, l.type.description), Label(b.rhs.range, r.type.description)])
+                report(.broadcast(l.type, r.type, axis: "dimension \(i): \(x) and \(y) differ and neither is 1"), at: operatorRange,
+                       secondary: [Label(lhsRange, l.type.description), Label(rhsRange, r.type.description)])
                 return nil
             }
             shape = s
@@ -197,7 +203,7 @@ extension CheckContext {
         switch fn {
         case .eq, .ne, .lt, .le, .gt, .ge, .and, .or:
             if (fn == .and || fn == .or) && !((l.type.elementType == .bool) && (r.type.elementType == .bool)) {
-                report(.operandType(b.op.spelling, l.type, r.type), at: b.operatorRange)
+                report(.operandType(spelling, l.type, r.type), at: operatorRange)
                 return nil
             }
             type = shape.isEmpty && l.type.shape == [] && r.type.shape == [] && !isTensor(l) && !isTensor(r) ? .bool : .tensor(.bool, shape)

@@ -17,6 +17,59 @@ extension CheckContext {
         case "zeros", "ones":
             guard let dims = shapeArguments(args, what, labels: []) else { return nil }
             return emit(.fill(shape: dims.shape, value: name == "ones" ? 1 : 0), type: .tensor(.f32, dims.shape), operands: [], range: whole, phase: .before)
+        case "arange":
+            guard let a = bind(builtin, args, range), let s0 = constInt(a, "start", what), let e0 = constInt(a, "end", what),
+                  let st = constInt(a, "step", what) else { return nil }
+            let (start, end) = e0 == nil ? (0, s0!) : (s0!, e0!)
+            let step = st ?? 1
+            guard step != 0 else { report(.argumentValue("`step` of `arange`", expected: "not zero", got: "0"), at: a.range("step")!); return nil }
+            let count = max(0, (end - start + step - (step > 0 ? 1 : -1)) / step)
+            guard count <= 1 << 20 else {
+                report(.argumentValue("the length of `arange`", expected: "at most \(1 << 20)", got: String(count)), at: whole)
+                return nil
+            }
+            let items = (0..<count).map { ConstValue.int(start + $0 * step) }
+            return constant(.list(items), type: .tensor(.i64, [.known(count)]), range: whole)
+        case "matmul", "outer":
+            let names = builtin.parameters!
+            guard let a = bind(builtin, args, range), let x = a[names[0]], let y = a[names[1]] else { return nil }
+            guard name == "outer" else {
+                return binary(.matmul, x, y, spelling: "matmul", operatorRange: nameRange, lhs: a.range(names[0])!, rhs: a.range(names[1])!, whole)
+            }
+            guard case .tensor(let dx, let sx) = x.type, sx.count == 1, case .tensor(let dy, let sy) = y.type, sy.count == 1 else {
+                report(.argumentType("the inputs of `outer`", expected: "two 1-d tensors", got: x.type.shape?.count == 1 ? y.type : x.type), at: whole)
+                return nil
+            }
+            let tx = tensorValue(x), ty = tensorValue(y)
+            let column = emit(.unsqueeze(tx.id!, 1), type: .tensor(dx, sx + [.known(1)]), operands: [tx], range: whole)
+            return binary(.mul, column, ty, spelling: "outer", operatorRange: nameRange, lhs: a.range(names[0])!, rhs: a.range(names[1])!, whole)
+        case "one_hot":
+            guard let a = bind(builtin, args, range), let x = a["input"], let n = constInt(a, "num_classes", what), let n else { return nil }
+            guard case .tensor(let d, let s) = x.type, d.isInteger else {
+                report(.argumentType("the input of `one_hot`", expected: "an integer tensor", got: x.type), at: a.range("input")!)
+                return nil
+            }
+            guard n >= 1, n <= 1 << 20 else { report(.argumentValue("`num_classes` of `one_hot`", expected: "in 1...\(1 << 20)", got: String(n)), at: a.range("num_classes")!); return nil }
+            let t = tensorValue(x)
+            let column = emit(.unsqueeze(t.id!, s.count), type: .tensor(d, s + [.known(1)]), operands: [t], range: whole)
+            let classes = tensorValue(materialize(constant(.list((0..<n).map { .int($0) }), type: .tensor(.i64, [.known(n)]), range: whole)))
+            guard let eq = binary(.eq, column, classes, spelling: "one_hot", operatorRange: nameRange, lhs: whole, rhs: whole, whole) else { return nil }
+            return emit(.cast(eq.id!, .i64), type: .tensor(.i64, s + [.known(n)]), operands: [eq], range: whole)
+        case "diagonal":
+            guard let a = bind(builtin, args, range), let x = a["input"] else { return nil }
+            guard case .tensor(let d, let s) = x.type, s.count >= 2, let rows = s[s.count - 2].value, let cols = s[s.count - 1].value else {
+                report(.argumentType("the input of `diagonal`", expected: "a tensor whose last two dimensions are known when compiling", got: x.type),
+                       at: a.range("input")!)
+                return nil
+            }
+            // [..., n, m] laid out as [..., n·m]: the diagonal is every (m+1)-th element, min(n, m) of them.
+            let lead = Array(s.dropLast(2)), k = min(rows, cols)
+            let t = tensorValue(x)
+            let flat = emit(.reshape(t.id!, lead + [.known(rows * cols)]), type: .tensor(d, lead + [.known(rows * cols)]), operands: [t], range: whole)
+            func int(_ v: Int) -> ValueRef { materialize(constant(.int(v), type: .int, range: whole)) }
+            let (start, end, step) = (int(0), int(k == 0 ? 0 : (k - 1) * (cols + 1) + 1), int(cols + 1))
+            let items: [IndexItem] = lead.map { _ in IndexItem.slice(nil, nil, nil) } + [.slice(start.id, end.id, step.id)]
+            return emit(.index(flat.id!, items), type: .tensor(d, lead + [.known(k)]), operands: [flat, start, end, step], range: whole)
         case "len":
             guard let a = bind(builtin, args, range), let v = a["input"] else { return nil }
             switch v.type {

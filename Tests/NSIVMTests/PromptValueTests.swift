@@ -141,3 +141,40 @@ struct ShapeValueTests {
         #expect(twice == h2.map { $0 * 2 })
     }
 }
+
+/// `arange`, `matmul`, `outer`, `one_hot` and `diagonal` against the same values computed
+/// here from what the script saved.
+@Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
+struct TensorFunctionTests {
+    @Test func functionsComputeWhatTheySay() throws {
+        let r = try run("""
+        trace "The Eiffel Tower is located in the city of" {
+            let h = model.layers[3].output[0]
+            save m = h[0:3, 0:4]
+            save ar = arange(2, 10, 3)
+            save down = arange(5, 0, -2)
+            save mm = matmul(h[0:2, 0:3], h[0:3, 0:2])
+            save o = outer(h[0, 0:2], h[1, 0:3])
+            save oh = one_hot([3, 0, 4], 5)
+            save dg = diagonal(h[0:3, 0:4])
+        }
+        """)
+        func t(_ k: String) throws -> Tensor { try #require(r.value(k)?.tensor) }
+        let m = try t("m").toFloats()                                     // [3, 4]
+        #expect(try t("ar").toInt64s() == [2, 5, 8])
+        #expect(try t("down").toInt64s() == [5, 3, 1])
+        #expect(try t("dg").toFloats() == [m[0], m[5], m[10]])
+        let o = try t("o")
+        #expect(o.shape == [2, 3])
+        #expect(o.toFloats() == (0..<2).flatMap { i in (0..<3).map { j in m[i] * m[4 + j] } })
+        #expect(try t("oh").toInt64s() == [0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        // matmul of [2, 3] (rows 0..<2 of m, columns 0..<3) by [3, 2] (rows 0..<3, columns 0..<2).
+        let mm = try t("mm").toFloats()
+        for i in 0..<2 {
+            for j in 0..<2 {
+                let expected = (0..<3).map { m[i * 4 + $0] * m[$0 * 4 + j] }.reduce(0, +)
+                #expect(abs(mm[i * 2 + j] - expected) <= 1e-3 * max(1, abs(expected)), "matmul [\(i), \(j)]")
+            }
+        }
+    }
+}
