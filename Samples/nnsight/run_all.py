@@ -21,7 +21,7 @@ import common  # noqa: E402
 SAMPLES = ["logit_lens", "patching", "steering", "ablation",
            "mean_ablation", "cache_residuals", "batched_trace", "attention_pattern",
            "attribution_patching", "attribution_heads", "frozen_saliency", "integrated_gradients", "linearized",
-           "causal_tracing", "direct_logit_attribution", "induction_heads"]
+           "causal_tracing", "direct_logit_attribution", "induction_heads", "generate_then_trace"]
 
 
 def main() -> None:

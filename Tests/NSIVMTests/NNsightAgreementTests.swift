@@ -15,11 +15,11 @@ import NSITestSupport
 struct NNsightAgreementTests {
     static let samples = ["logit_lens", "patching", "steering", "ablation", "mean_ablation",
                           "cache_residuals", "batched_trace", "attention_pattern", "causal_tracing",
-                          "direct_logit_attribution", "induction_heads"]
+                          "direct_logit_attribution", "induction_heads", "generate_then_trace"]
     /// Saves that hold probabilities, by sample: name prefixes.
     static let probabilities = ["logit_lens": ["p_paris"], "attention_pattern": ["pattern"],
                                  "causal_tracing": ["clean", "corrupted", "restore_"],
-                                 "induction_heads": ["score"]]
+                                 "induction_heads": ["score"], "generate_then_trace": ["lens", "final"]]
 
     @Test(arguments: samples)
     func sampleMatchesNNsight(sample: String) throws {
