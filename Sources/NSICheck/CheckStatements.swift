@@ -230,7 +230,7 @@ extension CheckContext {
                 report(.misplaced("`each step`", "outside a generate block's top level"), at: stmt.range)
                 return
             }
-            inSteps(.all) { checkBody(e.body.statements) }
+            inStepsOfEveryShape(.all, maxTokens: b.maxTokens) { checkBody(e.body.statements) }
         case .binding(let b):
             checkBinding(b, stmt.range)
         case .assign(let a):
@@ -291,7 +291,29 @@ extension CheckContext {
             report(.nonStaticLoop("a step number"), at: s.steps.range)
         }
         guard let set else { return }
-        inSteps(set) { checkBody(s.body.statements) }
+        inStepsOfEveryShape(set, maxTokens: b.maxTokens) { checkBody(s.body.statements) }
+    }
+
+    /// A body that runs at the prompt pass and at later steps sees two shapes: the prompt's
+    /// `T` tokens, then one new token. It is checked at each first (an index that exists at
+    /// no step, or only at one, is an error there, with a note saying when), then for the
+    /// plan with `T` symbolic.
+    func inStepsOfEveryShape(_ set: StepSet, maxTokens: Int, _ body: () -> Void) {
+        guard set.contains(0), maxTokens > 1, set.contains(1) else { return inSteps(set, body) }
+        var found: [Diagnostic] = []
+        for (trialSet, when) in [(StepSet.only(0), "at step 0, the prompt pass"), (StepSet.only(1), "at steps 1 and later, one new token each")] {
+            for d in trialDiagnostics({ inSteps(trialSet, body) }) where d.severity == .error {
+                if let i = found.firstIndex(where: { $0.code == d.code && $0.primary.range == d.primary.range }) {
+                    found[i].notes.append("also " + when)
+                } else {
+                    found.append(d.note(when))
+                }
+            }
+        }
+        let before = diagnostics.count
+        inSteps(set, body)
+        let seen = diagnostics[before...].map { ($0.code, $0.primary.range) }
+        diagnostics += found.filter { d in !seen.contains { $0 == (d.code, d.primary.range) } }
     }
 
     func inSteps(_ set: StepSet, _ body: () -> Void) {

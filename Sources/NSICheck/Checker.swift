@@ -210,6 +210,21 @@ final class CheckContext {
     }
 
     /// The scope that holds indexed names defined in loops: the nearest one that is not a loop body.
+    /// The diagnostics `body` reports; everything else it does (instructions, saves, names,
+    /// block state, draws) is undone.
+    func trialDiagnostics(_ body: () -> Void) -> [Diagnostic] {
+        let state = (instructions, saves, saveRanges, block, unseededDraws, guardValue, invoke)
+        let scopeState = scopes.map { ($0, $0.symbols, $0.order) }
+        let before = diagnostics.count
+        body()
+        let found = Array(diagnostics[before...])
+        diagnostics.removeSubrange(before...)
+        (instructions, saves, saveRanges, block, unseededDraws, guardValue, invoke) = state
+        for (scope, symbols, order) in scopeState { scope.symbols = symbols; scope.order = order }
+        scopes = scopeState.map(\.0)
+        return found
+    }
+
     var indexedScope: Scope {
         scopes.last { $0.kind == .script || $0.kind == .block || $0.kind == .invoke } ?? scopes[0]
     }
