@@ -14,8 +14,9 @@ struct EmbeddingTests {
         #expect(plan.params[0].value == "\"The Eiffel Tower is located in the city of\"")
         #expect(plan.warnings.isEmpty)
         let results = try model.run(plan)
-        // p_paris[l] for 30 layers, then the topk pair.
-        #expect(results.tensors.map(\.name) == (0..<30).map { "p_paris.\($0)" } + ["top.values", "top.indices"])
+        // p_paris[l] for 30 layers, then the topk pair, then the indexed name whole.
+        #expect(results.tensors.map(\.name) == (0..<30).map { "p_paris.\($0)" } + ["top.values", "top.indices", "p_paris"])
+        #expect(results["p_paris"]?.shape == [30])
         let p = try #require(results["p_paris.29"])
         #expect(p.dtype == .f32 && p.shape == [])
         #expect(p.floats[0] > 0 && p.floats[0] <= 1)

@@ -27,20 +27,7 @@ struct NNsightAgreementTests {
         let results = try run(text)
         let golden = try SafetensorsFile(path: Fixtures.path("nnsight/\(sample).safetensors"))
         let ours = Dictionary(uniqueKeysWithValues: ResultsFile.tensors(results))
-        // An indexed name is also written whole (`lens` beside `lens.0` ...): each of its
-        // elements must be the reference's element.
-        var wholes = Set<String>()
-        for (name, whole) in ours where !golden.names.contains(name) {
-            let elements = golden.names.filter { $0.hasPrefix(name + ".") && $0.dropFirst(name.count + 1).split(separator: ".").allSatisfy { Int($0) != nil } }
-            guard !elements.isEmpty else { continue }
-            wholes.insert(name)
-            for key in elements {
-                let index = key.dropFirst(name.count + 1).split(separator: ".").map { Int($0)! }
-                var part = whole
-                for i in index { part = part.select(dim: 0, index: i) }
-                #expect(part.contiguous().toFloats() == ours[key]?.toFloats(), "\(name)\(index) is not \(key)")
-            }
-        }
+        let wholes = wholeIndexedNames(ours, reference: golden.names)
         #expect(Set(ours.keys).subtracting(wholes) == Set(golden.names), "keys differ: \(Set(ours.keys).subtracting(wholes).symmetricDifference(golden.names))")
         var worst: Float = 0, worstLog: Float = 0
         for name in golden.names {
