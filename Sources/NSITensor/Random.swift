@@ -55,9 +55,12 @@ public enum SplitMix {
             }
             return Tensor(shape: shape, floats: out)
         case .integers(let low, let high):
-            let range = UInt64(high - low)
+            // In 64-bit two's complement, so that any range with high > low (even wider than
+            // Int64.max) neither overflows nor traps.
+            precondition(high > low, "randint needs high > low (checked by the checker, the verifier and the VM)")
+            let base = UInt64(bitPattern: Int64(low)), range = UInt64(bitPattern: Int64(high)) &- base
             var out = [Int64](repeating: 0, count: count)
-            for i in 0..<count { out[i] = Int64(low) + Int64(word(seed: seed, UInt64(i)) % range) }
+            for i in 0..<count { out[i] = Int64(bitPattern: base &+ word(seed: seed, UInt64(i)) % range) }
             return Tensor(shape: shape, int64s: out)
         }
     }

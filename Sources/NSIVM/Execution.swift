@@ -162,7 +162,11 @@ final class Execution {
     func setUp(block index: Int) throws -> BlockSetup {
         var s = BlockSetup()
         for (k, inv) in program.blocks[index].invokes.enumerated() {
-            for (text, ids) in try prompts(of: inv, block: index, index: k) {
+            let rows = try prompts(of: inv, block: index, index: k)
+            guard rows.count == inv.rows else {
+                throw VMError(.internal, "invoke \(k) has \(rows.count) prompt rows where the plan says \(inv.rows)", span: inv.range)
+            }
+            for (text, ids) in rows {
                 s.texts.append(text)
                 s.ids.append(ids)
             }

@@ -52,3 +52,14 @@ struct SeededRandomTests {
         #expect(SplitMix.tensor([8], .normal, seed: 1).toFloats() == SplitMix.tensor([8], .normal, seed: 1).toFloats())
     }
 }
+
+extension SeededRandomTests {
+    /// A range wider than Int64.max draws without overflow, inside the range.
+    @Test func theWidestRangesDoNotOverflow() {
+        let t = SplitMix.tensor([1000], .integers(low: Int.min, high: Int.max), seed: 9).toInt64s()
+        #expect(t.contains { $0 < 0 } && t.contains { $0 > 0 })
+        #expect(!t.contains(Int64.max))
+        let narrow = SplitMix.tensor([100], .integers(low: Int.max - 2, high: Int.max), seed: 9).toInt64s()
+        #expect(narrow.allSatisfy { $0 == Int64.max - 2 || $0 == Int64.max - 1 })
+    }
+}
