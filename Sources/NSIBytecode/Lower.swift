@@ -221,6 +221,8 @@ struct Lowering {
             }
         case .write(let p, let items, let fn, let v):
             return (.write, [.int(try nonNegative(p, "a point id")), try index(items), try Self.code(fn, in: WireCodes.assign), try reg(v)])
+        case .update(let a, let items, let fn, let v):
+            return (.update, [try reg(a), try index(items), try Self.code(fn, in: WireCodes.assign), try reg(v)])
         case .save(let key, let a): return (.save, [.int(string(key)), try reg(a)])
         case .skip(let m): return (.skip, [.int(try nonNegative(m, "a module id"))])
         case .detach(let a): return (.detach, [try reg(a)])

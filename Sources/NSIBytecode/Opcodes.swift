@@ -73,6 +73,7 @@ public struct OpcodeInfo: Sendable {
         case .random:         return r([o("shape", .shape), o("fn", .randomFn), o("low", .integer), o("high", .integer), o("seed", .integer)], .tensor,
                                        "R := a tensor of shape from the seeded generator: normal or uniform f32, or integers low ..< high (i64)")
         case .weight:         return r([o("w", .string(.weight))],                                      .tensor, "R := the model's weight S[w] as the checkpoint stores it, as f32")
+        case .update:         return r([o("a", .reg(.numeric)), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .tensor, "R := a copy of R[a] with R[a][ix] fn= R[v] (positions and slices; R[a] is unchanged)")
         case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p; at grad @p, its gradient)")
         case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
         case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")

@@ -152,6 +152,7 @@ struct Raiser {
             let d: RandomDistribution = n(1) == 0 ? .normal : n(1) == 1 ? .uniform : .integers(low: n(2), high: n(3))
             return .random(shape: shape(0), d, seed: n(4))
         case .write: return .write(point: n(0), index: items(1), fn: WireCodes.assign[n(2)], value: v(3))
+        case .update: return .update(v(0), index: items(1), fn: WireCodes.assign[n(2)], value: v(3))
         case .save: return .save(key: plan.strings[n(0)], v(1))
         case .skip: return .skip(module: n(0))
         case .detach: return .detach(v(0))

@@ -139,6 +139,16 @@ extension CodeVerifier {
             if items.contains(where: { if case .gather = $0 { return true }; return false }) {
                 throw .badIndex(at: at, detail: "a write takes positions and slices, not an integer-tensor index")
             }
+        case .update:
+            guard result == type(of: n(0)) else { throw resultMismatch(type(of: n(0)).map(plan.describe) ?? "the type of R[a]") }
+            guard case .index(let items) = ops[1] else { break }
+            guard items.count == 0 || items.count == rank(n(0)) else { throw .badIndex(at: at, detail: "\(items.count) index items for rank \(rank(n(0)))") }
+            if items.contains(where: { if case .gather = $0 { return true }; return false }) {
+                throw .badIndex(at: at, detail: "an update takes positions and slices, not an integer-tensor index")
+            }
+            if case .tensor(let d, _)? = result, d != .f32, WireCodes.assign[n(2)] != .set {
+                throw .operandType(at: at, operand: "fn", expected: "= for a \(d.rawValue) tensor", found: WireCodes.assign[n(2)].rawValue)
+            }
         case .save:
             guard ins.anchor.steps.isSingle else { throw .misplaced(at: at, detail: "a save runs at \(ins.anchor.steps), not one step") }
             saveKeys.append((key: n(0), type: plan.code[n(1)].type))

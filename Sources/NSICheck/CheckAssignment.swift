@@ -10,6 +10,10 @@ extension CheckContext {
     /// forward pass reaches the point.
     func checkAssignment(_ a: Assignment, _ range: SourceRange) {
         let (root, parts) = chain(a.target)
+        if case .name(let n) = root.kind, parts.count == 1, case .index(let items, let r) = parts[0] {
+            checkEdit(n, items, r, a, range)
+            return
+        }
         guard case .model = root.kind else {
             let what: String
             if case .name(let n) = root.kind { what = "`\(n)`" } else { what = "`\(text(a.target.range))`" }
@@ -143,6 +147,85 @@ extension CheckContext {
         }
         emit(.write(point: point.id, index: items, fn: fn, value: v.id!), type: nil, operands: operands.map { $0.id == nil ? materialize($0) : $0 },
              range: range, phase: phaseHere)
+    }
+
+    /// `f[index] op= value` on a `let` name: the name is bound to a copy of its value with
+    /// the region changed (`update`); whoever read the old value keeps it.
+    private func checkEdit(_ name: String, _ idx: [SubscriptIndex], _ indexRange: SourceRange, _ a: Assignment, _ range: SourceRange) {
+        guard let scope = scopes.last(where: { $0.symbols[name] != nil }), let (symbol, defined) = scope.symbols[name] else {
+            let sug = suggestion(for: name, among: scopes.flatMap { Array($0.symbols.keys) })
+            report(.undefinedName(name, suggestion: sug), at: a.target.range)
+            return
+        }
+        let base: ValueRef
+        switch symbol {
+        case .value(let v): base = v
+        case .poisoned: return
+        case .param: report(.notAssignable("the param `\(name)`"), at: a.target.range); return
+        case .indexed: report(.notAssignable("an element of the indexed name `\(name)`"), at: a.target.range); return
+        }
+        if scope.steps != steps || scope.guardValue != guardValue {
+            let whereText = scope.guardValue != guardValue ? "inside a run-time `if`" : "inside a `step` body"
+            report(.editOutside(name, whereText), at: a.target.range, secondary: [Label(defined, "defined here, outside")])
+            return
+        }
+        guard case .tensor(let dtype, _) = base.type, dtype == .f32 || dtype == .i64 else {
+            report(.notATensor("an indexed edit", base.type), at: a.target.range)
+            return
+        }
+        let baseValue = tensorValue(base)
+        guard let (items, targetType) = indexItems(baseValue, idx, a.target.range) else { return }
+        if items.contains(where: { if case .gather = $0 { return true }; return false }) {
+            report(.indexType(.tensor(.i64, [])), at: indexRange, notes: ["edits take positions and slices, not integer-tensor indices"])
+            return
+        }
+        guard let value = checkExpr(a.value) else { return }
+        let fits = dtype == .f32 ? (value.type == .int || value.type == .float || value.type.elementType == .f32)
+                                 : (value.type == .int || value.type.elementType == .i64)
+        guard fits else {
+            report(.editDType(value.type, target: base.type), at: a.value.range)
+            return
+        }
+        if dtype != .f32 && a.op != .assign {
+            report(.editDType(value.type, target: base.type), at: a.value.range, notes: ["an \(dtype.rawValue) tensor is edited with `=` only"])
+            return
+        }
+        let targetShape = targetType.shape!, valueShape = value.type.shape!
+        if broadcastShapes(targetShape, valueShape).0 != targetShape {
+            var d = Diagnostic(CheckMessage.assignShape(value: value.type, target: text(a.target.range), targetType: targetType, note: nil), at: a.value.range)
+            d.secondary.append(Label(a.target.range, targetType.description))
+            diagnostics.append(d)
+            return
+        }
+        // A name bound straight to an access point holds a copy: editing it leaves the model as it was.
+        if let id = baseValue.id, case let op = instructions[id.index].op {
+            var source: Int?
+            if case .readPoint(let p) = op { source = p }
+            if case .index(let b, _) = op, case .readPoint(let p) = instructions[b.index].op { source = p }
+            if let p = source {
+                report(.editsCopy(name, point: displayName(signature.points.points[p].name)), at: a.target.range,
+                       secondary: [Label(defined, "a copy, taken here")])
+            }
+        }
+        let v = tensorValue(value)
+        let fn: AssignFn
+        switch a.op {
+        case .assign: fn = .set
+        case .add: fn = .add
+        case .subtract: fn = .sub
+        case .multiply: fn = .mul
+        case .divide: fn = .div
+        }
+        let operands = [baseValue] + items.flatMap { item -> [ValueID] in
+            switch item {
+            case .at(let v), .gather(let v): return [v]
+            case .slice(let x, let y, let z): return [x, y, z].compactMap { $0 }
+            }
+        }.map { refFor($0) } + [v]
+        var edited = emit(.update(baseValue.id!, index: items, fn: fn, value: v.id!), type: base.type,
+                          operands: operands.map { $0.id == nil ? materialize($0) : $0 }, range: range)
+        edited.range = base.range
+        scope.symbols[name] = (.value(edited), defined)
     }
 
     private func i2d(_ shape: [ShapeDim], _ i: Int, _ r0: Int) -> ShapeDim {

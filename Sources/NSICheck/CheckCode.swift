@@ -22,6 +22,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
     case tooMuchWork = "E0215"
     case gradientPlacement = "E0216"
     case duplicateBackward = "E0217"
+    case editsCopy = "W0218"
 
     // Types and shapes.
     case assignShape = "E0301"
@@ -112,6 +113,7 @@ public enum CheckCode: String, CaseIterable, Sendable {
         case .fileNotAllowed: return "`load` of a file the file policy does not allow"
         case .gradientPlacement: return "`.grad` before `backward`, in an invoke without one, or outside a trace"
         case .duplicateBackward: return "a second `backward` in one invoke"
+        case .editsCopy: return "an edit of a `let` that holds a copy of an access point, not the point"
         case .backwardShape: return "`backward` of a value that is not an f32 scalar of the model"
         case .unknownPoint: return "an access point the model does not have"
         case .layerOutOfRange: return "a layer index outside the model's layers"

@@ -37,8 +37,19 @@ extension CheckMessage {
         CheckMessage(checkCode: .resultBeforeGenerate, text: "`result` is only available inside or after a `generate` block, outside its `step` bodies")
     }
     static func notAssignable(_ what: String) -> CheckMessage {
-        CheckMessage(checkCode: .notAssignable, text: "cannot assign to \(what): only access points of the model can be written",
-                     help: "bind a new value with `let` instead")
+        CheckMessage(checkCode: .notAssignable, text: "cannot assign to \(what): only access points of the model and parts of `let` values can be written",
+                     help: "bind a new value with `let`, or edit part of one with `name[...] = value`")
+    }
+    static func editOutside(_ name: String, _ whereText: String) -> CheckMessage {
+        CheckMessage(checkCode: .notAssignable, text: "cannot edit `\(name)` \(whereText): it is defined outside, where its value would then depend on the run",
+                     label: "edited here", help: "bind a new name inside (`let g = \(name)` then `g[...] = ...`), or choose with `where(...)`")
+    }
+    static func editDType(_ value: ValueType, target: ValueType) -> CheckMessage {
+        CheckMessage(checkCode: .writeDType, text: "cannot write a \(value) value into \(target)", label: "of type \(value)")
+    }
+    static func editsCopy(_ name: String, point: String) -> CheckMessage {
+        CheckMessage(checkCode: .editsCopy, text: "`\(name)` is a copy of \(point): this edits the copy, not the model",
+                     label: "edits the copy", help: "to change the model, write to the point: `\(point)[...] = ...`")
     }
     static func emptyTrace() -> CheckMessage {
         CheckMessage(checkCode: .emptyTrace, text: "a `trace` without a prompt needs at least one `invoke`")

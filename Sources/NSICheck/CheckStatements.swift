@@ -19,6 +19,8 @@ extension CheckContext {
             case .binding(let b) where b.kind == .let:
                 // Computed outside every block: before the first, or after the block before it.
                 checkStatement(stmt)
+            case .assign(let a) where { if case .name = chain(a.target).root.kind { return true }; return false }():
+                checkStatement(stmt)   // an edit of a top-level `let`, computed there too
             default:
                 report(.misplaced(describe(stmt), "at the top level of a script",
                                   help: "a script holds `param` declarations, `let` bindings and `trace`/`generate` blocks"), at: stmt.range)

@@ -186,7 +186,7 @@ final class CheckContext {
     }
 
     func withScope(_ kind: Scope.Kind, _ body: () -> Void) {
-        let scope = Scope(kind: kind)
+        let scope = Scope(kind: kind, steps: steps, guardValue: guardValue)
         scopes.append(scope)
         body()
         scopes.removeLast()

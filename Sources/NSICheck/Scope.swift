@@ -32,8 +32,16 @@ final class Scope {
     let kind: Kind
     var symbols: [String: (Symbol, SourceRange)] = [:]
     var order: [String] = []
+    /// The steps and runtime condition its statements run under: a `let` defined under
+    /// other ones cannot be edited here (its value after the body would depend on the run).
+    let steps: StepSet
+    let guardValue: ValueID?
 
-    init(kind: Kind) { self.kind = kind }
+    init(kind: Kind, steps: StepSet = .prompt, guardValue: ValueID? = nil) {
+        self.kind = kind
+        self.steps = steps
+        self.guardValue = guardValue
+    }
 
     var exports: Bool { kind == .block || kind == .invoke }
 }

@@ -131,6 +131,7 @@ public enum IRText {
         case .callModule(let m, let a): return "\(name) \(quote(m)) \(a)"
         case .weight(let w): return "\(name) \(quote(w))"
         case .write(let p, let items, let fn, let v): return "\(name) \(p) \(index(items)) \(fn.rawValue) \(v)"
+        case .update(let a, let items, let fn, let v): return "\(name) \(a) \(index(items)) \(fn.rawValue) \(v)"
         case .save(let key, let a): return "\(name) \(quote(key)) \(a)"
         case .skip(let m): return "\(name) \(m)"
         }
@@ -471,6 +472,9 @@ private struct Scanner {
         case .write:
             let p = try int(), items = try indexItems(), fn = try code(AssignFn.self)
             return .write(point: p, index: items, fn: fn, value: try value())
+        case .update:
+            let a = try value(), items = try indexItems(), fn = try code(AssignFn.self)
+            return .update(a, index: items, fn: fn, value: try value())
         case .save: return .save(key: try string(), try value())
         case .skip: return .skip(module: try int())
         case .detach: return .detach(try value())

@@ -7,7 +7,7 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
     case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText
     case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
     case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack, detach
-    case select = 0x30, cosine, fill, fillLike, callModule, random, weight
+    case select = 0x30, cosine, fill, fillLike, callModule, random, weight, update
     case write = 0x40, save, skip, backward, prompt
 
     public var traits: OpTraits { OpTraits.table[Int(rawValue)]! }
@@ -116,6 +116,7 @@ public struct OpTraits: Sendable {
         case .callModule:     return r("call",         .pure,                       .flows,      .module)
         case .random:         return r("random",       .pure,                       .none,       .elementwise)
         case .weight:         return r("weight",       .pure,                       .none,       .copy)
+        case .update:         return r("update",       .pure,                       .flows,      .copy)
         case .write:          return r("write",        .effect,     keeps: true,    .effect,     .elementwise)
         case .save:           return r("save",         .effect,     keeps: true,    .effect,     .copy)
         case .skip:           return r("skip",         .effect,                     .effect,     .free)
@@ -160,6 +161,7 @@ extension Op {
         case .callModule: return .callModule
         case .random: return .random
         case .weight: return .weight
+        case .update: return .update
         case .write: return .write
         case .save: return .save
         case .skip: return .skip
@@ -205,6 +207,7 @@ extension Op {
         case .softmax(_, _, let log): return log ? "log_softmax" : "softmax"
         case .callModule(let m, _): return "call \(m)"
         case .write(_, _, let fn, _): return fn == .set ? "write" : "write \(fn.rawValue)"
+        case .update(_, _, let fn, _): return fn == .set ? "update" : "update \(fn.rawValue)"
         case .save(let key, _): return "save \(key)"
         case .skip(let m): return "skip \(module(m))"
         default: return traits.name

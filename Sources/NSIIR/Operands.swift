@@ -37,6 +37,8 @@ extension Op {
             return list
         case .write(_, let index, _, let value):
             return index.flatMap(\.operands) + [value]
+        case .update(let base, let index, _, let value):
+            return [base] + index.flatMap(\.operands) + [value]
         }
     }
 
@@ -68,6 +70,8 @@ extension Op {
         case .callModule(let name, let a): return .callModule(name, f(a))
         case .write(let point, let index, let fn, let value):
             return .write(point: point, index: index.map { $0.mapOperands(f) }, fn: fn, value: f(value))
+        case .update(let base, let index, let fn, let value):
+            return .update(f(base), index: index.map { $0.mapOperands(f) }, fn: fn, value: f(value))
         case .save(let key, let a): return .save(key: key, f(a))
         case .detach(let a): return .detach(f(a))
         case .backward(let a): return .backward(f(a))

@@ -190,6 +190,9 @@ public enum Op: Hashable, Sendable {
     case random(shape: [ShapeDim], RandomDistribution, seed: Int)
     /// A weight of the model, by canonical name (`norm.weight`), as f32.
     case weight(String)
+    /// A copy of a value with an indexed region changed (`f[..., 7] = 0` on a `let`):
+    /// positions and slices, as a write takes. The value itself is left as it was.
+    case update(ValueID, index: [IndexItem], fn: AssignFn, value: ValueID)
     /// A pure module of the model applied to a value (`model.norm(h)`).
     case callModule(String, ValueID)
     /// Writes into the running model at a point, for the invoke's rows.

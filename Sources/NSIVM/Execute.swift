@@ -137,6 +137,19 @@ extension Execution {
             do { out = .tensor(try transformer.weights.weight(w)) } catch {
                 throw VMError(.input, "reading weight \(name): \(error)", span: ins.range)
             }
+        case .update(let a, let index, let fn, let valueID):
+            // Copy on write: the new value is a fresh tensor; the old one stays as readers saw it.
+            let base = try tensor(a, ins)
+            try reserve(base.shape, elementBytes: base.dtype.size, ins)
+            let copy = base.copy()
+            let (target, v) = try writeTarget(copy, index, valueID, ins, what: "")
+            if base.dtype == .f32 {
+                Self.write(v, into: target, fn)
+            } else {
+                guard fn == .set else { throw VMError(.input, "only = edits a \(base.dtype.rawValue) tensor", span: ins.range) }
+                target.assign(try tensor(valueID, ins))
+            }
+            out = .tensor(copy)
         case .fillLike(let a, let v):
             let shape = try tensor(a, ins).shape
             try reserve(shape, ins)

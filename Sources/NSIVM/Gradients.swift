@@ -201,6 +201,18 @@ extension Execution {
                 let db = (x / denominator - c * z / (nb * nb).binary(.maximum, Tensor(scalar: 1e-30))) * gg
                 return [Self.unbroadcast(da, to: x.shape), Self.unbroadcast(db, to: z.shape)]
             }
+        case .update(let a, let index, let fn, let valueID):
+            // The old value is still the operand's (copy on write), so the backward needs no copy of it.
+            let base = try t(a), v = try t(valueID).contiguous()
+            let resolved = try resolve(index, ins, forWrite: true)
+            let target: (Tensor) throws -> Tensor = { try ResolvedIndex.apply(resolved, to: $0) }
+            let old = fn == .mul || fn == .div ? try target(base).contiguous() : nil
+            saved = [v] + (old.map { [$0] } ?? [])
+            let count = operands.count
+            backward = { g in
+                let (dx, dv) = try Self.writeBackward(g, target: target, fn: fn, value: v, old: old)
+                return [dx] + Array(repeating: nil, count: count - 2) + [dv]
+            }
         case .callModule:
             return   // recorded by the module's own steps when it ran (see Execute.swift)
         }
@@ -277,24 +289,34 @@ extension Execution {
             try ResolvedIndex.apply(index, to: t.slice(dim: 0, start: rows.lowerBound, end: rows.upperBound))
         }
         tape.current = try tape.record([from, valueNode], shape: full, saved: [old, v].compactMap { $0 }) { g in
-            let dx = g.copy()
-            let region = try target(dx)
-            let gRegion = try target(g).contiguous()
-            var dv: Tensor?
-            switch fn {
-            case .set:
-                region.fill(0)
-                dv = gRegion
-            case .add: dv = gRegion
-            case .sub: dv = gRegion * -1
-            case .mul:
-                region.binaryInPlace(.mul, v)
-                dv = old.map { gRegion * $0 }
-            case .div:
-                region.binaryInPlace(.div, v)
-                dv = old.map { gRegion * $0 / (v * v) * -1 }
-            }
-            return [dx, valueNode == nil ? nil : dv.map { Self.unbroadcast($0, to: v.shape) }]
+            let (dx, dv) = try Self.writeBackward(g, target: target, fn: fn, value: v, old: old)
+            return [dx, valueNode == nil ? nil : dv]
         }
+    }
+
+    /// The derivative of `target(x) fn= v` (a write, or a `let`'s update): the gradient
+    /// `g` of the result, back to x (through the region only for `*=` and `/=`, not at all
+    /// for `=`) and to v (summed over the dimensions it was broadcast along). `old` is the
+    /// region's values before the write, which `*=` and `/=` need for v's gradient.
+    static func writeBackward(_ g: Tensor, target: (Tensor) throws -> Tensor, fn: AssignFn, value v: Tensor,
+                              old: Tensor?) throws -> (Tensor, Tensor?) {
+        let dx = g.copy()
+        let region = try target(dx)
+        let gRegion = try target(g).contiguous()
+        var dv: Tensor?
+        switch fn {
+        case .set:
+            region.fill(0)
+            dv = gRegion
+        case .add: dv = gRegion
+        case .sub: dv = gRegion * -1
+        case .mul:
+            region.binaryInPlace(.mul, v)
+            dv = old.map { gRegion * $0 }
+        case .div:
+            region.binaryInPlace(.div, v)
+            dv = old.map { gRegion * $0 / (v * v) * -1 }
+        }
+        return (dx, dv.map { unbroadcast($0, to: v.shape) })
     }
 }

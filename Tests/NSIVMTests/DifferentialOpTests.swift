@@ -326,4 +326,42 @@ struct DifferentialOpTests {
         for i in h.indices { normWorst = max(normWorst, abs(n[i] - h[i] * scale * weight[i]) / (1 + abs(h[i] * scale * weight[i]))) }
         #expect(n.count == h.count && normWorst <= Self.tolerance, "model.norm: largest relative difference \(normWorst)")
     }
+
+    /// Edits of a `let` by each assignment, on slices, a row, a stepped slice and one
+    /// element, with broadcasting, against the reference arithmetic on a copy; the value
+    /// read before the edits (`before`) keeps its old elements (copy on write).
+    @Test func letEditsMatchTheReference() throws {
+        let vm = VM(model: try Fixtures.model())
+        let inputs = Self.inputs(seed: 5)
+        let a = try #require(inputs["a"]), row = try #require(inputs["row"]), col = try #require(inputs["col"])
+        let bound = ["a": a, "row": row, "col": col].mapValues { RunValue.tensor(Tensor(shape: $0.shape, floats: $0.data.map(Float.init))) }
+        let script = """
+        param a: f32[3, 4]
+        param row: f32[4]
+        param col: f32[3, 1]
+        trace "x" {
+            let e = a
+            let before = e
+            e[1, 1:3] = row[0:2]
+            e[:, 0] += col[:, 0]
+            e[-1] *= row
+            e[0, ::2] /= 2.0
+            e[0, 3] -= 1
+            save r = e
+            save before = before
+        }
+        """
+        let r = try vm.run(try compile(script), params: bound)
+        var want = a.data
+        want[5] = row.data[0]; want[6] = row.data[1]
+        for i in 0..<3 { want[i * 4] += col.data[i] }
+        for j in 0..<4 { want[8 + j] *= row.data[j] }
+        want[0] /= 2; want[2] /= 2
+        want[3] -= 1
+        let got = try #require(r.value("r")?.tensor), before = try #require(r.value("before")?.tensor)
+        #expect(got.shape == [3, 4])
+        let worst = Swift.zip(got.toFloats(), want).map { Swift.abs(Double($0) - $1) / (1 + Swift.abs($1)) }.max() ?? 1
+        #expect(worst <= Self.tolerance, "edits: largest relative difference \(worst)")
+        #expect(before.toFloats().map(Double.init) == a.data, "the value read before the edits changed")
+    }
 }

@@ -45,7 +45,8 @@ struct GradientTests {
     }
 
     /// A metric built from every differentiable op of the language and module calls
-    /// (`model.norm`, a layer's `mlp`, `model.lm_head`, linear layers by path, a weight),
+    /// (`model.norm`, a layer's `mlp`, `model.lm_head`, linear layers by path, a weight,
+    /// edits of a `let` by `=`, `*=`, `-=` and `/=`),
     /// on layer 2's output;
     /// its `.grad` against central differences of the same plan with one element moved.
     /// (The model's own path is checked by the autograd and tiny-model tests: finite
@@ -65,7 +66,13 @@ struct GradientTests {
         let f = h[5].topk(3).values.sum() * 0.01 + (h[0, 0:4] * 0.1) ** 2.0 @ ones(4) + h[2, 0:5].log_softmax(-1)[2]
         let k = model.norm(h[0:2]).sum() * 0.01 + model.layers[3].mlp(h[1:3]).sum() * 0.001 + model.lm_head(h[4] * 0.01).log_softmax(-1)[7]
         let l = model.layers[3].mlp.down_proj(model.layers[3].mlp.up_proj(h[1:3]) * 0.1).sum() * 0.01 + (h[0] @ model.layers[3].attn.o_proj.weight[0:4].transpose(0, 1)).sum() * 0.01
-        let m = a + b + c + d + e + f + k + l
+        let q = h[0:3, 0:6] * 0.1
+        q[1, 2:4] = h[4, 0:2] * 0.2
+        q[0] *= h[5, 0:6] * 0.1
+        q[2, ::2] -= 1.0
+        q[:, 5] /= h[3, 0:3].abs() + 2.0
+        let n = (q * q).sum()
+        let m = a + b + c + d + e + f + k + l + n
         backward m
         save m = m
         save g = model.layers[2].output.grad[0]

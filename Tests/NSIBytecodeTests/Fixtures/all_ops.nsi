@@ -78,4 +78,5 @@ trace "The Eiffel Tower is located in the city of" {
     save input_saliency = model.embed.output.grad[0].norm(-1)
 }
 let prompt_ids = [504, 414, 46682]
+prompt_ids[1] = 414
 trace prompt_ids { save from_ids = model.logits[0, -1, 0] }
