@@ -189,6 +189,7 @@ struct Lowering {
         case .tokens(let s): return (.tokens, [try reg(s)])
         case .resultIds: return (.resultIds, [])
         case .resultText: return (.resultText, [])
+        case .attentionMask: return (.attentionMask, [])
         case .unary(let fn, let a): return (.unary, [try Self.code(fn, in: WireCodes.unary), try reg(a)])
         case .binary(let fn, let a, let b): return (.binary, [try Self.code(fn, in: WireCodes.binary), try reg(a), try reg(b)])
         case .index(let a, let items): return (.index, [try reg(a), try index(items)])

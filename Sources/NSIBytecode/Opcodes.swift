@@ -49,6 +49,7 @@ public struct OpcodeInfo: Sendable {
         case .tokens:         return r([o("s", .reg(.str))],                                            .tensor, "R := token ids of the string R[s] (i64[N])")
         case .resultIds:      return r([],                                                              .tensor, "R := ids the block generated, padded (i64[rows, L])")
         case .resultText:     return r([],                                                              .value,  "R := texts the block generated (str[rows])")
+        case .attentionMask:  return r([],                                                              .tensor, "R := the invoke's attention mask over its prompt (i64[rows, T]: 1 on tokens, 0 on left padding)")
         case .unary:          return r([o("fn", .unaryFn), o("a", .reg(.numeric))],                    .value,  "R := fn(R[a]) elementwise")
         case .binary:         return r([o("fn", .binaryFn), o("a", .reg(.operand)), o("b", .reg(.operand))], .value, "R := fn(R[a], R[b]) elementwise with broadcasting, or matmul")
         case .index:          return r([o("a", .reg(.numeric)), o("ix", .index)],                      .tensor, "R := R[a][ix]: one item per dimension (position, slice, one gather)")

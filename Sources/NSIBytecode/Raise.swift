@@ -125,6 +125,7 @@ struct Raiser {
         case .tokens: return .tokens(v(0))
         case .resultIds: return .resultIds
         case .resultText: return .resultText
+        case .attentionMask: return .attentionMask
         case .unary: return .unary(WireCodes.unary[n(0)], v(1))
         case .binary: return .binary(WireCodes.binary[n(0)], v(1), v(2))
         case .index: return .index(v(0), items(1))

@@ -50,6 +50,9 @@ extension CodeVerifier {
             try expectRank(1)
         case .resultIds:
             try expectRank(2)
+        case .attentionMask:
+            guard ins.anchor.block >= 0, ins.anchor.phase == .before else { throw .misplaced(at: at, detail: "a mask belongs to a block, before its pass") }
+            guard case .tensor(.i64, let dims)? = result, dims.count == 2 else { throw resultMismatch("i64 of rank 2") }
         case .resultText:
             guard case .strings? = result else { throw resultMismatch("str[rows]") }
         case .unary:

@@ -278,6 +278,16 @@ extension CheckContext {
                     guard let v = readPoint(point, range) else { return nil }
                     return (v, i + 1)
                 }
+                if path.components == ["attention_mask"] {
+                    // The padding of the invoke's prompt rows: known before the pass.
+                    guard let b = block, b.hasPrompt || invoke != nil else {
+                        report(.pointOutsideBlock(), at: range)
+                        return nil
+                    }
+                    let rows = b.invokes.isEmpty ? 1 : b.invokes[invoke ?? 0].rows
+                    let v = emit(.attentionMask, type: .tensor(.i64, [.known(rows), b.tokens]), operands: [], range: range, phase: .before)
+                    return (v, i + 1)
+                }
                 if path.components.count == 1, let d = signature.dimension(n.name) {
                     return (constant(.int(d), type: .int, range: range), i + 1)
                 }

@@ -103,7 +103,7 @@ public enum IRText {
         case .readPoint(let p): return "\(name) \(p)"
         case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a), .detach(let a), .backward(let a), .prompt(let a):
             return "\(name) \(a)"
-        case .resultIds, .resultText: return name
+        case .resultIds, .resultText, .attentionMask: return name
         case .unary(let f, let a): return "\(name) \(f.rawValue) \(a)"
         case .binary(let f, let a, let b): return "\(name) \(f.rawValue) \(a) \(b)"
         case .index(let a, let items): return "\(name) \(a) \(index(items))"
@@ -422,6 +422,7 @@ private struct Scanner {
         case .tokens: return .tokens(try value())
         case .resultIds: return .resultIds
         case .resultText: return .resultText
+        case .attentionMask: return .attentionMask
         case .unary: return .unary(try code(UnaryFn.self), try value())
         case .binary: return .binary(try code(BinaryFn.self), try value(), try value())
         case .index: return .index(try value(), try indexItems())

@@ -4,7 +4,7 @@ import NSITensor
 /// plans (docs/bytecode.md): append only, as a renumbering changes the meaning of every
 /// plan written. NSIBytecode's `Opcode` is this type.
 public enum OpKind: UInt8, CaseIterable, Sendable {
-    case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText
+    case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText, attentionMask
     case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
     case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack, detach
     case select = 0x30, cosine, fill, fillLike, callModule, random, weight, update
@@ -93,6 +93,7 @@ public struct OpTraits: Sendable {
         case .tokens:         return r("tokens",       .pure,                       .none,       .elementwise)
         case .resultIds:      return r("result.ids",   .readsState,                 .none,       .copy)
         case .resultText:     return r("result.text",  .readsState,                 .none,       .copy)
+        case .attentionMask:  return r("mask",         .readsState,                 .none,       .copy)
         case .unary:          return r("unary",        .pure,                       .byFunction, .elementwise)
         case .binary:         return r("binary",       .pure,                       .byFunction, .byFunction)
         case .index:          return r("index",        .pure,       aliases: true,  .flows,      .copy)
@@ -138,6 +139,7 @@ extension Op {
         case .tokens: return .tokens
         case .resultIds: return .resultIds
         case .resultText: return .resultText
+        case .attentionMask: return .attentionMask
         case .unary: return .unary
         case .binary: return .binary
         case .index: return .index

@@ -20,7 +20,7 @@ extension Op {
     /// Every value the op reads, in the order they appear (index entries and lists included).
     public var operands: [ValueID] {
         switch self {
-        case .constant, .tensorConstant, .param, .readPoint, .resultIds, .resultText, .fill, .random, .weight, .skip:
+        case .constant, .tensorConstant, .param, .readPoint, .resultIds, .resultText, .attentionMask, .fill, .random, .weight, .skip:
             return []
         case .tokens(let a), .unary(_, let a), .reduce(_, let a, _, _), .softmax(let a, _, _), .topk(let a, _, _),
              .topkValues(let a), .topkIndices(let a), .reshape(let a, _), .transpose(let a, _, _), .unsqueeze(let a, _),
@@ -45,7 +45,7 @@ extension Op {
     /// The same op with every value it reads replaced by `f(value)`.
     public func mapOperands(_ f: (ValueID) -> ValueID) -> Op {
         switch self {
-        case .constant, .tensorConstant, .param, .readPoint, .resultIds, .resultText, .fill, .random, .weight, .skip:
+        case .constant, .tensorConstant, .param, .readPoint, .resultIds, .resultText, .attentionMask, .fill, .random, .weight, .skip:
             return self
         case .tokens(let a): return .tokens(f(a))
         case .unary(let fn, let a): return .unary(fn, f(a))

@@ -166,6 +166,9 @@ public enum Op: Hashable, Sendable {
     case tokens(ValueID)
     case resultIds
     case resultText
+    /// The invoke's attention mask over its prompt (`model.attention_mask`): i64[rows, T],
+    /// 1 on tokens and 0 on the left padding of rows shorter than the longest.
+    case attentionMask
     case unary(UnaryFn, ValueID)
     case binary(BinaryFn, ValueID, ValueID)
     case index(ValueID, [IndexItem])

@@ -33,6 +33,12 @@ extension Execution {
         case .resultText:
             guard let g = generation ?? lastGenerated else { throw VMError(.input, "no generation has run", span: ins.range) }
             out = .strings(try g.generated.map { try vm.model.decode($0) })
+        case .attentionMask:
+            let k = ins.anchor.invoke ?? 0
+            guard k < promptLengths.count else { throw VMError(.internal, "internal: a mask outside its block", span: ins.range) }
+            let width = promptWidth
+            out = .tensor(Tensor(shape: [promptLengths[k].count, width],
+                                 int64s: promptLengths[k].flatMap { n in (0..<width).map { Int64($0 >= width - n ? 1 : 0) } }))
         case .unary(let fn, let a):
             out = try unary(fn, try value(a, ins), ins)
         case .binary(let fn, let a, let b):

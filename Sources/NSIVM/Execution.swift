@@ -61,6 +61,10 @@ final class Execution {
     var ended: Set<Int> = []
     /// Leading prompt positions of the shared pass that are not this run's (see `install`).
     var padding = 0
+    /// The block's prompt lengths, per invoke and row, and the longest (what
+    /// `model.attention_mask` shows).
+    var promptLengths: [[Int]] = []
+    var promptWidth = 0
 
     init(vm: VM, program: Program, params: [String: RunValue], cancellation: RunCancellation?, shared: Bool,
          progress: ((String) -> Void)?) {
@@ -211,9 +215,12 @@ final class Execution {
     func install(_ s: BlockSetup, block: ProgramBlock, rowOffset: Int, padding: Int, hooks: Hooks) throws {
         self.padding = padding
         rowRanges = []
+        promptLengths = []
+        promptWidth = s.length
         var row = rowOffset
         for inv in block.invokes {
             let n = inv.rows
+            promptLengths.append(s.ids[(row - rowOffset)..<(row - rowOffset + n)].map(\.count))
             rowRanges.append(row..<(row + n))
             row += n
         }

@@ -108,7 +108,7 @@ extension Execution {
         var saved: [Tensor] = []
         switch ins.op {
         case .readPoint, .write, .backward, .prompt, .save, .skip, .detach, .constant, .tensorConstant, .param, .tokens, .resultIds,
-             .resultText, .fill, .fillLike, .random, .weight, .topk, .topkIndices, .topkValues:
+             .resultText, .attentionMask, .fill, .fillLike, .random, .weight, .topk, .topkIndices, .topkValues:
             return
         case .unary(let fn, let a):
             let x = try t(a)

@@ -80,3 +80,7 @@ trace "The Eiffel Tower is located in the city of" {
 let prompt_ids = [504, 414, 46682]
 prompt_ids[1] = 414
 trace prompt_ids { save from_ids = model.logits[0, -1, 0] }
+trace ["The capital of France is", "Hello"] {
+    let pad = model.attention_mask.float().unsqueeze(-1)
+    save masked_mean = (model.layers[3].output * pad).sum(1) / pad.sum(1)
+}
