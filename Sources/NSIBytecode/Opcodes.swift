@@ -52,7 +52,7 @@ public struct OpcodeInfo: Sendable {
         case .attentionMask:  return r([],                                                              .tensor, "R := the invoke's attention mask over its prompt (i64[rows, T]: 1 on tokens, 0 on left padding)")
         case .unary:          return r([o("fn", .unaryFn), o("a", .reg(.numeric))],                    .value,  "R := fn(R[a]) elementwise")
         case .binary:         return r([o("fn", .binaryFn), o("a", .reg(.operand)), o("b", .reg(.operand))], .value, "R := fn(R[a], R[b]) elementwise with broadcasting, or matmul")
-        case .index:          return r([o("a", .reg(.numeric)), o("ix", .index)],                      .tensor, "R := R[a][ix]: one item per dimension (position, slice, one gather)")
+        case .index:          return r([o("a", .reg(.numeric)), o("ix", .index)],                      .tensor, "R := R[a][ix]: one item per dimension (position, slice, integer tensor; integer tensors broadcast together, as in NumPy)")
         case .reduce:         return r([o("fn", .reduceFn), o("a", .reg(.numeric)), o("d", .optionalAxis), o("keep", .flag)], .tensor, "R := fn of R[a] over dimension d (every element when absent)")
         case .softmax:        return r([o("a", .reg(.numeric)), o("d", .axis), o("log", .flag)],       .tensor, "R := softmax (log-softmax when log) of R[a] along d")
         case .topk:           return r([o("a", .reg(.numeric)), o("k", .count), o("d", .axis)],        .topk,   "R := the k largest entries of R[a] along d: values and indices")
@@ -171,7 +171,7 @@ public enum OperandKind: Sendable, Equatable {
         case .flag: return "0 or 1"
         case .unaryFn, .binaryFn, .reduceFn, .assignFn, .dtype, .randomFn: return "< number of codes"
         case .integer: return "any (the op's rule bounds it)"
-        case .index: return "one item per dimension; positions and slice bounds are ints, at most one gather of integers"
+        case .index: return "one item per dimension; positions and slice bounds are ints; integer tensors (gathers) broadcast together"
         case .shape: return "known dimensions in 0 ... 2^40; symbols name strings"
         }
     }

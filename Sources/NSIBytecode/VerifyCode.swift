@@ -230,7 +230,6 @@ final class CodeVerifier {
             guard code >= 0 && code < limit else { throw .operandType(at: at, operand: name, expected: spec.kind.label, found: String(code)) }
         case .index:
             guard case .index(let items) = operand else { throw .operandType(at: at, operand: name, expected: "index", found: "\(operand)") }
-            var gathers = 0
             for item in items {
                 switch item {
                 case .at(let r):
@@ -239,7 +238,6 @@ final class CodeVerifier {
                 case .gather(let r):
                     try checkRegister(r, .numeric, name, ins, at)
                     guard let t = type(of: r), t.isIntegral, case .tensor = t else { throw .badIndex(at: at, detail: "gather %\(r) is not an integer tensor") }
-                    gathers += 1
                 case .slice(let a, let b, let c):
                     for r in [a, b, c].compactMap({ $0 }) {
                         try checkRegister(r, .numeric, name, ins, at)
@@ -247,7 +245,6 @@ final class CodeVerifier {
                     }
                 }
             }
-            guard gathers <= 1 else { throw .badIndex(at: at, detail: "more than one integer-tensor index") }
         case .shape:
             guard case .shape(let dims) = operand else { throw .operandType(at: at, operand: name, expected: "shape", found: "\(operand)") }
             try verifier.checkDims(dims, "\(at)") { detail throws(BytecodeError) in throw .badShape(at: at, detail: detail) }

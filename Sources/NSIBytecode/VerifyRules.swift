@@ -65,15 +65,16 @@ extension CodeVerifier {
             guard case .index(let items) = ops[1] else { break }
             let base = rank(n(0))
             guard items.count == base else { throw .badIndex(at: at, detail: "\(items.count) index items for rank \(base)") }
-            var out = 0
+            // Integer-tensor indices broadcast together: one set of dimensions for all of them.
+            var out = 0, together = 0
             for item in items {
                 switch item {
                 case .at: break
                 case .slice: out += 1
-                case .gather(let r): out += rank(r)
+                case .gather(let r): together = max(together, rank(r))
                 }
             }
-            try expectRank(out)
+            try expectRank(out + together)
         case .reduce:
             let r = rank(n(1)), keep = n(3) == 1
             if case .none = ops[2] { try expectRank(keep ? r : 0) } else { try expectRank(keep ? r : r - 1) }

@@ -51,7 +51,12 @@ extension CheckContext {
         expanded += Array(repeating: nil, count: shape.count - expanded.count)
         var out: [IndexItem] = []
         var outShape: [ShapeDim] = []
-        var gathered = false
+        // Integer-tensor indices (and, beside them, integers) index together, as in NumPy
+        // and PyTorch: their shapes broadcast to one, which takes the place of the first
+        // when they are adjacent, and goes first otherwise.
+        var gathers: [(shape: [ShapeDim], range: SourceRange)] = []
+        var advanced: [Int] = []
+        var firstAdvancedAt = 0
         for (d, item) in expanded.enumerated() {
             let size = shape[d]
             guard let item else {
@@ -69,19 +74,18 @@ extension CheckContext {
                         return nil
                     }
                     out.append(.at(materialize(v).id!))
+                    if advanced.isEmpty { firstAdvancedAt = outShape.count }
+                    advanced.append(d)
                 } else if case .tensor(let t, let s) = v.type, t == .i32 || t == .i64 {
-                    if gathered {
-                        report(.indexType(v.type), at: e.range, notes: ["only one integer-tensor index is supported per subscript"])
-                        return nil
-                    }
                     if let values = v.constant.flatMap(literalShape)?.1, let n = size.value,
                        let bad = values.first(where: { Int($0) < -n || Int($0) >= n }) {
                         report(.indexOutOfRange(Int(bad), dim: d, size: n), at: e.range)
                         return nil
                     }
-                    gathered = true
                     out.append(.gather(tensorValue(v).id!))
-                    outShape += s
+                    if advanced.isEmpty { firstAdvancedAt = outShape.count }
+                    advanced.append(d)
+                    gathers.append((s, e.range))
                 } else {
                     report(.indexType(v.type), at: e.range)
                     return nil
@@ -102,6 +106,21 @@ extension CheckContext {
                                             dynamic: parts.contains { $0 != nil && $0!.constant == nil }))
                 out.append(.slice(parts[0].map { materialize($0).id! }, parts[1].map { materialize($0).id! }, parts[2].map { materialize($0).id! }))
             }
+        }
+        if !gathers.isEmpty {
+            var together: [ShapeDim] = []
+            for g in gathers {
+                let (combined, bad) = broadcastShapes(together, g.shape)
+                guard let combined else {
+                    report(.broadcast(.tensor(.i64, together), .tensor(.i64, g.shape), axis: "integer-tensor indices of one subscript broadcast together"
+                                        + (bad.map { " (dimension \($0))" } ?? "")), at: g.range)
+                    return nil
+                }
+                together = combined
+            }
+            let adjacent = advanced.last! - advanced.first! == advanced.count - 1
+            let at = adjacent ? firstAdvancedAt : 0
+            outShape.insert(contentsOf: together, at: at)
         }
         return (out, .tensor(dtype, outShape))
     }

@@ -19,10 +19,89 @@ enum ResolvedIndex {
 
     struct OutOfRange: Error { let message: String }
 
+    /// NumPy's advanced indexing, for several integer-tensor indices or ones apart: the
+    /// integer tensors and integers broadcast to one shape, which takes the place of the
+    /// first when they are adjacent and goes first otherwise; slices keep their dimensions.
+    static func together(_ items: [ResolvedIndex], _ base: Tensor) throws(OutOfRange) -> Tensor {
+        var indexShape: [Int] = []
+        for item in items {
+            guard case .gather(let g) = item else { continue }
+            guard let s = Tensor.broadcastShape(indexShape, g.shape) else {
+                throw OutOfRange(message: "integer-tensor indices of shapes \(describeShape(indexShape)) and \(describeShape(g.shape)) do not broadcast")
+            }
+            indexShape = s
+        }
+        let advanced = items.indices.filter { if case .slice = items[$0] { return false }; return true }
+        let adjacent = advanced.last! - advanced.first! == advanced.count - 1
+        // Per base dimension: the coordinates a slice keeps, or the broadcast indices.
+        var sliceCoords: [Int: [Int]] = [:]
+        var indexValues: [Int: [Int]] = [:]
+        var outShape: [Int] = []
+        var insertAt = 0
+        for (k, item) in items.enumerated() {
+            let n = base.shape[k]
+            if k == advanced.first! { insertAt = outShape.count }
+            switch item {
+            case .slice(let a, let b, let s):
+                // Python's slice bounds, clamped; negative ones count from the end.
+                func clamp(_ v: Int?, _ fallback: Int) -> Int { v.map { min(max($0 < 0 ? $0 + n : $0, 0), n) } ?? fallback }
+                let lo = clamp(a, 0), hi = max(clamp(b, n), lo)
+                sliceCoords[k] = Array(stride(from: lo, to: hi, by: s))
+                outShape.append(sliceCoords[k]!.count)
+            case .at(let i):
+                guard i >= -n && i < n else { throw OutOfRange(message: "index \(i) is out of range for dimension \(k) of size \(n)") }
+                indexValues[k] = Array(repeating: i < 0 ? i + n : i, count: indexShape.reduce(1, *))
+            case .gather(let g):
+                let values = g.broadcast(to: indexShape).contiguous().toInts()
+                if let bad = values.first(where: { $0 < -n || $0 >= n }) {
+                    throw OutOfRange(message: "index \(bad) is out of range for dimension \(k) of size \(n)")
+                }
+                indexValues[k] = values.map { $0 < 0 ? $0 + n : $0 }
+            }
+        }
+        if !adjacent { insertAt = 0 }
+        let sliceDims = items.indices.filter { sliceCoords[$0] != nil }
+        let sliceShape = sliceDims.map { sliceCoords[$0]!.count }
+        let shape = Array(sliceShape[..<insertAt]) + indexShape + Array(sliceShape[insertAt...])
+        let count = shape.reduce(1, *), indexCount = indexShape.reduce(1, *)
+        let src = base.contiguous(), strides = Tensor.contiguousStrides(base.shape), size = base.dtype.size
+        let out = Tensor(zeros: shape, dtype: base.dtype)
+        let outStrides = Tensor.contiguousStrides(shape)
+        var coords = [Int](repeating: 0, count: shape.count)
+        for flat in 0..<count {
+            var rem = flat
+            for d in 0..<shape.count { coords[d] = rem / outStrides[d]; rem %= outStrides[d] }
+            // The position in the broadcast index shape, then each base dimension's coordinate.
+            var at = 0
+            for (j, d) in (insertAt..<(insertAt + indexShape.count)).enumerated() {
+                at = at * indexShape[j] + coords[d]
+            }
+            var offset = 0, s = 0
+            for k in 0..<items.count {
+                let c: Int
+                if let list = sliceCoords[k] {
+                    let d = s < insertAt ? s : s + indexShape.count
+                    c = list[coords[d]]
+                    s += 1
+                } else {
+                    c = indexValues[k]![indexCount == 0 ? 0 : at]
+                }
+                offset += c * strides[k]
+            }
+            (out.storage.base + flat * size).copyMemory(from: src.storage.base + (src.offset + offset) * size, byteCount: size)
+        }
+        return out
+    }
+
     /// Positions, slices and integer-tensor indices, dimension by dimension. `d` is where
     /// the next item applies in the partly indexed tensor; errors name item k's dimension
     /// of the base, as the script wrote it.
     static func apply(_ items: [ResolvedIndex], to base: Tensor) throws(OutOfRange) -> Tensor {
+        let advanced = items.indices.filter { if case .slice = items[$0] { return false }; return true }
+        let gathers = items.filter { if case .gather = $0 { return true }; return false }.count
+        if gathers > 1 || (gathers == 1 && advanced.last! - advanced.first! != advanced.count - 1) {
+            return try together(items, base)
+        }
         var t = base, d = 0
         for (k, item) in items.enumerated() {
             switch item {

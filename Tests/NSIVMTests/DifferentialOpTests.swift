@@ -211,6 +211,11 @@ struct DifferentialOpTests {
             return Ref(shape: [3, 2], data: [x[1], x[2], x[5], x[6], x[9], x[10]])
         },
         Case("a[-1, ::2]") { v in Ref(shape: [2], data: [v["a"]!.data[8], v["a"]!.data[10]]) },
+        // Integer-tensor indices together, as NumPy: broadcast, in place when adjacent, first when apart.
+        Case("a[[2, 0], [1, -1]]") { v in Ref(shape: [2], data: [v["a"]!.data[9], v["a"]!.data[3]]) },
+        Case("a[[[0], [2]], [1, 3]]") { v in let x = v["a"]!.data; return Ref(shape: [2, 2], data: [x[1], x[3], x[9], x[11]]) },
+        Case("a.reshape(3, 2, 2)[0, :, [1, 0]]") { v in let x = v["a"]!.data; return Ref(shape: [2, 2], data: [x[1], x[3], x[0], x[2]]) },
+        Case("a.reshape(3, 2, 2)[:, 1, [1, 0]]") { v in let x = v["a"]!.data; return Ref(shape: [3, 2], data: [x[3], x[2], x[7], x[6], x[11], x[10]]) },
         Case("a.topk(2).values") { topk($0["a"]!, 2).values },
         Case("a.topk(2).indices.float()") { topk($0["a"]!, 2).indices },
         Case("zeros_like(a) + ones(4)") { _ in Ref(shape: [3, 4], data: Array(repeating: 1, count: 12)) },
