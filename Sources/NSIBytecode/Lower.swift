@@ -209,6 +209,7 @@ struct Lowering {
         case .stack(let parts, let d): return (.stack, [try regs(parts), .int(d)])
         case .select(let c, let a, let b): return (.select, [try reg(c), try reg(a), try reg(b)])
         case .cosine(let a, let b, let d): return (.cosine, [try reg(a), try reg(b), .int(d)])
+        case .gatherAlong(let a, let d, let i): return (.gather, [try reg(a), .int(d), try reg(i)])
         case .fill(let shape, let v): return (.fill, [.shape(dims(shape)), .int(float(v))])
         case .fillLike(let a, let v): return (.fillLike, [try reg(a), .int(float(v))])
         case .callModule(let name, let a): return (.callModule, [.int(string(name)), try reg(a)])

@@ -144,6 +144,7 @@ struct Raiser {
         case .stack: return .stack(regs(0), dim: n(1))
         case .select: return .select(v(0), v(1), v(2))
         case .cosine: return .cosine(v(0), v(1), dim: n(2))
+        case .gather: return .gatherAlong(v(0), dim: n(1), index: v(2))
         case .fill: return .fill(shape: shape(0), value: float(1))
         case .fillLike: return .fillLike(v(0), value: float(1))
         case .callModule: return .callModule(plan.strings[n(0)], v(1))

@@ -143,6 +143,12 @@ extension CodeVerifier {
             if items.contains(where: { if case .gather = $0 { return true }; return false }) {
                 throw .badIndex(at: at, detail: "a write takes positions and slices, not an integer-tensor index")
             }
+        case .gather:
+            guard let index = type(of: n(2)), index.isIntegral, case .tensor = index else {
+                throw .operandType(at: at, operand: "ix", expected: "an integer tensor", found: type(of: n(2)).map(plan.describe) ?? "no value")
+            }
+            guard index.rank == rank(n(0)) else { throw .operandType(at: at, operand: "ix", expected: "rank \(rank(n(0)))", found: "rank \(index.rank ?? 0)") }
+            guard case .tensor(.f32, let dims)? = result, dims == index.dims else { throw resultMismatch("f32 of the index's shape") }
         case .update:
             guard result == type(of: n(0)) else { throw resultMismatch(type(of: n(0)).map(plan.describe) ?? "the type of R[a]") }
             guard case .index(let items) = ops[1] else { break }

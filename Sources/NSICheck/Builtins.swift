@@ -56,6 +56,7 @@ public struct Builtin: Sendable {
         }
         rows += [
             m("clone", [], [.clone], "a copy", "h.clone()"),
+            m("gather", ["dim", "index"], required: 2, [.gather], "`torch.gather`: along `dim`, the entries the integer tensor `index` (of the same rank) names", "h.gather(-1, [[[3, 1]]])"),
             m("detach", [], [.detach], "the same values with no gradient: the reverse pass treats them as a constant", "h.detach()"),
             m("float", [], [.cast], "the tensor as f32", "h.float()"),
             m("topk", ["k", "dim"], required: 1, [.topk], "the `k` largest entries along `dim` (default -1): `.values` and `.indices`", "h.topk(5).values"),
@@ -74,6 +75,7 @@ public struct Builtin: Sendable {
             f("matmul", ["input", "other"], required: 2, [.binary], "`input @ other`", "matmul(h[0], h[0].transpose(0, 1))"),
             f("outer", ["input", "vec2"], required: 2, [.unsqueeze, .binary], "the outer product of two 1-d tensors: `[n, m]`", "outer(h[0, 0], h[0, 1])"),
             f("one_hot", ["input", "num_classes"], required: 2, [.unsqueeze, .binary, .cast], "i64 one-hot rows of the integer tensor `input`: a new last dimension of size `num_classes`", "one_hot(toks(\" Paris\"), 10)"),
+            f("gather", ["input", "dim", "index"], required: 3, [.gather], "`torch.gather(input, dim, index)`: along `dim`, the entries `index` names", "gather(h, 2, [[[0, 5]]])"),
             f("diagonal", ["input"], required: 1, [.reshape, .index], "the diagonal of the last two dimensions (known when compiling), as a last dimension", "diagonal(h[0, 0:4, 0:4])"),
             f("zeros_like", ["input"], required: 1, [.fillLike], "zeros of `input`'s shape", "zeros_like(h)"),
             f("ones_like", ["input"], required: 1, [.fillLike], "ones of `input`'s shape", "ones_like(h)"),

@@ -124,6 +124,9 @@ extension CheckContext {
             let t = tensorValue(base)
             if name.name == "float" { return emit(.cast(t.id!, .f32), type: .tensor(.f32, shape), operands: [t], range: range) }
             return emit(.clone(t.id!), type: base.type, operands: [t], range: range)
+        case "gather":
+            guard let a = bind(builtin, args, range), let d = constInt(a, "dim", what), let index = a["index"] else { return nil }
+            return gather(base, d!, a.range("dim")!, index, a.range("index")!, range)
         case "topk":
             guard let a = bind(builtin, args, range),
                   let kOpt = constInt(a, "k", what), let dOpt = constInt(a, "dim", what), let k = kOpt else { return nil }

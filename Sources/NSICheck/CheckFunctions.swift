@@ -55,6 +55,10 @@ extension CheckContext {
             let classes = tensorValue(materialize(constant(.list((0..<n).map { .int($0) }), type: .tensor(.i64, [.known(n)]), range: whole)))
             guard let eq = binary(.eq, column, classes, spelling: "one_hot", operatorRange: nameRange, lhs: whole, rhs: whole, whole) else { return nil }
             return emit(.cast(eq.id!, .i64), type: .tensor(.i64, s + [.known(n)]), operands: [eq], range: whole)
+        case "gather":
+            guard let a = bind(builtin, args, range), let x = a["input"], let d = constInt(a, "dim", what), let index = a["index"] else { return nil }
+            guard case .tensor = x.type else { report(.notATensor(what, x.type), at: a.range("input")!); return nil }
+            return gather(x, d!, a.range("dim")!, index, a.range("index")!, whole)
         case "diagonal":
             guard let a = bind(builtin, args, range), let x = a["input"] else { return nil }
             guard case .tensor(let d, let s) = x.type, s.count >= 2, let rows = s[s.count - 2].value, let cols = s[s.count - 1].value else {
@@ -302,5 +306,32 @@ extension CheckContext {
         let sizes = (0..<axes).map { ax in (keys.map { $0[ax] }.max() ?? -1) + 1 }
         let full = axes > 1 && keys.allSatisfy { $0.allSatisfy { $0 >= 0 } } && keys.count == sizes.reduce(1, *)
         return (items, full ? sizes : nil)
+    }
+
+    /// `torch.gather(x, dim, index)`: an integer index of x's rank, no larger than x
+    /// outside `dim`; the result has the index's shape. Constant indices are checked
+    /// against `dim`'s size here, others when the plan runs.
+    func gather(_ x: ValueRef, _ dim: Int, _ dimRange: SourceRange, _ index: ValueRef, _ indexRange: SourceRange, _ whole: SourceRange) -> ValueRef? {
+        guard case .tensor(let dx, let sx) = x.type, dx == .f32 else {
+            report(.argumentType("the input of `gather`", expected: "an f32 tensor", got: x.type), at: whole)
+            return nil
+        }
+        guard case .tensor(let di, let si) = index.type, di == .i64 || di == .i32, si.count == sx.count else {
+            report(.argumentType("the index of `gather`", expected: "an integer tensor of rank \(sx.count)", got: index.type), at: indexRange)
+            return nil
+        }
+        guard let d = resolveDim(dim, rank: sx.count, dimRange) else { return nil }
+        for k in 0..<sx.count where k != d {
+            if let a = si[k].value, let b = sx[k].value, a > b {
+                report(.argumentType("the index of `gather`", expected: "no larger than the input \(x.type) outside dimension \(d)", got: index.type), at: indexRange)
+                return nil
+            }
+        }
+        if let values = index.constant.flatMap(literalShape)?.1, let n = sx[d].value, let bad = values.first(where: { Int($0) < -n || Int($0) >= n }) {
+            report(.indexOutOfRange(Int(bad), dim: d, size: n), at: indexRange)
+            return nil
+        }
+        let t = tensorValue(x), i = tensorValue(index)
+        return emit(.gatherAlong(t.id!, dim: d, index: i.id!), type: .tensor(.f32, si), operands: [t, i], range: whole)
     }
 }

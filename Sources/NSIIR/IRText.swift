@@ -120,6 +120,7 @@ public enum IRText {
             return "\(name) [" + parts.map(\.description).joined(separator: ", ") + "] dim \(d)"
         case .select(let c, let a, let b): return "\(name) \(c) \(a) \(b)"
         case .cosine(let a, let b, let d): return "\(name) \(a) \(b) dim \(d)"
+        case .gatherAlong(let a, let d, let i): return "\(name) \(a) dim \(d) \(i)"
         case .fill(let shape, let v): return "\(name) \(dims(shape)) \(v)"
         case .fillLike(let a, let v): return "\(name) \(a) \(v)"
         case .random(let shape, let d, let seed):
@@ -457,6 +458,11 @@ private struct Scanner {
             let a = try value(), b = try value()
             try expect("dim")
             return .cosine(a, b, dim: try int())
+        case .gather:
+            let a = try value()
+            try expect("dim")
+            let d = try int()
+            return .gatherAlong(a, dim: d, index: try value())
         case .fill: return .fill(shape: try list { (s: inout Scanner) throws(IRTextError) in try s.dim() }, value: try double())
         case .fillLike: return .fillLike(try value(), value: try double())
         case .random:

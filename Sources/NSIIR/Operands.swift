@@ -27,7 +27,7 @@ extension Op {
              .squeeze(let a, _), .clone(let a), .cast(let a, _), .fillLike(let a, _), .callModule(_, let a), .save(_, let a),
              .detach(let a), .backward(let a), .prompt(let a):
             return [a]
-        case .binary(_, let a, let b), .cosine(let a, let b, _):
+        case .binary(_, let a, let b), .cosine(let a, let b, _), .gatherAlong(let a, _, let b):
             return [a, b]
         case .select(let a, let b, let c):
             return [a, b, c]
@@ -66,6 +66,7 @@ extension Op {
         case .stack(let list, let dim): return .stack(list.map(f), dim: dim)
         case .select(let a, let b, let c): return .select(f(a), f(b), f(c))
         case .cosine(let a, let b, let dim): return .cosine(f(a), f(b), dim: dim)
+        case .gatherAlong(let a, let dim, let index): return .gatherAlong(f(a), dim: dim, index: f(index))
         case .fillLike(let a, let value): return .fillLike(f(a), value: value)
         case .callModule(let name, let a): return .callModule(name, f(a))
         case .write(let point, let index, let fn, let value):

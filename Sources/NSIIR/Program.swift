@@ -196,6 +196,9 @@ public enum Op: Hashable, Sendable {
     /// A copy of a value with an indexed region changed (`f[..., 7] = 0` on a `let`):
     /// positions and slices, as a write takes. The value itself is left as it was.
     case update(ValueID, index: [IndexItem], fn: AssignFn, value: ValueID)
+    /// `torch.gather`: out[i][j] = a[i][index[i][j]] along `dim` (here 1); the index has
+    /// a's rank and is no larger than a outside `dim`.
+    case gatherAlong(ValueID, dim: Int, index: ValueID)
     /// A pure module of the model applied to a value (`model.norm(h)`).
     case callModule(String, ValueID)
     /// Writes into the running model at a point, for the invoke's rows.

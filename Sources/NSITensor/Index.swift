@@ -54,8 +54,9 @@ extension Tensor {
         return out
     }
 
-    /// `torch.scatter` into a copy: out[i][index[i][j]] = src[i][j] for dim 1, and so on.
-    public func scatter(dim: Int, index: Tensor, source: Tensor) -> Tensor? {
+    /// `torch.scatter` into a copy: out[i][index[i][j]] = src[i][j] for dim 1, and so on;
+    /// with `accumulate`, `+=` (`scatter_add`: an index named twice gets both).
+    public func scatter(dim: Int, index: Tensor, source: Tensor, accumulate: Bool = false) -> Tensor? {
         let d = axis(dim)
         guard index.rank == rank, source.rank == rank else { return nil }
         let out = cast(to: .f32).copy()
@@ -75,7 +76,8 @@ extension Tensor {
                 }
                 off += c * out.strides[k]
             }
-            out.floatPointer[off] = srcValues.storage.base.assumingMemoryBound(to: Float.self)[srcOff]
+            let v = srcValues.storage.base.assumingMemoryBound(to: Float.self)[srcOff]
+            if accumulate { out.floatPointer[off] += v } else { out.floatPointer[off] = v }
         }
         return out
     }

@@ -156,6 +156,15 @@ extension Execution {
                 target.assign(try tensor(valueID, ins))
             }
             out = .tensor(copy)
+        case .gatherAlong(let a, let dim, let index):
+            let x = try tensor(a, ins), idx = try tensor(index, ins)
+            try reserve(idx.shape, ins)
+            guard let g = x.gather(dim: dim, index: idx) else {
+                let d = dim < 0 ? dim + x.rank : dim
+                throw VMError(.input, "gather: an index of \(describeShape(idx.shape)) is out of range for dimension \(d) of size \(x.shape[d]), "
+                              + "or the index is larger than the input \(describeShape(x.shape)) outside it", span: ins.range)
+            }
+            out = .tensor(g)
         case .fillLike(let a, let v):
             let shape = try tensor(a, ins).shape
             try reserve(shape, ins)

@@ -280,6 +280,14 @@ extension Execution {
                 let db = (x / denominator - c * z / (nb * nb).binary(.maximum, Tensor(scalar: 1e-30))) * gg
                 return [Self.unbroadcast(da, to: x.shape), Self.unbroadcast(db, to: z.shape)]
             }
+        case .gatherAlong(let a, let dim, let index):
+            let shape = try tensor(a, ins).shape, idx = try tensor(index, ins)
+            backward = { g in
+                guard let dx = Tensor(zeros: shape).scatter(dim: dim, index: idx, source: g, accumulate: true) else {
+                    throw VMError(.internal, "internal: the gradient of a gather does not fit its input", span: ins.range)
+                }
+                return [dx, nil]
+            }
         case .update(let a, let index, let fn, let valueID):
             // The old value is still the operand's (copy on write), so the backward needs no copy of it.
             let base = try t(a), v = try t(valueID).contiguous()

@@ -215,6 +215,8 @@ struct DifferentialOpTests {
         Case("a[[2, 0], [1, -1]]") { v in Ref(shape: [2], data: [v["a"]!.data[9], v["a"]!.data[3]]) },
         Case("a[[[0], [2]], [1, 3]]") { v in let x = v["a"]!.data; return Ref(shape: [2, 2], data: [x[1], x[3], x[9], x[11]]) },
         Case("a.reshape(3, 2, 2)[0, :, [1, 0]]") { v in let x = v["a"]!.data; return Ref(shape: [2, 2], data: [x[1], x[3], x[0], x[2]]) },
+        Case("a.gather(1, [[3, 0], [1, 1], [2, 0]])") { v in let x = v["a"]!.data; return Ref(shape: [3, 2], data: [x[3], x[0], x[5], x[5], x[10], x[8]]) },
+        Case("gather(a, 0, [[2, 1, 0, 0]])") { v in let x = v["a"]!.data; return Ref(shape: [1, 4], data: [x[8], x[5], x[2], x[3]]) },
         Case("a.reshape(3, 2, 2)[:, 1, [1, 0]]") { v in let x = v["a"]!.data; return Ref(shape: [3, 2], data: [x[3], x[2], x[7], x[6], x[11], x[10]]) },
         Case("a.topk(2).values") { topk($0["a"]!, 2).values },
         Case("a.topk(2).indices.float()") { topk($0["a"]!, 2).indices },
