@@ -52,7 +52,7 @@ public struct OpcodeInfo: Sendable {
         case .attentionMask:  return r([],                                                              .tensor, "R := the invoke's attention mask over its prompt (i64[rows, T]: 1 on tokens, 0 on left padding)")
         case .unary:          return r([o("fn", .unaryFn), o("a", .reg(.numeric))],                    .value,  "R := fn(R[a]) elementwise")
         case .binary:         return r([o("fn", .binaryFn), o("a", .reg(.operand)), o("b", .reg(.operand))], .value, "R := fn(R[a], R[b]) elementwise with broadcasting, or matmul")
-        case .index:          return r([o("a", .reg(.numeric)), o("ix", .index)],                      .tensor, "R := R[a][ix]: one item per dimension (position, slice, integer tensor; integer tensors broadcast together, as in NumPy)")
+        case .index:          return r([o("a", .reg(.any)), o("ix", .index)],                          .value,  "R := R[a][ix]: one item per dimension (position, slice, integer tensor; integer tensors broadcast together, as in NumPy); of a str[n], one position gives a str")
         case .reduce:         return r([o("fn", .reduceFn), o("a", .reg(.numeric)), o("d", .optionalAxis), o("keep", .flag)], .tensor, "R := fn of R[a] over dimension d (every element when absent)")
         case .softmax:        return r([o("a", .reg(.numeric)), o("d", .axis), o("log", .flag)],       .tensor, "R := softmax (log-softmax when log) of R[a] along d")
         case .topk:           return r([o("a", .reg(.numeric)), o("k", .count), o("d", .axis)],        .topk,   "R := the k largest entries of R[a] along d: values and indices")

@@ -63,6 +63,14 @@ extension CodeVerifier {
             try checkBinary(ins, result, at)
         case .index:
             guard case .index(let items) = ops[1] else { break }
+            if case .strings? = type(of: n(0)) {
+                guard items.count == 1, case .at = items[0] else { throw .badIndex(at: at, detail: "a str list takes one position") }
+                guard result == .str else { throw resultMismatch("str") }
+                break
+            }
+            guard case .tensor? = type(of: n(0)) else {
+                throw .operandType(at: at, operand: "a", expected: "a tensor or a str list", found: type(of: n(0)).map(plan.describe) ?? "no value")
+            }
             let base = rank(n(0))
             guard items.count == base else { throw .badIndex(at: at, detail: "\(items.count) index items for rank \(base)") }
             // Integer-tensor indices broadcast together: one set of dimensions for all of them.

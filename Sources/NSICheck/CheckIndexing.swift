@@ -16,6 +16,23 @@ extension CheckContext {
             }
             return constant(list[i < 0 ? i + list.count : i], type: .int, range: range)
         }
+        // One string of a list of strings (`result.text[0]`, a prompt list).
+        if case .strings(let n) = base.type {
+            guard items.count == 1, case .expr(let e) = items[0], let v = checkExpr(e) else {
+                report(.tooManyIndices(items.count, rank: 1, type: base.type), at: range)
+                return nil
+            }
+            guard v.type == .int else { report(.indexType(v.type), at: e.range); return nil }
+            if let i = v.constant?.intValue, i < -n || i >= n {
+                report(.indexOutOfRange(i, dim: 0, size: n), at: e.range)
+                return nil
+            }
+            if case .list(let list)? = base.constant, let i = v.constant?.intValue {
+                return constant(list[i < 0 ? i + n : i], type: .str, range: range)
+            }
+            let b = materialize(base), at = materialize(v)
+            return emit(.index(b.id!, [.at(at.id!)]), type: .str, operands: [b, at], range: range)
+        }
         guard let (index, type) = indexItems(base, items, range) else { return nil }
         let b = tensorValue(base)
         let operands = [b] + index.flatMap { item -> [ValueID] in

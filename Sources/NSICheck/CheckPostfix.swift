@@ -152,7 +152,7 @@ extension CheckContext {
         let phase: Phase = block?.index == g ? .after : .before
         switch name.name {
         case "ids":
-            return emit(.resultIds, type: .tensor(.i64, [.known(rows), .symbol("L")]), operands: [], range: range, phase: phase)
+            return emit(.resultIds, type: .tensor(.i64, [.known(rows), generatedWidth]), operands: [], range: range, phase: phase)
         case "text":
             return emit(.resultText, type: .strings(rows), operands: [], range: range, phase: phase)
         default:

@@ -84,6 +84,8 @@ extension CheckContext {
         steps = .prompt
         emitPrompt(p)
         lastGenerate = index
+        // `result.ids`: the prompt and every token max_tokens allows (rows that end early are padded).
+        generatedWidth = state.tokens.value.map { .known($0 + options.maxTokens) } ?? .symbol("L")
         withScope(.block) { checkBody(g.body.statements) }
         blocks.append(ProgramBlock(kind: .generate(options), invokes: [p.invoke], range: span(range)))
         block = nil

@@ -85,6 +85,7 @@ final class CheckContext {
     var iterations = 0
     /// Whether a generate block has finished (or is the current one), for `result`.
     var lastGenerate: Int?
+    var generatedWidth: ShapeDim = .symbol("L")
     var insideStepBody = false
     /// Random draws given no `seed` so far: the next takes the stream after them.
     var unseededDraws = 0

@@ -26,7 +26,7 @@ extension Execution {
             out = .tensor(Tensor(shape: [ids.count], int64s: ids.map(Int64.init)))
         case .resultIds:
             guard let g = generation ?? lastGenerated else { throw VMError(.input, "no generation has run", span: ins.range) }
-            let width = g.ids.map(\.count).max() ?? 0
+            let width = max(generatedWidth, g.ids.map(\.count).max() ?? 0)
             let pad = Int64(transformer.config.eosTokenIds.first ?? 0)
             let flat = g.ids.flatMap { row in row.map(Int64.init) + Array(repeating: pad, count: width - row.count) }
             out = .tensor(Tensor(shape: [g.ids.count, width], int64s: flat))
@@ -44,6 +44,13 @@ extension Execution {
         case .binary(let fn, let a, let b):
             out = try binary(fn, try value(a, ins), try value(b, ins), ins)
         case .index(let base, let items):
+            if case .strings(let list) = try value(base, ins) {
+                guard items.count == 1, case .at(let v) = items[0], let i = try value(v, ins).intValue, i >= -list.count, i < list.count else {
+                    throw VMError(.input, "an index is out of range for a list of \(list.count) strings", span: ins.range)
+                }
+                out = .str(list[i < 0 ? i + list.count : i])
+                break
+            }
             out = .tensor(try applyIndex(try tensor(base, ins), items, ins, forWrite: false).contiguous())
         case .reduce(let fn, let a, let dim, let keepdim):
             let t = try tensor(a, ins)

@@ -55,6 +55,9 @@ final class Execution {
     var generation: GenerationResult?
     /// The last generate block's outcome: `result` in every later block.
     var lastGenerated: GenerationResult?
+    /// The width of `result.ids`: the longest prompt plus max_tokens, whether or not every
+    /// row ran that long (the checker gives the type this width).
+    var generatedWidth = 0
     var currentStep = 0
     /// In a shared generation: the step after which all of this run's rows had ended.
     var endedAfterStep: Int?
@@ -286,8 +289,9 @@ final class Execution {
         case .trace:
             results.blocks.append(BlockRecord(kind: "trace", prompts: s.texts, tokenIds: s.ids, generatedIds: nil, generatedText: nil,
                                               milliseconds: milliseconds))
-        case .generate:
+        case .generate(let o):
             guard let all = shared, let lo = rowRanges.first?.lowerBound, let hi = rowRanges.last?.upperBound else { break }
+            generatedWidth = (s.ids.map(\.count).max() ?? 0) + o.maxTokens
             let ids = Array(all.ids[lo..<hi]), generated = Array(all.generated[lo..<hi])
             let mine = GenerationResult(ids: ids, generated: generated, steps: endedAfterStep.map { $0 + 1 } ?? all.steps)
             // Alone, rows are 0..<n; shared, this run's rows are renumbered from 0 for what follows.

@@ -46,6 +46,9 @@ struct PromptValueTests {
         trace full { save from_ids = model.logits[0, -1] }
         trace result.text { save from_text = model.logits[0, -1] }
         trace "Hi" { save later = result.ids }
+        trace result.text[0] { save from_first = model.logits[0, -1] }
+        trace ["Hello there", "Hi"][-1] { save from_listed = model.logits[0, -1] }
+        trace "Hi" { save width = result.ids.shape[1] }
         """)
         let generated = try #require(r.blocks.first?.generatedText?.first)
         let whole = try run("trace \"The capital of France is\(generated.replacingOccurrences(of: "\n", with: "\\n"))\" { save l = model.logits[0, -1] }")
@@ -55,6 +58,11 @@ struct PromptValueTests {
         let alone = try run("trace \"\(generated.replacingOccurrences(of: "\n", with: "\\n"))\" { save l = model.logits[0, -1] }")
         #expect(try logits(r, "from_text") == (try logits(alone, "l")))
         #expect(try #require(r.value("later")?.tensor).shape == [1, 10])
+        // One string of a list is a prompt; the width of result.ids is known when compiling.
+        #expect(try logits(r, "from_first") == (try logits(alone, "l")))
+        let hi = try run("trace \"Hi\" { save l = model.logits[0, -1] }")
+        #expect(try logits(r, "from_listed") == (try logits(hi, "l")))
+        #expect(r.value("width")?.intValue == 10)
     }
 
     @Test func randomIdsArePrompts() throws {
