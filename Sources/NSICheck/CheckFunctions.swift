@@ -281,11 +281,11 @@ extension CheckContext {
     }
 
     /// The seed of a random draw: the one given, or else the next stream of the script's
-    /// default generator (`SplitMix.word(seed: 0, k)` for the k-th draw without a seed).
+    /// default generator (`SplitMix.word(seed: s, k)` for the k-th draw without a seed, s the script's `seed` or 0).
     func randomSeed(_ given: (ValueRef, SourceRange)?, _ what: String) -> Int? {
         guard let (v, range) = given else {
             defer { unseededDraws += 1 }
-            return Int(Int64(bitPattern: SplitMix.word(seed: 0, UInt64(unseededDraws))))
+            return Int(Int64(bitPattern: SplitMix.word(seed: UInt64(bitPattern: Int64(scriptSeed?.0 ?? 0)), UInt64(unseededDraws))))
         }
         guard let s = v.constant?.intValue else {
             report(.argumentType("`seed` of \(what)", expected: "a compile-time integer", got: v.type), at: range)

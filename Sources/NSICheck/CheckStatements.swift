@@ -21,6 +21,8 @@ extension CheckContext {
                 checkStatement(stmt)
             case .assign(let a) where { if case .name = chain(a.target).root.kind { return true }; return false }():
                 checkStatement(stmt)   // an edit of a top-level `let`, computed there too
+            case .seed(let e):
+                checkSeed(e, stmt.range)
             default:
                 report(.misplaced(describe(stmt), "at the top level of a script",
                                   help: "a script holds `param` declarations, `let` bindings and `trace`/`generate` blocks"), at: stmt.range)
@@ -30,6 +32,7 @@ extension CheckContext {
 
     func describe(_ stmt: Stmt) -> String {
         switch stmt.kind {
+        case .seed: return "`seed`"
         case .param: return "`param`"
         case .trace: return "`trace`"
         case .generate: return "`generate`"
@@ -219,8 +222,29 @@ extension CheckContext {
         for stmt in stmts { checkStatement(stmt) }
     }
 
+    /// `seed s` at the top level: the seed of the default streams of draws without one,
+    /// once, before the first such draw.
+    func checkSeed(_ e: Expr, _ range: SourceRange) {
+        guard let v = checkExpr(e) else { return }
+        guard let s = v.constant?.intValue else {
+            report(.argumentType("the script's seed", expected: "a compile-time integer", got: v.type), at: e.range)
+            return
+        }
+        if let (_, earlier) = scriptSeed {
+            report(.misplaced("a second `seed`", "in one script"), at: range, secondary: [Label(earlier, "the seed, set here")])
+            return
+        }
+        if unseededDraws > 0 {
+            report(.misplaced("`seed`", "after a draw without a seed", help: "set the seed before the first `randn`, `rand` or `randint`"), at: range)
+            return
+        }
+        scriptSeed = (s, range)
+    }
+
     func checkStatement(_ stmt: Stmt) {
         switch stmt.kind {
+        case .seed:
+            report(.misplaced("`seed`", "inside a block", help: "set the script's seed at its top level, before the first draw"), at: stmt.range)
         case .param:
             report(.misplaced("`param`", "inside a block", help: "declare params at the top level of the script"), at: stmt.range)
         case .trace, .generate:

@@ -89,6 +89,8 @@ final class CheckContext {
     var insideStepBody = false
     /// Random draws given no `seed` so far: the next takes the stream after them.
     var unseededDraws = 0
+    /// `seed s`: the seed of the default streams (0 without one), and where it was set.
+    var scriptSeed: (Int, SourceRange)?
 
     init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], files: FilePolicy) {
         self.file = file

@@ -72,6 +72,22 @@ import Testing
         #expect(generate.options.compactMap(\.label?.name) == ["max_tokens", "seed"])
     }
 
+    /// `seed` starts a statement only when an integer or a name follows it on its line;
+    /// elsewhere it is a name (a call argument, a `let`, an assignment target).
+    @Test func seedIsAStatementOnlyBeforeAValue() {
+        let result = Parser.parse(SourceFile(path: "t.nsi", text: "seed 42\nseed s\nlet seed = 3\nlet y = randn(2, seed = seed)\nseed = 4\n"))
+        let kinds = result.script.statements.map { stmt -> String in
+            switch stmt.kind {
+            case .seed(let e): return "seed \(e.kind)"
+            case .binding(let b): return "let \(b.name.name)"
+            case .assign: return "assign"
+            default: return "other"
+            }
+        }
+        #expect(kinds == ["seed \(Expr.Kind.integer(42, text: "42"))", "seed \(Expr.Kind.name("s"))", "let seed", "let y", "assign"])
+        #expect(result.diagnostics.isEmpty)
+    }
+
     @Test func newlinesInsideBracketsDoNotEndStatements() {
         let result = Parser.parse(SourceFile(path: "t.nsi", text: "let x = f(1,\n  2)\nlet y = [\n1]\n"))
         #expect(result.diagnostics.isEmpty)

@@ -38,6 +38,24 @@ struct RandomScriptTests {
         #expect(d0 != d1 && d1 != d2)
     }
 
+    /// `seed s` moves the default streams to `word(s, k)`; seeded calls keep their own.
+    @Test func scriptSeedSetsTheDefaultStreams() throws {
+        let r = try run(#"""
+        seed 7
+        trace "The capital of France is" {
+            save a = rand(5)
+            save b = rand(5)
+            save c = rand(5, seed = 3)
+        }
+        """#)
+        let a = try #require(r.value("a")?.tensor).toFloats(), b = try #require(r.value("b")?.tensor).toFloats()
+        #expect(a == SplitMix.tensor([5], .uniform, seed: SplitMix.word(seed: 7, 0)).toFloats())
+        #expect(b == SplitMix.tensor([5], .uniform, seed: SplitMix.word(seed: 7, 1)).toFloats())
+        #expect(try #require(r.value("c")?.tensor).toFloats() == SplitMix.tensor([5], .uniform, seed: 3).toFloats())
+        let unseeded = try #require(try run(#"trace "The capital of France is" { save a = rand(5) }"#).value("a")?.tensor).toFloats()
+        #expect(a != unseeded)
+    }
+
     /// Noise added at a point changes the model's output, the same way on every run.
     @Test func noiseIsReproducible() throws {
         let script = #"""

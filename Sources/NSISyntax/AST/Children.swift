@@ -40,7 +40,7 @@ extension Stmt {
         case .binding(let binding): binding.indices + [binding.value]
         case .assign(let assign): [assign.target, assign.value]
         case .skip(let skip): [skip.module]
-        case .backward(let value): [value]
+        case .backward(let value), .seed(let value): [value]
         case .forLoop(let loop): [loop.sequence]
         case .ifElse(let statement): statement.conditions
         case .expression(let expr): [expr]
@@ -57,7 +57,7 @@ extension Stmt {
         case .eachStep(let each): [each.body]
         case .forLoop(let loop): [loop.body]
         case .ifElse(let statement): statement.bodies
-        case .param, .binding, .assign, .skip, .backward, .placeholder, .expression: []
+        case .param, .binding, .assign, .skip, .backward, .seed, .placeholder, .expression: []
         }
     }
 }

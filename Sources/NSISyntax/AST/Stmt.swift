@@ -32,6 +32,10 @@ public struct Stmt: Equatable, Sendable {
         case skip(SkipStmt)
         /// `backward m`: the invoke's reverse pass starts from the scalar `m`.
         case backward(Expr)
+        /// `seed 42`: the seed of the script's default random streams. `seed` is a word of
+        /// this statement only (a name anywhere else), so the statement is `seed` followed
+        /// on its line by an integer or a name.
+        case seed(Expr)
         case forLoop(ForLoop)
         case ifElse(IfStmt)
         /// `...` alone: a statement that does nothing, as in Python.

@@ -48,6 +48,8 @@ public enum ASTDump {
             return DumpNode("Skip", stmt.range, [("module", node(skip.module))])
         case .backward(let value):
             return DumpNode("Backward", stmt.range, [("value", node(value))])
+        case .seed(let value):
+            return DumpNode("Seed", stmt.range, [("value", node(value))])
         case .forLoop(let loop):
             return DumpNode("For \(loop.variable.name)", stmt.range, [("in", node(loop.sequence))] + body(loop.body))
         case .ifElse(let statement):

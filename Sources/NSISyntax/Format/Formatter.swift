@@ -87,6 +87,8 @@ struct FormatWriter {
             "skip " + ExprPrinter.print(skip.module)
         case .backward(let value):
             "backward " + ExprPrinter.print(value)
+        case .seed(let value):
+            "seed " + ExprPrinter.print(value)
         case .placeholder:
             "..."
         case .expression(let expr):

@@ -77,6 +77,14 @@ extension Parser {
         case .invalid:
             statementHasError = true
             return nil
+        case .identifier where text(token) == "seed" && (peekKind(1) == .integer || peekKind(1) == .identifier):
+            let word = advance()
+            if newlineBeforeCurrent {
+                report(.expressionStatement, at: word.range)
+                return Stmt(.expression(Expr(.name("seed"), word.range)), word.range)
+            }
+            let value = parseExpr()
+            return Stmt(.seed(value), span(word.range, value.range))
         default:
             if token.kind.canStartExpression { return parseExpressionStatement() }
             report(.expectedStatement(found: describe(token)), at: token.range)
