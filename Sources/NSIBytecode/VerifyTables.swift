@@ -163,7 +163,7 @@ final class Verifier {
             }
             if p.value != nil && p.tensor != nil { throw .badParam(name: name, detail: "it has two defaults") }
             if p.binding == .compileTime && p.value == nil { throw .badParam(name: name, detail: "a compile-time param has no value") }
-            if case .tensor(let d, _) = type, d != .f32 && d != .i32 { throw .badParam(name: name, detail: "a tensor param is f32 or i32") }
+            if case .tensor(let d, _) = type, d != .f32 && d != .i32 && d != .i64 { throw .badParam(name: name, detail: "a tensor param is f32, i32 or i64") }
             try checkSpan(p.span, "param \(name)")
         }
     }

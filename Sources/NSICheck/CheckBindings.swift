@@ -154,7 +154,7 @@ extension CheckContext {
         case .float: type = .float
         case .bool: type = .bool
         case .str: type = .str
-        case .tensor, .f32, .i32:
+        case .tensor, .f32, .i32, .i64:
             var dims: [ShapeDim] = []
             for d in p.type.dimensions ?? [] {
                 guard let v = checkExpr(d) else { return }
@@ -162,14 +162,23 @@ extension CheckContext {
                 else if case .name(let s) = d.kind, s.count == 1, s.first!.isUppercase { dims.append(.symbol(s)) }
                 else { report(.argumentType("a tensor dimension", expected: "a non-negative compile-time integer", got: v.type), at: d.range); return }
             }
-            type = .tensor(typeName == .i32 ? .i32 : .f32, dims)
+            type = .tensor(typeName == .i32 ? .i32 : typeName == .i64 ? .i64 : .f32, dims)
         }
         let binding: ParamBinding = (type == .int || type == .bool) ? .compileTime : .runTime
         var info = ParamInfo(name: p.name.name, type: type, binding: binding, value: nil, tensorDefault: nil, range: span(range))
         // After a reported problem the param is still defined, so its uses raise no more errors.
         let errorsBefore = diagnostics.count
         defer { defineParam(info, p, poisoned: diagnostics.count > errorsBefore) }
-        if let override = paramOverrides[p.name.name] {
+        if let override = paramOverrides[p.name.name], case .tensor(let dtype, let want) = type {
+            // `--param ids=[[1, 2, 3]]`: nested lists of the declared shape.
+            guard let (shape, values) = parseTensorText(override), shape.count == want.count,
+                  zip(want, shape).allSatisfy({ $0.value == nil || $0.value == $1 }),
+                  dtype == .f32 || values.allSatisfy({ $0 == $0.rounded() }) else {
+                report(.paramValue(p.name.name, override, type), at: p.name.range)
+                return
+            }
+            info.tensorDefault = (shape, values.map(Float.init))
+        } else if let override = paramOverrides[p.name.name] {
             guard let c = parseParamValue(override, type: type) else {
                 report(.paramValue(p.name.name, override, type), at: p.name.range)
                 return
@@ -177,9 +186,10 @@ extension CheckContext {
             info.value = c
         } else if let d = p.defaultValue {
             guard let v = checkExpr(d) else { return }
-            if case .tensor = type {
-                guard case .tensor(_, let shape) = v.type, let known = shape.allKnown,
-                      let id = v.id, case .tensorConstant(let s, let data) = instructions[id.index].op else {
+            if case .tensor(let dtype, _) = type {
+                let tv = tensorValue(v)
+                guard case .tensor(let given, let shape) = v.type, let known = shape.allKnown, dtype == .f32 || given != .f32,
+                      let id = tv.id, case .tensorConstant(let s, let data) = instructions[id.index].op else {
                     report(.paramType(p.name.name, expected: type, got: v.type), at: d.range)
                     return
                 }

@@ -225,7 +225,10 @@ extension Execution {
         guard let info = program.params.first(where: { $0.name == name }) else { throw VMError(.param, "unknown param \(name)", span: ins.range) }
         if let bound = boundParams[name] { return try bound.bound(to: info) }
         if let c = info.value { return RunValue.from(c).coerced(to: info.type) }
-        if let t = info.tensorDefault { return .tensor(Tensor(shape: t.shape, floats: t.data)) }
+        if let t = info.tensorDefault {
+            let f = Tensor(shape: t.shape, floats: t.data)
+            return .tensor(info.type.elementType == .f32 ? f : f.cast(to: .i64))
+        }
         throw VMError(.param, "param `\(name)` has no value: give it when running", span: info.range)
     }
 

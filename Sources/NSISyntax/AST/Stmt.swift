@@ -76,13 +76,13 @@ public struct TypeExpr: Equatable, Sendable {
 
 public enum TypeName: String, CaseIterable, Sendable {
     case int, float, bool, str
-    /// `tensor` is `f32`.
-    case tensor, f32, i32
+    /// `tensor` is `f32`; `i32` and `i64` hold token ids and indices.
+    case tensor, f32, i32, i64
 
     public var isScalar: Bool {
         switch self {
         case .int, .float, .bool, .str: true
-        case .tensor, .f32, .i32: false
+        case .tensor, .f32, .i32, .i64: false
         }
     }
 }

@@ -1,7 +1,7 @@
 import NSISource
 
 extension Parser {
-    /// `int`, `float`, `bool`, `str`, or `tensor`/`f32`/`i32` with `[dimensions]`
+    /// `int`, `float`, `bool`, `str`, or `tensor`/`f32`/`i32`/`i64` with `[dimensions]`
     /// (possibly none: `f32[]` is a 0-d tensor).
     mutating func parseType() -> TypeExpr {
         let name = parseName()
@@ -38,7 +38,7 @@ extension TypeName {
     /// language, or a name at most two edits away.
     static func suggestion(for name: String) -> String? {
         let aliases = ["string": "str", "integer": "int", "boolean": "bool", "double": "float",
-                       "float32": "f32", "int32": "i32", "Tensor": "tensor"]
+                       "float32": "f32", "int32": "i32", "int64": "i64", "long": "i64", "Tensor": "tensor"]
         if let alias = aliases[name] { return alias }
         let candidates = allCases.map(\.rawValue).map { ($0, editDistance(name.lowercased(), $0)) }
         guard let best = candidates.min(by: { $0.1 < $1.1 }), best.1 <= 2, best.1 < name.count else { return nil }
