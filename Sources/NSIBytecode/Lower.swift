@@ -214,6 +214,7 @@ struct Lowering {
         case .fillLike(let a, let v): return (.fillLike, [try reg(a), .int(float(v))])
         case .callModule(let name, let a): return (.callModule, [.int(string(name)), try reg(a)])
         case .prompt(let a): return (.prompt, [try reg(a)])
+        case .nonzero(let a): return (.nonzero, [try reg(a)])
         case .weight(let name): return (.weight, [.int(string(name))])
         case .random(let shape, let d, let seed):
             switch d {

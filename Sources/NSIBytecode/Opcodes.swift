@@ -76,6 +76,7 @@ public struct OpcodeInfo: Sendable {
         case .weight:         return r([o("w", .string(.weight))],                                      .tensor, "R := the model's weight S[w] as the checkpoint stores it, as f32")
         case .update:         return r([o("a", .reg(.numeric)), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .tensor, "R := a copy of R[a] with R[a][ix] fn= R[v] (positions and slices; R[a] is unchanged)")
         case .gather:         return r([o("a", .reg(.numeric)), o("d", .axis), o("ix", .reg(.numeric))], .tensor, "R := torch.gather(R[a], d, R[ix]): along d, the elements R[ix] names (f32, R[ix]'s shape)")
+        case .nonzero:        return r([o("a", .reg(.numeric))],                                        .tensor, "R := the positions where R[a] is nonzero or true (i64[N, rank of R[a]], row-major order; N known when it runs)")
         case .write:          return r([o("p", .point), o("ix", .index), o("fn", .assignFn), o("v", .reg(.numeric))], .effect, "point p[ix] fn= R[v] for the invoke's rows (anchored at @p; at grad @p, its gradient)")
         case .save:           return r([o("key", .string(.saveKey)), o("a", .reg(.any))],              .effect, "results[S[key]] := R[a]")
         case .skip:           return r([o("m", .module)],                                               .effect, "the pass skips module m (output := input) for the invoke's rows")

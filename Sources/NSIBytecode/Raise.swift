@@ -150,6 +150,7 @@ struct Raiser {
         case .callModule: return .callModule(plan.strings[n(0)], v(1))
         case .weight: return .weight(plan.strings[n(0)])
         case .prompt: return .prompt(v(0))
+        case .nonzero: return .nonzero(v(0))
         case .random:
             let d: RandomDistribution = n(1) == 0 ? .normal : n(1) == 1 ? .uniform : .integers(low: n(2), high: n(3))
             return .random(shape: shape(0), d, seed: n(4))

@@ -151,6 +151,10 @@ extension CodeVerifier {
             if items.contains(where: { if case .gather = $0 { return true }; return false }) {
                 throw .badIndex(at: at, detail: "a write takes positions and slices, not an integer-tensor index")
             }
+        case .nonzero:
+            guard case .tensor(.i64, let dims)? = result, dims.count == 2, dims[1] == .known(rank(n(0))) else {
+                throw resultMismatch("i64[N, \(rank(n(0)))]")
+            }
         case .gather:
             guard let index = type(of: n(2)), index.isIntegral, case .tensor = index else {
                 throw .operandType(at: at, operand: "ix", expected: "an integer tensor", found: type(of: n(2)).map(plan.describe) ?? "no value")

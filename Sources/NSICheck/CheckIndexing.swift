@@ -55,17 +55,33 @@ extension CheckContext {
             report(.notATensor("indexing", base.type), at: range)
             return nil
         }
+        // Expressions first: a boolean mask indexes as many dimensions as it has.
+        var values: [ValueRef?] = []
+        for item in items {
+            guard case .expr(let e) = item else { values.append(nil); continue }
+            guard let v = checkExpr(e) else { return nil }
+            values.append(v)
+        }
+        func width(_ k: Int) -> Int {
+            if case .tensor(.bool, let s)? = values[k]?.type { return max(s.count, 1) }
+            return 1
+        }
         let ellipses = items.filter { if case .ellipsis = $0 { return true }; return false }.count
-        let named = items.count - ellipses
+        let named = items.indices.filter { if case .ellipsis = items[$0] { return false }; return true }.map(width).reduce(0, +)
         if ellipses > 1 || named > shape.count {
             report(.tooManyIndices(named, rank: shape.count, type: base.type), at: range)
             return nil
         }
-        var expanded: [SubscriptIndex?] = []
-        for item in items {
-            if case .ellipsis = item { expanded += Array(repeating: nil, count: shape.count - named) } else { expanded.append(item) }
+        // One entry per dimension of the base: the item (and its value) that starts there, or
+        // nil for a full slice; a mask's later dimensions are `.covered`.
+        enum Slot { case full, item(SubscriptIndex, ValueRef?), covered }
+        var expanded: [Slot] = []
+        for (k, item) in items.enumerated() {
+            if case .ellipsis = item { expanded += Array(repeating: .full, count: shape.count - named); continue }
+            expanded.append(.item(item, values[k]))
+            expanded += Array(repeating: .covered, count: width(k) - 1)
         }
-        expanded += Array(repeating: nil, count: shape.count - expanded.count)
+        expanded += Array(repeating: .full, count: shape.count - expanded.count)
         var out: [IndexItem] = []
         var outShape: [ShapeDim] = []
         // Integer-tensor indices (and, beside them, integers) index together, as in NumPy
@@ -74,18 +90,29 @@ extension CheckContext {
         var gathers: [(shape: [ShapeDim], range: SourceRange)] = []
         var advanced: [Int] = []
         var firstAdvancedAt = 0
-        for (d, item) in expanded.enumerated() {
+        for (d, slot) in expanded.enumerated() {
             let size = shape[d]
-            guard let item else {
+            let item: SubscriptIndex, checked: ValueRef?
+            switch slot {
+            case .full:
                 out.append(.slice(nil, nil, nil))
                 outShape.append(size)
                 continue
+            case .covered: continue
+            case .item(let i, let v): (item, checked) = (i, v)
             }
             switch item {
             case .ellipsis: continue
             case .expr(let e):
-                guard let v = checkExpr(e) else { return nil }
-                if v.type == .int {
+                guard let v = checked else { return nil }
+                if case .tensor(.bool, let s) = v.type {
+                    // A mask: the positions where it is true, as one integer tensor per dimension it covers.
+                    guard let columns = maskColumns(v, s, Array(shape[d..<(d + max(s.count, 1))]), d, e.range) else { return nil }
+                    for c in columns { out.append(.gather(c.id!)) }
+                    if advanced.isEmpty { firstAdvancedAt = outShape.count }
+                    advanced += Array(d..<(d + columns.count))
+                    gathers.append((columns[0].type.shape!, e.range))
+                } else if v.type == .int {
                     if let i = v.constant?.intValue, let n = size.value, i < -n || i >= n {
                         report(.indexOutOfRange(i, dim: d, size: n), at: e.range)
                         return nil
@@ -140,6 +167,27 @@ extension CheckContext {
             outShape.insert(contentsOf: together, at: at)
         }
         return (out, .tensor(dtype, outShape))
+    }
+
+    /// `x[mask]`: the mask's shape must be the dimensions it covers; the positions where it
+    /// is true (`nonzero`, i64[N, rank], N known when the plan runs) split into one
+    /// integer index per dimension.
+    func maskColumns(_ mask: ValueRef, _ maskShape: [ShapeDim], _ covered: [ShapeDim], _ dim: Int, _ range: SourceRange) -> [ValueRef]? {
+        guard !maskShape.isEmpty else {
+            report(.indexType(mask.type), at: range, notes: ["a boolean mask has at least one dimension"])
+            return nil
+        }
+        guard maskShape.count == covered.count, zip(maskShape, covered).allSatisfy({ $0 == $1 || $0.value == nil || $1.value == nil }) else {
+            report(.indexType(mask.type), at: range, notes: ["a boolean mask has the shape of the dimensions it indexes: here \(ValueType.tensor(.bool, covered)) from dimension \(dim)"])
+            return nil
+        }
+        let m = tensorValue(mask)
+        let count = ShapeDim.symbol("N\(m.id!.index)")
+        let positions = emit(.nonzero(m.id!), type: .tensor(.i64, [count, .known(maskShape.count)]), operands: [m], range: range)
+        return (0..<maskShape.count).map { j in
+            let at = materialize(constant(.int(j), type: .int, range: range))
+            return emit(.index(positions.id!, [.slice(nil, nil, nil), .at(at.id!)]), type: .tensor(.i64, [count]), operands: [positions, at], range: range)
+        }
     }
 
     /// Python's slice length when the size and bounds are known; a symbol otherwise.

@@ -101,7 +101,7 @@ public enum IRText {
         case .tensorConstant(let shape, let data): return "\(name) \(ints(shape)) \(floats(data))"
         case .param(let n): return "\(name) \(quote(n))"
         case .readPoint(let p): return "\(name) \(p)"
-        case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a), .detach(let a), .backward(let a), .prompt(let a):
+        case .tokens(let a), .topkValues(let a), .topkIndices(let a), .clone(let a), .detach(let a), .backward(let a), .prompt(let a), .nonzero(let a):
             return "\(name) \(a)"
         case .resultIds, .resultText, .attentionMask: return name
         case .unary(let f, let a): return "\(name) \(f.rawValue) \(a)"
@@ -487,6 +487,7 @@ private struct Scanner {
         case .detach: return .detach(try value())
         case .backward: return .backward(try value())
         case .prompt: return .prompt(try value())
+        case .nonzero: return .nonzero(try value())
         }
     }
 }

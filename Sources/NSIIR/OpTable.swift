@@ -7,7 +7,7 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
     case constant = 0x01, tensorConstant, param, readPoint, tokens, resultIds, resultText, attentionMask
     case unary = 0x10, binary, index, reduce, softmax, topk, topkValues, topkIndices
     case reshape = 0x20, transpose, unsqueeze, squeeze, clone, cast, cat, stack, detach
-    case select = 0x30, cosine, fill, fillLike, callModule, random, weight, update, gather
+    case select = 0x30, cosine, fill, fillLike, callModule, random, weight, update, gather, nonzero
     case write = 0x40, save, skip, backward, prompt
 
     public var traits: OpTraits { OpTraits.table[Int(rawValue)]! }
@@ -119,6 +119,7 @@ public struct OpTraits: Sendable {
         case .weight:         return r("weight",       .pure,                       .none,       .copy)
         case .update:         return r("update",       .pure,                       .flows,      .copy)
         case .gather:         return r("gather",       .pure,                       .flows,      .copy)
+        case .nonzero:        return r("nonzero",      .pure,                       .none,       .elementwise)
         case .write:          return r("write",        .effect,     keeps: true,    .effect,     .elementwise)
         case .save:           return r("save",         .effect,     keeps: true,    .effect,     .copy)
         case .skip:           return r("skip",         .effect,                     .effect,     .free)
@@ -166,6 +167,7 @@ extension Op {
         case .weight: return .weight
         case .update: return .update
         case .gatherAlong: return .gather
+        case .nonzero: return .nonzero
         case .write: return .write
         case .save: return .save
         case .skip: return .skip

@@ -25,7 +25,7 @@ extension Op {
         case .tokens(let a), .unary(_, let a), .reduce(_, let a, _, _), .softmax(let a, _, _), .topk(let a, _, _),
              .topkValues(let a), .topkIndices(let a), .reshape(let a, _), .transpose(let a, _, _), .unsqueeze(let a, _),
              .squeeze(let a, _), .clone(let a), .cast(let a, _), .fillLike(let a, _), .callModule(_, let a), .save(_, let a),
-             .detach(let a), .backward(let a), .prompt(let a):
+             .detach(let a), .backward(let a), .prompt(let a), .nonzero(let a):
             return [a]
         case .binary(_, let a, let b), .cosine(let a, let b, _), .gatherAlong(let a, _, let b):
             return [a, b]
@@ -77,6 +77,7 @@ extension Op {
         case .detach(let a): return .detach(f(a))
         case .backward(let a): return .backward(f(a))
         case .prompt(let a): return .prompt(f(a))
+        case .nonzero(let a): return .nonzero(f(a))
         }
     }
 }

@@ -199,6 +199,9 @@ public enum Op: Hashable, Sendable {
     /// `torch.gather`: out[i][j] = a[i][index[i][j]] along `dim` (here 1); the index has
     /// a's rank and is no larger than a outside `dim`.
     case gatherAlong(ValueID, dim: Int, index: ValueID)
+    /// The positions where a tensor is nonzero (true): i64[N, rank] in row-major order,
+    /// N known when the plan runs (`x[mask]`).
+    case nonzero(ValueID)
     /// A pure module of the model applied to a value (`model.norm(h)`).
     case callModule(String, ValueID)
     /// Writes into the running model at a point, for the invoke's rows.

@@ -163,6 +163,17 @@ extension Execution {
                 target.assign(try tensor(valueID, ins))
             }
             out = .tensor(copy)
+        case .nonzero(let a):
+            let t = try tensor(a, ins)
+            let flags = t.cast(to: .f32).contiguous().toFloats()
+            let strides = Tensor.contiguousStrides(t.shape)
+            var positions: [Int64] = []
+            for (flat, x) in flags.enumerated() where x != 0 {
+                var rest = flat
+                for s in strides { positions.append(Int64(rest / s)); rest %= s }
+            }
+            try reserve([positions.count], elementBytes: 8, ins)
+            out = .tensor(Tensor(shape: [positions.count / max(t.rank, 1), t.rank], int64s: positions))
         case .gatherAlong(let a, let dim, let index):
             let x = try tensor(a, ins), idx = try tensor(index, ins)
             try reserve(idx.shape, ins)

@@ -187,7 +187,7 @@ extension Execution {
         var saved: [Tensor] = []
         switch ins.op {
         case .readPoint, .write, .backward, .prompt, .save, .skip, .detach, .constant, .tensorConstant, .param, .tokens, .resultIds,
-             .resultText, .attentionMask, .fill, .fillLike, .random, .weight, .topk, .topkIndices, .topkValues:
+             .resultText, .attentionMask, .nonzero, .fill, .fillLike, .random, .weight, .topk, .topkIndices, .topkValues:
             return
         case .unary(let fn, let a):
             let x = try t(a)

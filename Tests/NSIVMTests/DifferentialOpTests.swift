@@ -217,6 +217,16 @@ struct DifferentialOpTests {
         Case("a.reshape(3, 2, 2)[0, :, [1, 0]]") { v in let x = v["a"]!.data; return Ref(shape: [2, 2], data: [x[1], x[3], x[0], x[2]]) },
         Case("a.gather(1, [[3, 0], [1, 1], [2, 0]])") { v in let x = v["a"]!.data; return Ref(shape: [3, 2], data: [x[3], x[0], x[5], x[5], x[10], x[8]]) },
         Case("gather(a, 0, [[2, 1, 0, 0]])") { v in let x = v["a"]!.data; return Ref(shape: [1, 4], data: [x[8], x[5], x[2], x[3]]) },
+        // Boolean masks: the elements where the mask is true, in row-major order.
+        Case("a[a > 0]") { v in let x = v["a"]!.data.filter { $0 > 0 }; return Ref(shape: [x.count], data: x) },
+        Case("a[:, row > 0]") { v in
+            let x = v["a"]!.data, keep = v["row"]!.data.indices.filter { v["row"]!.data[$0] > 0 }
+            return Ref(shape: [3, keep.count], data: (0..<3).flatMap { i in keep.map { x[i * 4 + $0] } })
+        },
+        Case("a[col[:, 0] < 0]") { v in
+            let x = v["a"]!.data, rows = (0..<3).filter { v["col"]!.data[$0] < 0 }
+            return Ref(shape: [rows.count, 4], data: rows.flatMap { Array(x[($0 * 4)..<($0 * 4 + 4)]) })
+        },
         Case("a.reshape(3, 2, 2)[:, 1, [1, 0]]") { v in let x = v["a"]!.data; return Ref(shape: [3, 2], data: [x[3], x[2], x[7], x[6], x[11], x[10]]) },
         Case("a.topk(2).values") { topk($0["a"]!, 2).values },
         Case("a.topk(2).indices.float()") { topk($0["a"]!, 2).indices },

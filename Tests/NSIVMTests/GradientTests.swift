@@ -73,6 +73,7 @@ struct GradientTests {
         q[:, 5] /= h[3, 0:3].abs() + 2.0
         let n = (q * q).sum() + (h[[1, 2, 2], [2, 9, 9]] * 0.1).exp().sum()
             + (h[0:3, 0:10].gather(1, [[0, 0], [2, 2], [9, 1]]) * 0.1).exp().sum()
+            + (h[0:3, 0:10][:, arange(10) % 3 == 0] * 0.1).exp().sum()
         let m = a + b + c + d + e + f + k + l + n
         backward m
         save m = m

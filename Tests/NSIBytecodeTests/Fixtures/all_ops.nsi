@@ -83,5 +83,6 @@ trace prompt_ids { save from_ids = model.logits[0, -1, 0] }
 trace ["The capital of France is", "Hello"] {
     let pad = model.attention_mask.float().unsqueeze(-1)
     save masked_mean = (model.layers[3].output * pad).sum(1) / pad.sum(1)
+    save selected = model.layers[3].output[0][model.layers[3].output[0].norm(-1) > 1.0].mean(0)
     save gathered = model.logits.log_softmax(-1).gather(-1, [[[tok(" Paris")], [tok(" Rome")], [1], [2], [3]]])
 }
