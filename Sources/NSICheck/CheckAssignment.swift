@@ -86,7 +86,7 @@ extension CheckContext {
             items = its
             targetType = t
             if items.contains(where: { if case .gather = $0 { return true }; return false }) {
-                report(.indexType(.tensor(.i64, [])), at: r, notes: ["writes take positions and slices, not integer-tensor indices"])
+                report(.indexForWrite("a write into the model"), at: r, help: "for a mask, write the whole point: `p = where(mask.unsqueeze(-1), value, p)`")
                 return
             }
         }
@@ -176,7 +176,7 @@ extension CheckContext {
         let baseValue = tensorValue(base)
         guard let (items, targetType) = indexItems(baseValue, idx, a.target.range) else { return }
         if items.contains(where: { if case .gather = $0 { return true }; return false }) {
-            report(.indexType(.tensor(.i64, [])), at: indexRange, notes: ["edits take positions and slices, not integer-tensor indices"])
+            report(.indexForWrite("an edit"), at: indexRange, help: "for a mask, bind `where(mask, value, x)`")
             return
         }
         guard let value = checkExpr(a.value) else { return }

@@ -108,8 +108,12 @@ extension CheckMessage {
         CheckMessage(checkCode: .writeDType, text: "writes into activations must be f32 (or numbers), not \(t)", label: t.description,
                      help: "convert with arithmetic on floats, e.g. `x * 1.0`")
     }
+    static func indexForWrite(_ what: String) -> CheckMessage {
+        CheckMessage(checkCode: .indexType, text: "\(what) takes positions and slices, not integer-tensor indices or boolean masks",
+                     label: "an integer tensor or a mask")
+    }
     static func indexType(_ t: ValueType) -> CheckMessage {
-        CheckMessage(checkCode: .indexType, text: "an index must be an integer, an integer tensor or a slice, not \(t)", label: t.description)
+        CheckMessage(checkCode: .indexType, text: "an index must be an integer, an integer tensor, a boolean mask or a slice, not \(t)", label: t.description)
     }
     static func reshapeCount(_ from: ValueType, _ to: [ShapeDim]) -> CheckMessage {
         CheckMessage(checkCode: .reshapeCount, text: "cannot reshape \(from) to \(to.described): the number of elements differs")

@@ -105,10 +105,11 @@ final class CheckContext {
 
     // MARK: Diagnostics
 
-    func report(_ message: CheckMessage, at range: SourceRange, secondary: [Label] = [], notes: [String] = []) {
+    func report(_ message: CheckMessage, at range: SourceRange, secondary: [Label] = [], notes: [String] = [], help: String? = nil) {
         var d = Diagnostic(message, at: range)
         d.secondary += secondary
         d.notes += notes
+        if let help { d.help = help }
         diagnostics.append(d)
     }
 
