@@ -55,6 +55,15 @@ extension CheckContext {
             let classes = tensorValue(materialize(constant(.list((0..<n).map { .int($0) }), type: .tensor(.i64, [.known(n)]), range: whole)))
             guard let eq = binary(.eq, column, classes, spelling: "one_hot", operatorRange: nameRange, lhs: whole, rhs: whole, whole) else { return nil }
             return emit(.cast(eq.id!, .i64), type: .tensor(.i64, s + [.known(n)]), operands: [eq], range: whole)
+        case "einsum":
+            guard let a = bind(builtin, args, range), let eq = a["equation"], let x = a["a"] else { return nil }
+            guard case .str(let equation)? = eq.constant else {
+                report(.argumentType("the equation of `einsum`", expected: "a compile-time string", got: eq.type), at: a.range("equation")!)
+                return nil
+            }
+            var operands = [(x, a.range("a")!)]
+            if let y = a["b"] { operands.append((y, a.range("b")!)) }
+            return einsum(equation, operands, a.range("equation")!, whole)
         case "gather":
             guard let a = bind(builtin, args, range), let x = a["input"], let d = constInt(a, "dim", what), let index = a["index"] else { return nil }
             guard case .tensor = x.type else { report(.notATensor(what, x.type), at: a.range("input")!); return nil }

@@ -202,6 +202,12 @@ struct DifferentialOpTests {
         Case("stack([a, a2], 2)") { interleave($0["a"]!, $0["a2"]!) },
         Case("where(a > 0, a, a2)") { zip($0["a"]!, $0["a2"]!) { $0 > 0 ? $0 : $1 } },
         Case("a @ m") { matmul($0["a"]!, $0["m"]!) },
+        // einsum: a product, sums, an outer product and a transpose.
+        Case("einsum(\"ij,jk->ik\", a, m)") { matmul($0["a"]!, $0["m"]!) },
+        Case("einsum(\"ij,ij->i\", a, a2)") { v in along(zip(v["a"]!, v["a2"]!, *), 1) { $0.reduce(0, +) } },
+        Case("einsum(\"ij->ji\", a)") { transpose($0["a"]!) },
+        Case("einsum(\"i,j->ij\", row, row)") { v in let r = v["row"]!.data; return Ref(shape: [4, 4], data: r.flatMap { x in r.map { x * $0 } }) },
+        Case("einsum(\"ij,jk\", a, m)") { matmul($0["a"]!, $0["m"]!) },
         Case("a.transpose(0, 1)") { transpose($0["a"]!) },
         Case("a.reshape(2, 6)") { Ref(shape: [2, 6], data: $0["a"]!.data) },
         Case("a.unsqueeze(0).squeeze(0)") { $0["a"]! },

@@ -74,6 +74,7 @@ struct GradientTests {
         let n = (q * q).sum() + (h[[1, 2, 2], [2, 9, 9]] * 0.1).exp().sum()
             + (h[0:3, 0:10].gather(1, [[0, 0], [2, 2], [9, 1]]) * 0.1).exp().sum()
             + (h[0:3, 0:10][:, arange(10) % 3 == 0] * 0.1).exp().sum()
+            + (einsum("td,sd->ts", h[0:3, 0:10], h[1:3, 0:10]) * 0.01).tanh().sum()
         let m = a + b + c + d + e + f + k + l + n
         backward m
         save m = m

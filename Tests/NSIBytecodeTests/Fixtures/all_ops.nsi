@@ -84,5 +84,6 @@ trace ["The capital of France is", "Hello"] {
     let pad = model.attention_mask.float().unsqueeze(-1)
     save masked_mean = (model.layers[3].output * pad).sum(1) / pad.sum(1)
     save selected = model.layers[3].output[0][model.layers[3].output[0].norm(-1) > 1.0].mean(0)
+    save heads = einsum("bhqk,bkd->bhqd", model.layers[2].attn.pattern, model.layers[2].output[:, :, 0:64])
     save gathered = model.logits.log_softmax(-1).gather(-1, [[[tok(" Paris")], [tok(" Rome")], [1], [2], [3]]])
 }
