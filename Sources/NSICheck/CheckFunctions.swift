@@ -241,11 +241,21 @@ extension CheckContext {
                            notes: st.names.isEmpty ? [] : ["it has: " + st.names.prefix(10).joined(separator: ", ")])
                     return nil
                 }
-                guard entry.dtype.isFloatingPoint else {
-                    report(.loadFailed("tensor \"\(key)\" in \(file) is \(entry.dtype.rawValue); load reads floating-point tensors"), at: a.range("key")!)
+                guard entry.dtype.isFloatingPoint || entry.dtype == .i32 || entry.dtype == .i64 else {
+                    report(.loadFailed("tensor \"\(key)\" in \(file) is \(entry.dtype.rawValue); load reads floating-point and i32/i64 tensors"), at: a.range("key")!)
                     return nil
                 }
                 let t = try st.tensor(key)
+                if !entry.dtype.isFloatingPoint {
+                    // Token ids and indices: i64, kept exactly (the plan stores constants as f32).
+                    let ints = t.cast(to: .i64).contiguous().toInt64s()
+                    guard ints.allSatisfy({ abs($0) <= 1 << 24 }) else {
+                        report(.loadFailed("tensor \"\(key)\" in \(file) has integers beyond ±2^24, which a plan cannot hold exactly"), at: a.range("key")!)
+                        return nil
+                    }
+                    return emit(.tensorConstant(shape: entry.shape, data: ints.map(Float.init)), type: .tensor(.i64, entry.shape.map { .known($0) }),
+                                operands: [], range: whole, phase: .before)
+                }
                 return emit(.tensorConstant(shape: entry.shape, data: t.toFloats()), type: .tensor(.f32, entry.shape.map { .known($0) }),
                             operands: [], range: whole, phase: .before)
             } catch {

@@ -38,6 +38,21 @@ import NSITestSupport
         }
     }
 
+    /// `load` of an i64 tensor gives ids (a prompt); integers a plan cannot hold exactly are refused.
+    @Test func loadedIdsAreAPrompt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-load-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("ids.safetensors").path
+        try SafetensorsWriter.write([("ids", Tensor(shape: [1, 4], int64s: [5, 17, 42, 99])), ("big", Tensor(shape: [1], int64s: [1 << 40]))],
+                                   metadata: [:], to: file)
+        let vm = VM(model: try LanguageModel(directory: Self.dir))
+        let r = try vm.run(try compile("trace load(\"\(file)\", \"ids\") { save l = model.logits[0, -1] }", model: Self.dir))
+        let literal = try vm.run(try compile("trace [[5, 17, 42, 99]] { save l = model.logits[0, -1] }", model: Self.dir))
+        #expect(try #require(r.value("l")?.tensor).toFloats() == (try #require(literal.value("l")?.tensor).toFloats()))
+        #expect(throws: (any Error).self) { try compile("trace [1] { save b = load(\"\(file)\", \"big\") }", model: Self.dir) }
+    }
+
     @Test func compileTimeOverridesAndDefaultsKeepTheirDType() throws {
         let vm = VM(model: try LanguageModel(directory: Self.dir))
         let text = "param ids: i64[1, 3] = [[7, 8, 9]]\ntrace [1, 2] { save ids = ids }\n"
