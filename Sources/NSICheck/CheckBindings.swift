@@ -157,9 +157,13 @@ extension CheckContext {
         case .tensor, .f32, .i32, .i64:
             var dims: [ShapeDim] = []
             for d in p.type.dimensions ?? [] {
+                // A capital letter not otherwise defined names a dimension of any size (`B`, `T`).
+                if case .name(let s) = d.kind, s.count == 1, s.first!.isUppercase, lookup(s) == nil {
+                    dims.append(.symbol(s))
+                    continue
+                }
                 guard let v = checkExpr(d) else { return }
                 if let n = v.constant?.intValue, n >= 0 { dims.append(.known(n)) }
-                else if case .name(let s) = d.kind, s.count == 1, s.first!.isUppercase { dims.append(.symbol(s)) }
                 else { report(.argumentType("a tensor dimension", expected: "a non-negative compile-time integer", got: v.type), at: d.range); return }
             }
             type = .tensor(typeName == .i32 ? .i32 : typeName == .i64 ? .i64 : .f32, dims)

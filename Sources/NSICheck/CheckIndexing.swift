@@ -193,6 +193,12 @@ extension CheckContext {
     /// Python's slice length when the size and bounds are known; a symbol otherwise.
     func sliceLength(_ size: ShapeDim, _ lo: Int?, _ hi: Int?, _ step: Int?, dynamic: Bool) -> ShapeDim {
         if !dynamic && lo == nil && hi == nil && (step ?? 1) == 1 { return size }
+        // A length known only when running (a run-time prompt's T), sliced by bounds from
+        // the start (`1:4`): the bounds' length, which the VM checks when the plan runs.
+        if !dynamic, size.value == nil, let hi, hi >= 0, (lo ?? 0) >= 0, hi >= (lo ?? 0) {
+            let st = step ?? 1
+            return .known((hi - (lo ?? 0) + st - 1) / st)
+        }
         guard !dynamic, let n = size.value else {
             return .symbol("\(size)[\(lo.map(String.init) ?? ""):\(hi.map(String.init) ?? "")\(step.map { ":\($0)" } ?? "")]")
         }

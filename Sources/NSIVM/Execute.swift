@@ -51,7 +51,9 @@ extension Execution {
                 out = .str(list[i < 0 ? i + list.count : i])
                 break
             }
-            out = .tensor(try applyIndex(try tensor(base, ins), items, ins, forWrite: false).contiguous())
+            let t = try applyIndex(try tensor(base, ins), items, ins, forWrite: false).contiguous()
+            try expectShape(t, ins)
+            out = .tensor(t)
         case .reduce(let fn, let a, let dim, let keepdim):
             let t = try tensor(a, ins)
             let op: ReduceOp
@@ -230,6 +232,17 @@ extension Execution {
         }
         try set(ins.id, out, ins)
         if let moduleNode { nodes[ins.id.index] = moduleNode } else { try recordGradient(ins, out) }
+    }
+
+    /// A result whose shape the checker knew in part (a slice `1:4` of a run-time prompt's
+    /// length) must have it: a prompt too short for the slice stops the run here.
+    func expectShape(_ t: Tensor, _ ins: Instruction) throws {
+        guard case .tensor(_, let dims)? = ins.type, dims.count == t.rank else { return }
+        for (d, (want, got)) in zip(dims, t.shape).enumerated() {
+            if let w = want.value, w != got {
+                throw VMError(.input, "this index gives \(describeShape(t.shape)) where the script needs \(w) along dimension \(d): the prompt is too short for it", span: ins.range)
+            }
+        }
     }
 
     func paramValue(_ name: String, _ ins: Instruction) throws -> RunValue {

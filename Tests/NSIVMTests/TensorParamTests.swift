@@ -38,6 +38,27 @@ import NSITestSupport
         }
     }
 
+    /// A prompt whose length is known only when running (`i64[1, T]`) may be sliced from
+    /// its start (`1:3` has length 2 when compiling); a prompt too short for the slice
+    /// stops the run with an error at the index, and nothing else is wrong.
+    @Test func slicesOfARunTimePromptAreChecked() throws {
+        let vm = VM(model: try LanguageModel(directory: Self.dir))
+        let program = try compile("""
+        param ids: i64[1, T]
+        trace ids {
+            model.embed.output[:, 1:3] += 1.0
+            save width = model.embed.output[:, 1:3].shape[1]
+            save part = model.layers[0].output[:, 1:3]
+        }
+        """, model: Self.dir)
+        let r = try vm.run(program, params: ["ids": .str("[[5, 17, 42, 99]]")])
+        #expect(r.value("width")?.intValue == 2)
+        #expect(try #require(r.value("part")?.tensor).shape == [1, 2, 64])
+        #expect {
+            _ = try vm.run(program, params: ["ids": .str("[[5, 17]]")])
+        } throws: { error in "\(error)".contains("[1, 1, 64]") }
+    }
+
     /// `load` of an i64 tensor gives ids (a prompt); integers a plan cannot hold exactly are refused.
     @Test func loadedIdsAreAPrompt() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-load-\(UUID().uuidString)")
