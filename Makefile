@@ -25,9 +25,11 @@ demo: model release
 
 # Setup installed PostgreSQL and numpy: the tests that need them fail here rather than
 # skip (NSI_TEST_REQUIRE), so CI runs everything the suite claims.
+# The editor grammar's check installs its TextMate engine from PyPI into .build.
 test: model
 	$(SWIFT) build
 	NSI_TEST_REQUIRE=numpy,postgresql $(SWIFT) test
+	Scripts/check-editors
 
 # Once per change to unsafe code: the whole suite under AddressSanitizer.
 test-asan: model

@@ -60,6 +60,8 @@ let package = Package(
         .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
         .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor"]),
+        // `nsi lsp`: the checker's knowledge in an editor (diagnostics, hover shapes, completion).
+        .target(name: "NSILSP", dependencies: ["NSICheck", "NSIIR", "NSIJSON", "NSIModel", "NSISource", "NSISyntax"]),
         // The embedding API: load a model, compile or decode a plan, run it from many threads.
         .target(name: "NSI", dependencies: [
             "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
@@ -83,7 +85,7 @@ let package = Package(
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
-            "NSIServer", "NSIClient", "NSIZstd",
+            "NSIServer", "NSIClient", "NSIZstd", "NSILSP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -113,6 +115,7 @@ let package = Package(
         .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI", "NSISource", "NSISyntax", "NSICheck", "NSIModel", "NSIRuntime", "NSIVM"],
                     exclude: ["Golden"]),
         .testTarget(name: "NSITests", dependencies: ["NSITestSupport", "NSI"]),
+        .testTarget(name: "NSILSPTests", dependencies: ["NSITestSupport", "NSILSP", "NSIJSON"]),
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
         .testTarget(name: "NSIHostTests", dependencies: ["NSITestSupport", "NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),
         .testTarget(name: "NSIServerTests", dependencies: ["NSITestSupport", 

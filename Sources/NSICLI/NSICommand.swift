@@ -21,6 +21,7 @@ public struct NSICommand: AsyncParsableCommand {
             DumpCommand.self,
             RunCommand.self,
             FmtCommand.self,
+            LSPCommand.self,
             ParseCommand.self,
             ServeCommand.self,
             SubmitCommand.self,

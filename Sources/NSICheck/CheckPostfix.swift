@@ -350,6 +350,12 @@ extension CheckContext {
     }
 
     func readPoint(_ point: Point, _ range: SourceRange) -> ValueRef? {
+        defer {
+            if recordTypes, recorded[range] == nil, block != nil {
+                recorded[range] = CheckedExpression(range: range, type: pointType(point), constant: nil,
+                                                    point: (point.canonicalNames.map(displayName), point.hfNames), isRunTimeParam: nil)
+            }
+        }
         guard let b = block, b.hasPrompt || invoke != nil else {
             report(.pointOutsideBlock(), at: range)
             return nil

@@ -9,7 +9,25 @@ import NSITensor
 public struct CheckResult: Sendable {
     public let program: Program?
     public let diagnostics: [Diagnostic]
+    /// With `recordTypes`: what each checked expression is, for tools (hover in `nsi lsp`).
+    public var expressions: [CheckedExpression] = []
     public var hasErrors: Bool { diagnostics.hasErrors }
+}
+
+/// An expression the checker typed: its range, type, and for an access point read, the
+/// point's names. An expression checked several times (a loop body) keeps its first type.
+public struct CheckedExpression: Sendable, Equatable {
+    public let range: SourceRange
+    public let type: ValueType
+    /// The compile-time value, when it has one (`model.num_layers`, a param's int).
+    public let constant: String?
+    /// For a read of an access point: its canonical and Hugging Face names.
+    public let point: (canonical: [String], huggingFace: [String])?
+    public let isRunTimeParam: Bool?
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.range == b.range && a.type == b.type && a.constant == b.constant && a.point?.canonical == b.point?.canonical && a.isRunTimeParam == b.isRunTimeParam
+    }
 }
 
 /// Checks a parsed script against a model signature: names, shapes, causality, params.
@@ -26,9 +44,11 @@ public struct Checker {
     /// `files` decides what `load(...)` may read; without one, files relative to
     /// `baseDirectory` (or absolute) are read, as the CLI does for a script on disk.
     public static func check(_ parsed: ParseResult, signature: ModelSignature,
-                             params: [String: String] = [:], baseDirectory: String = ".", files: FilePolicy? = nil) -> CheckResult {
+                             params: [String: String] = [:], baseDirectory: String = ".", files: FilePolicy? = nil,
+                             recordTypes: Bool = false) -> CheckResult {
         let context = CheckContext(file: parsed.file, signature: signature, paramOverrides: params,
                                    files: files ?? .relativeTo(baseDirectory))
+        context.recordTypes = recordTypes
         context.checkScript(parsed.script)
         // Unrolled loops report one problem once per iteration: keep the first of each.
         var seen = Set<String>()
@@ -36,7 +56,11 @@ public struct Checker {
             seen.insert("\($0.code)|\($0.primary.range)|\($0.message)").inserted
         }
         let program = diagnostics.hasErrors ? nil : context.program()
-        return CheckResult(program: program, diagnostics: diagnostics)
+        var result = CheckResult(program: program, diagnostics: diagnostics)
+        if recordTypes {
+            result.expressions = context.recorded.values.sorted { ($0.range.start, $0.range.end) < ($1.range.start, $1.range.end) }
+        }
+        return result
     }
 }
 
@@ -91,6 +115,9 @@ final class CheckContext {
     var unseededDraws = 0
     /// `seed s`: the seed of the default streams (0 without one), and where it was set.
     var scriptSeed: (Int, SourceRange)?
+    /// For tools: the type of every expression checked, by range (`Checker.check(recordTypes:)`).
+    var recordTypes = false
+    var recorded: [SourceRange: CheckedExpression] = [:]
 
     init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], files: FilePolicy) {
         self.file = file

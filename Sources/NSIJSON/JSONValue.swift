@@ -79,6 +79,20 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// The value as compact JSON text (members in order; doubles as Swift prints them,
+    /// which round-trips; non-finite doubles as null).
+    public var serialized: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
+        case .string(let s): return JSONValue.quote(s)
+        case .array(let items): return "[" + items.map(\.serialized).joined(separator: ",") + "]"
+        case .object(let members): return "{" + members.map { JSONValue.quote($0.key) + ":" + $0.value.serialized }.joined(separator: ",") + "}"
+        }
+    }
+
     /// `s` as a JSON string literal, quotes included.
     public static func quote(_ s: String) -> String {
         var out = "\""
