@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
         // Timing runner for Benchmarks/run-runtime.
         .executableTarget(name: "nsi-bench", dependencies: [
-            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIJSON", "NSIOpt", "NSIVM",
+            "NSIRuntime", "NSITensor", "NSIModel", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIJSON", "NSIOpt", "NSIVM", "NSILSP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/NSIBench"),
 

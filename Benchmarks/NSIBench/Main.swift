@@ -3,6 +3,7 @@ import Foundation
 import NSICheck
 import NSIIR
 import NSIJSON
+import NSILSP
 import NSIModel
 import NSIOpt
 import NSIRuntime
@@ -19,7 +20,7 @@ struct NSIBench: ParsableCommand {
 
     @Option(help: "Model folder.") var model = "models/smollm2-135m"
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
-    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k, vm, scale.") var only = "forward10,forward128,generate32"
+    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k, vm, scale, lsp1000.") var only = "forward10,forward128,generate32"
 
     /// The token ids both runners use: a fixed cycle, so no tokenizer is involved.
     static func promptIds(_ n: Int) -> [Int] {
@@ -30,6 +31,7 @@ struct NSIBench: ParsableCommand {
     func run() throws {
         if only == "check10k" { return try checkBenchmark() }
         if only == "vm" { return try vmBenchmark() }
+        if only == "lsp1000" { return try lspBenchmark() }
         let loadStart = Date()
         let m = try Transformer(directory: model)
         emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
@@ -167,6 +169,58 @@ struct NSIBench: ParsableCommand {
             return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "0") ?? 0
         }
         return 0
+    }
+
+    /// `nsi lsp` on a 1,000-line script: the time from a `didChange` sent to the server
+    /// (through a pipe, with the protocol's framing) to its `publishDiagnostics` received,
+    /// for edits that keep it valid and edits that make a shape error.
+    func lspBenchmark() throws {
+        var lines = ["param alpha: float = 0.5", "trace \"The Eiffel Tower is located in the city of\" {"]
+        var k = 0
+        while lines.count < 999 {
+            let l = k % 30
+            lines.append("    let h\(k) = model.layers[\(l)].output[0, -1] * alpha")
+            lines.append("    save n\(k) = (h\(k) @ model.layers[\(l)].mlp.down_proj.weight).norm() + model.lm_head(model.norm(h\(k)))[\(k % 100)]")
+            k += 1
+        }
+        lines.append("}")
+        let text = lines.joined(separator: "\n") + "\n"
+        let toServer = Pipe(), fromServer = Pipe()
+        let server = LanguageServer(output: fromServer.fileHandleForWriting.fileDescriptor, environmentModel: model, log: { _ in })
+        let input = toServer.fileHandleForReading.fileDescriptor
+        let thread = Thread { _ = server.run(input: input) }
+        thread.start()
+        let reader = MessageReader(fd: fromServer.fileHandleForReading.fileDescriptor)
+        func send(_ method: String, _ params: JSONValue) {
+            let body = JSONValue.object([("jsonrpc", .string("2.0")), ("method", .string(method)), ("params", params)]).serialized
+            toServer.fileHandleForWriting.write(Data("Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+        }
+        func diagnostics() throws -> Int {
+            while case .message(let body)? = reader.next() {
+                let m = try JSONValue.parse(body)
+                if m["method"]?.stringValue == "textDocument/publishDiagnostics" { return m["params"]?["diagnostics"]?.arrayValue?.count ?? 0 }
+            }
+            throw ValidationError("the server stopped")
+        }
+        let uri = JSONValue.string("file:///bench/lsp1000.nsi")
+        send("textDocument/didOpen", .object([("textDocument", .object([("uri", uri), ("languageId", .string("nsi")), ("version", .int(1)), ("text", .string(text))]))]))
+        _ = try diagnostics()
+        var clean: [Double] = [], broken: [Double] = []
+        let edits = (0..<max(repeats, 5) * 2).map { r in
+            r % 2 == 0 ? text.replacingOccurrences(of: "* alpha", with: "* \(r + 2).0") : text.replacingOccurrences(of: "[0, -1] * alpha", with: "[0, -1, 700] * alpha")
+        }
+        for (r, edited) in edits.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            send("textDocument/didChange", .object([("textDocument", .object([("uri", uri), ("version", .int(Int64(r + 2)))])),
+                                                     ("contentChanges", .array([.object([("text", .string(edited))])]))]))
+            let count = try diagnostics()
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            if r % 2 == 0 { clean.append(ms) } else { broken.append(ms) }
+            if r % 2 == 1 && count == 0 { throw ValidationError("the broken edit gave no diagnostic") }
+        }
+        emitMachine()
+        emit("lsp1000_change_to_diagnostics", clean, extra: ["lines": "\(lines.count)"])
+        emit("lsp1000_change_to_error_diagnostics", broken, extra: ["lines": "\(lines.count)"])
     }
 
     /// The machine beside the numbers: CPU, features, BLAS core, threads.

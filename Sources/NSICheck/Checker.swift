@@ -45,7 +45,7 @@ public struct Checker {
     /// `baseDirectory` (or absolute) are read, as the CLI does for a script on disk.
     public static func check(_ parsed: ParseResult, signature: ModelSignature,
                              params: [String: String] = [:], baseDirectory: String = ".", files: FilePolicy? = nil,
-                             recordTypes: Bool = false) -> CheckResult {
+                             recordTypes: Bool = false, buildProgram: Bool = true) -> CheckResult {
         let context = CheckContext(file: parsed.file, signature: signature, paramOverrides: params,
                                    files: files ?? .relativeTo(baseDirectory))
         context.recordTypes = recordTypes
@@ -55,7 +55,7 @@ public struct Checker {
         let diagnostics = context.diagnostics.filter {
             seen.insert("\($0.code)|\($0.primary.range)|\($0.message)").inserted
         }
-        let program = diagnostics.hasErrors ? nil : context.program()
+        let program = diagnostics.hasErrors || !buildProgram ? nil : context.program()
         var result = CheckResult(program: program, diagnostics: diagnostics)
         if recordTypes {
             result.expressions = context.recorded.values.sorted { ($0.range.start, $0.range.end) < ($1.range.start, $1.range.end) }

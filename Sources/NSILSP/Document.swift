@@ -22,8 +22,9 @@ struct Document {
         checked = nil
         if let signature, !parsed.hasErrors {
             let base = (file.path as NSString).deletingLastPathComponent
-            checked = Checker.check(parsed, signature: signature, baseDirectory: base.isEmpty ? "." : base, recordTypes: true)
+            checked = Checker.check(parsed, signature: signature, baseDirectory: base.isEmpty ? "." : base, recordTypes: true, buildProgram: false)
         }
+
     }
 
     /// The diagnostics `nsi check` reports for this text.

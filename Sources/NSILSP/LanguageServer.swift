@@ -14,7 +14,8 @@ import NSISyntax
 /// names, document symbols, formatting through the formatter of `nsi fmt`, and quick
 /// fixes for misspelt names. Requests run one at a time in arrival order; diagnostics are
 /// published once no more messages are queued (typing fast checks once).
-public final class LanguageServer {
+/// One thread runs it (`run`); it is Sendable only to be handed to that thread.
+public final class LanguageServer: @unchecked Sendable {
     /// Where the model comes from when the client names none: `NSI_MODEL`, then the
     /// nearest `nsi.toml` (`model = "path"`) above the document.
     let environmentModel: String?

@@ -4,8 +4,8 @@ import Foundation
 /// (`Content-Length: N` is required; other headers are ignored), then N bytes of JSON.
 /// Reads what the stream has, however it arrives (a message split over reads, several in
 /// one), and never blocks when asked whether a whole message is already there.
-final class MessageReader {
-    enum Frame {
+public final class MessageReader {
+    public enum Frame {
         /// A message body.
         case message([UInt8])
         /// Headers without a usable `Content-Length`: skipped, with what was wrong.
@@ -19,10 +19,10 @@ final class MessageReader {
     /// The largest body accepted (a document of tens of megabytes is not a script).
     static let maxBody = 64 << 20
 
-    init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32) { self.fd = fd }
 
     /// The next frame, reading as needed; nil at the end of the stream.
-    func next() -> Frame? {
+    public func next() -> Frame? {
         while true {
             if let frame = takeFrame() { return frame }
             if atEnd { return nil }

@@ -26,6 +26,10 @@ public struct ModelSignature: Sendable {
     public let callables: [CallableModule]
     /// The weights scripts may read by name (`model.norm.weight`).
     public let weights: [WeightTensor]
+    /// Weights and callables by canonical and Hugging Face name: looked up for every model
+    /// path a script names, so checking a long script stays fast.
+    private let weightIndex: [String: Int]
+    private let callableIndex: [String: Int]
     public let tokenizer: Tokenizer?
     /// SHA-256 of tokenizer.json, or nil without one.
     public let tokenizerHash: String?
@@ -66,6 +70,12 @@ public struct ModelSignature: Sendable {
                                             inputLast: inputs, outputLast: outputs))
         }
         self.callables = callables
+        // By either name, the first of a name winning, as the linear search this replaces.
+        var weightIndex: [String: Int] = [:], callableIndex: [String: Int] = [:]
+        for (i, w) in weights.enumerated() { for n in [w.name, w.hfName] where weightIndex[n] == nil { weightIndex[n] = i } }
+        for (i, c) in callables.enumerated() { for n in [c.name, c.hfName] where callableIndex[n] == nil { callableIndex[n] = i } }
+        self.weightIndex = weightIndex
+        self.callableIndex = callableIndex
         hash = ""
         hash = SHA256.hash(data: Data(canonicalText(includeHash: false).utf8)).map { String(format: "%02x", $0) }.joined()
     }
@@ -90,12 +100,12 @@ public struct ModelSignature: Sendable {
     public func dimension(_ name: String) -> Int? { dimensions.first { $0.0 == name }?.1 }
 
     public func callable(named name: String) -> CallableModule? {
-        callables.first { $0.name == name || $0.hfName == name }
+        callableIndex[name].map { callables[$0] }
     }
 
     /// The weight called `name`, canonically or as Hugging Face names it.
     public func weight(named name: String) -> WeightTensor? {
-        weights.first { $0.name == name || $0.hfName == name }
+        weightIndex[name].map { weights[$0] }
     }
 
     /// The readable listing `nsi signature` prints; with the hash line excluded it is also
