@@ -111,12 +111,7 @@ extension CheckContext {
             return
         }
         // Causality: everything the write uses must exist when the pass reaches the point.
-        let operands = [value] + items.flatMap { item -> [ValueID] in
-            switch item {
-            case .at(let v), .gather(let v): return [v]
-            case .slice(let x, let y, let z): return [x, y, z].compactMap { $0 }
-            }
-        }.map { refFor($0) }
+        let operands = [value] + items.flatMap(\.operands).map { refFor($0) }
         for op in operands where op.id != nil || op.constant == nil {
             let phase = effectivePhase(op)
             if phase > phaseHere {
@@ -137,14 +132,7 @@ extension CheckContext {
             }
         }
         let v = tensorValue(value)
-        let fn: AssignFn
-        switch a.op {
-        case .assign: fn = .set
-        case .add: fn = .add
-        case .subtract: fn = .sub
-        case .multiply: fn = .mul
-        case .divide: fn = .div
-        }
+        let fn = AssignFn(a.op)
         emit(.write(point: point.id, index: items, fn: fn, value: v.id!), type: nil, operands: operands.map { $0.id == nil ? materialize($0) : $0 },
              range: range, phase: phaseHere)
     }
@@ -208,20 +196,8 @@ extension CheckContext {
             }
         }
         let v = tensorValue(value)
-        let fn: AssignFn
-        switch a.op {
-        case .assign: fn = .set
-        case .add: fn = .add
-        case .subtract: fn = .sub
-        case .multiply: fn = .mul
-        case .divide: fn = .div
-        }
-        let operands = [baseValue] + items.flatMap { item -> [ValueID] in
-            switch item {
-            case .at(let v), .gather(let v): return [v]
-            case .slice(let x, let y, let z): return [x, y, z].compactMap { $0 }
-            }
-        }.map { refFor($0) } + [v]
+        let fn = AssignFn(a.op)
+        let operands = [baseValue] + items.flatMap(\.operands).map { refFor($0) } + [v]
         var edited = emit(.update(baseValue.id!, index: items, fn: fn, value: v.id!), type: base.type,
                           operands: operands.map { $0.id == nil ? materialize($0) : $0 }, range: range)
         edited.range = base.range
@@ -230,5 +206,18 @@ extension CheckContext {
 
     private func i2d(_ shape: [ShapeDim], _ i: Int, _ r0: Int) -> ShapeDim {
         i < r0 - shape.count ? .known(1) : shape[i - (r0 - shape.count)]
+    }
+}
+
+extension AssignFn {
+    /// The function of an assignment operator (`=` sets, `+=` adds, ...).
+    init(_ op: AssignOperator) {
+        switch op {
+        case .assign: self = .set
+        case .add: self = .add
+        case .subtract: self = .sub
+        case .multiply: self = .mul
+        case .divide: self = .div
+        }
     }
 }

@@ -35,12 +35,7 @@ extension CheckContext {
         }
         guard let (index, type) = indexItems(base, items, range) else { return nil }
         let b = tensorValue(base)
-        let operands = [b] + index.flatMap { item -> [ValueID] in
-            switch item {
-            case .at(let v), .gather(let v): return [v]
-            case .slice(let a, let c, let d): return [a, c, d].compactMap { $0 }
-            }
-        }.map { id in refFor(id) }
+        let operands = [b] + index.flatMap(\.operands).map { refFor($0) }
         return emit(.index(b.id!, index), type: type, operands: operands, range: range)
     }
 
