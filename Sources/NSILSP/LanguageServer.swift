@@ -141,7 +141,11 @@ public final class LanguageServer: @unchecked Sendable {
                 recheckAll()
             }
             return .null
-        case "$/cancelRequest", "$/setTrace", "workspace/didChangeWatchedFiles", "textDocument/didSave":
+        case "workspace/didChangeWatchedFiles":
+            // An nsi.toml appeared or changed: which model each script uses may have too.
+            recheckAll()
+            return .null
+        case "$/cancelRequest", "$/setTrace", "textDocument/didSave":
             return .null   // requests run in order, each to its end; nothing to cancel
         case "textDocument/hover": return try hover(params)
         case "textDocument/completion": return try completion(params)

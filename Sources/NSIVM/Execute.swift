@@ -261,9 +261,9 @@ extension Execution {
     func applyIndex(_ base: Tensor, _ items: [IndexItem], _ ins: Instruction, forWrite: Bool) throws -> Tensor {
         let resolved = try resolve(items, ins, forWrite: forWrite)
         do {
-            return try ResolvedIndex.apply(resolved, to: base)
+            return try ResolvedIndex.apply(resolved, to: base, maxBytes: max(0, vm.limits.maxRegisterBytes - registerBytes))
         } catch {
-            throw VMError(.input, error.message, span: ins.range)
+            throw VMError(error.bytes == nil ? .input : .limit(.registerBytes), error.message, span: ins.range)
         }
     }
 }

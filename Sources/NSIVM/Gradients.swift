@@ -17,12 +17,25 @@ enum ResolvedIndex {
     case slice(Int?, Int?, Int)
     case gather(Tensor)
 
-    struct OutOfRange: Error { let message: String }
+    struct OutOfRange: Error {
+        let message: String
+        /// Set when the result would hold more than the bytes allowed (a limit, not a bad index).
+        var bytes: Int? = nil
+    }
+
+    /// Refuses a result of `count` elements of `size` bytes over `maxBytes`, before it is allocated.
+    static func fits(_ count: Int, _ size: Int, _ maxBytes: Int) throws(OutOfRange) {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        if overflow || bytes > maxBytes {
+            throw OutOfRange(message: "this index gives \(overflow ? "more than \(Int.max)" : String(bytes)) bytes, more than the limit of \(maxBytes) bytes of intermediate values",
+                             bytes: overflow ? Int.max : bytes)
+        }
+    }
 
     /// NumPy's advanced indexing, for several integer-tensor indices or ones apart: the
     /// integer tensors and integers broadcast to one shape, which takes the place of the
     /// first when they are adjacent and goes first otherwise; slices keep their dimensions.
-    static func together(_ items: [ResolvedIndex], _ base: Tensor) throws(OutOfRange) -> Tensor {
+    static func together(_ items: [ResolvedIndex], _ base: Tensor, maxBytes: Int) throws(OutOfRange) -> Tensor {
         var indexShape: [Int] = []
         for item in items {
             guard case .gather(let g) = item else { continue }
@@ -63,7 +76,14 @@ enum ResolvedIndex {
         let sliceDims = items.indices.filter { sliceCoords[$0] != nil }
         let sliceShape = sliceDims.map { sliceCoords[$0]!.count }
         let shape = Array(sliceShape[..<insertAt]) + indexShape + Array(sliceShape[insertAt...])
-        let count = shape.reduce(1, *), indexCount = indexShape.reduce(1, *)
+        var count = 1
+        for n in shape {
+            let (c, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw OutOfRange(message: "this index's result has more than \(Int.max) elements", bytes: Int.max) }
+            count = c
+        }
+        try fits(count, base.dtype.size, maxBytes)
+        let indexCount = indexShape.reduce(1, *)
         let src = base.contiguous(), strides = Tensor.contiguousStrides(base.shape), size = base.dtype.size
         let out = Tensor(zeros: shape, dtype: base.dtype)
         let outStrides = Tensor.contiguousStrides(shape)
@@ -96,11 +116,11 @@ enum ResolvedIndex {
     /// Positions, slices and integer-tensor indices, dimension by dimension. `d` is where
     /// the next item applies in the partly indexed tensor; errors name item k's dimension
     /// of the base, as the script wrote it.
-    static func apply(_ items: [ResolvedIndex], to base: Tensor) throws(OutOfRange) -> Tensor {
+    static func apply(_ items: [ResolvedIndex], to base: Tensor, maxBytes: Int = .max) throws(OutOfRange) -> Tensor {
         let advanced = items.indices.filter { if case .slice = items[$0] { return false }; return true }
         let gathers = items.filter { if case .gather = $0 { return true }; return false }.count
         if gathers > 1 || (gathers == 1 && advanced.last! - advanced.first! != advanced.count - 1) {
-            return try together(items, base)
+            return try together(items, base, maxBytes: maxBytes)
         }
         var t = base, d = 0
         for (k, item) in items.enumerated() {
@@ -113,6 +133,7 @@ enum ResolvedIndex {
                 t = t.slice(dim: d, start: a, end: b, step: s)
                 d += 1
             case .gather(let idx):
+                try fits(idx.count, (t.count / max(t.shape[d], 1)) * t.dtype.size, maxBytes)
                 guard let g = t.indexSelect(dim: d, indices: idx) else {
                     throw OutOfRange(message: "an index in \(describeShape(idx.shape)) is out of range for dimension \(k) of size \(t.shape[d])")
                 }

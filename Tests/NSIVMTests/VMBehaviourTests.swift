@@ -74,6 +74,12 @@ struct VMBehaviourTests {
         #expect(performing: { try run(script, limits: VMLimits(maxSavedBytes: 1000)) }, throws: limit(.savedBytes, "saved results exceed the limit of 1000 bytes"))
         #expect(performing: { try run(script, limits: VMLimits(maxInstructions: 1)) }, throws: limit(.instructions, "more than 1 instructions"))
         #expect(performing: { try run(script, limits: VMLimits(maxRegisterBytes: 10_000)) }, throws: limit(.registerBytes, "bytes of intermediate values"))
+        // Integer-tensor indices whose result would pass the limit stop before it is allocated.
+        for index in ["a[randint(0, 10, [300, 1]), randint(0, 100, [1, 300])]", "a[randint(0, 10, [2000])]"] {
+            let gathered = "let a = rand(10, 100, seed = 1)\ntrace \"Hi\" { save x = \(index).sum() }"
+            #expect(throws: Never.self) { try run(gathered) }
+            #expect(performing: { try run(gathered, limits: VMLimits(maxRegisterBytes: 64_000)) }, throws: limit(.registerBytes, "this index gives"))
+        }
         let gen = #"generate "Hi" (max_tokens = 8) { save ids = result.ids }"#
         #expect(performing: { try run(gen, limits: VMLimits(maxGeneratedTokens: 4)) }, throws: limit(.generatedTokens, "exceeds the limit of 4 generated tokens"))
         let long = #"trace "The capital of France is" { for l in 0..<30 { save h[l] = model.layers[l].output * 2.0 } }"#
