@@ -10,10 +10,10 @@ extension CheckContext {
     func checkExpr(_ e: Expr) -> ValueRef? {
         let v = checkExprKind(e)
         if recordTypes, let v, recorded[e.range] == nil {
-            var point: (canonical: [String], huggingFace: [String])?
+            var point: (canonical: [String], huggingFace: [String], summary: String)?
             if let p = v.sourcePoint, let id = v.id, case .readPoint(p) = instructions[id.index].op {
                 let info = signature.points.points[p]
-                point = (info.canonicalNames.map(displayName), info.hfNames)
+                point = (info.canonicalNames.map(displayName), info.hfNames, info.kind.summary)
             }
             var runTime: Bool?
             if case .name(let n) = e.kind, case .param(let info, _)? = lookup(n)?.0 { runTime = info.binding == .runTime }

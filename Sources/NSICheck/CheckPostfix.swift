@@ -353,7 +353,7 @@ extension CheckContext {
         defer {
             if recordTypes, recorded[range] == nil, block != nil {
                 recorded[range] = CheckedExpression(range: range, type: pointType(point), constant: nil,
-                                                    point: (point.canonicalNames.map(displayName), point.hfNames), isRunTimeParam: nil)
+                                                    point: (point.canonicalNames.map(displayName), point.hfNames, point.kind.summary), isRunTimeParam: nil)
             }
         }
         guard let b = block, b.hasPrompt || invoke != nil else {

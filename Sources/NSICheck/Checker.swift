@@ -21,8 +21,8 @@ public struct CheckedExpression: Sendable, Equatable {
     public let type: ValueType
     /// The compile-time value, when it has one (`model.num_layers`, a param's int).
     public let constant: String?
-    /// For a read of an access point: its canonical and Hugging Face names.
-    public let point: (canonical: [String], huggingFace: [String])?
+    /// For a read of an access point: its canonical and Hugging Face names, and what it is.
+    public let point: (canonical: [String], huggingFace: [String], summary: String)?
     public let isRunTimeParam: Bool?
 
     public static func == (a: Self, b: Self) -> Bool {

@@ -21,6 +21,7 @@ extension LanguageServer {
         var lines = ["```nsi", doc.file.text(in: e.range).prefix(80) + ": " + e.type.description, "```"]
         if let p = e.point {
             lines.append("access point `\(p.canonical.first ?? "")`" + (p.huggingFace.isEmpty ? "" : " (Hugging Face: `\(p.huggingFace.first!)`)"))
+            lines.append(p.summary)
         }
         if let c = e.constant, e.type.shape == nil || e.type == .int || e.type == .float || e.type == .bool { lines.append("value known when compiling: `\(c)`") }
         if let runTime = e.isRunTimeParam { lines.append(runTime ? "param bound when the plan runs" : "param fixed when compiling") }

@@ -26,6 +26,32 @@ public enum PointKind: String, Sendable, Equatable, Hashable, CaseIterable {
     /// A norm's per-position factor, [B, T, 1]: 1 / sqrt(mean(x²) + eps), or
     /// 1 / sqrt(var + eps) for LayerNorm (what a linearized model freezes).
     case normScale
+
+    /// What the tensor is, in a line (hover in `nsi lsp`).
+    public var summary: String {
+        switch self {
+        case .embedOutput: return "the token (and position) embeddings: the residual stream before layer 0"
+        case .layerOutput: return "the residual stream after this decoder layer"
+        case .attnNormOutput: return "the attention's input: the residual stream after the pre-attention norm"
+        case .mlpNormOutput: return "the MLP's input: the residual stream after the pre-MLP norm"
+        case .q: return "the attention queries per head, after the rotary embedding where the model has one"
+        case .k: return "the attention keys per key/value head, after the rotary embedding where the model has one"
+        case .v: return "the attention values per key/value head"
+        case .scores: return "the attention scores per head before the softmax, masked"
+        case .pattern: return "the attention pattern per head: the softmax of the scores"
+        case .z: return "the heads' outputs, concatenated, before the output projection"
+        case .attnOutput: return "what the attention adds to the residual stream"
+        case .residMid: return "the residual stream between the attention and the MLP"
+        case .mlpAct: return "the MLP's hidden activations, before the down projection"
+        case .mlpOutput: return "what the MLP adds to the residual stream"
+        case .normOutput: return "the residual stream after the final norm: the unembedding's input"
+        case .logits: return "the next-token logits"
+        case .attnPostNormOutput: return "the attention's output after its post-norm (what is added to the residual stream)"
+        case .mlpPostNormOutput: return "the MLP's output after its post-norm (what is added to the residual stream)"
+        case .linearOutput: return "the output of a linear layer of the block"
+        case .normScale: return "a norm's per-position factor, 1 / sqrt(mean(x²) + eps) (or the variance's, for LayerNorm)"
+        }
+    }
 }
 
 /// A tensor the forward pass computes that hooks may read, write or replace. One point

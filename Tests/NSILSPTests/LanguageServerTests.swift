@@ -172,7 +172,8 @@ func doc(_ uri: String) -> JSONValue { .object([("uri", .string(uri))]) }
         // Hover: the point's type and names; a slice's shape; a param's binding.
         let hover = try c.request("textDocument/hover", .object([("textDocument", doc(Self.uri)), ("position", position(2, 20))]))
         let text = try #require(hover["result"]?["contents"]?["value"]?.stringValue)
-        #expect(text.contains("f32[1, 4, 64]") && text.contains("model.layers[1].output") && text.contains("access point"), "\(text)")
+        #expect(text.contains("f32[1, 4, 64]") && text.contains("model.layers[1].output") && text.contains("access point")
+                && text.contains("the residual stream after this decoder layer"), "\(text)")
         let paramHover = try c.request("textDocument/hover", .object([("textDocument", doc(Self.uri)), ("position", position(2, 27))]))
         #expect(paramHover["result"]?["contents"]?["value"]?.stringValue?.contains("fixed when compiling") == true, "\(paramHover.serialized)")
 
