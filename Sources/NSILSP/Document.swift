@@ -37,46 +37,12 @@ struct Document {
         return rest.removingPercentEncoding ?? rest
     }
 
-    // MARK: Positions
+    // MARK: Positions (see `SourceFile.offset(line:character:)`)
 
-    /// LSP positions count lines from 0 and characters in UTF-16 code units.
-    func offset(line: Int, character: Int) -> Int {
-        guard line >= 0 else { return 0 }
-        guard line < file.lineStarts.count else { return file.bytes.count }
-        let lineStart = file.lineStarts[line]
-        let lineEnd = line + 1 < file.lineStarts.count ? file.lineStarts[line + 1] : file.bytes.count
-        var units = 0, i = lineStart
-        let text = String(decoding: file.bytes[lineStart..<lineEnd], as: UTF8.self)
-        for scalar in text.unicodeScalars {
-            if units >= character || scalar == "\n" { break }
-            units += scalar.utf16.count
-            i += scalar.utf8.count
-        }
-        return min(i, lineEnd)
-    }
-
-    func position(_ offset: Int) -> JSONValue {
-        let o = max(0, min(offset, file.bytes.count))
-        var line = 0
-        var lo = 0, hi = file.lineStarts.count - 1
-        while lo <= hi {
-            let mid = (lo + hi) / 2
-            if file.lineStarts[mid] <= o { line = mid; lo = mid + 1 } else { hi = mid - 1 }
-        }
-        let units = String(decoding: file.bytes[file.lineStarts[line]..<o], as: UTF8.self).utf16.count
-        return .object([("line", .int(Int64(line))), ("character", .int(Int64(units)))])
-    }
-
-    func range(_ r: SourceRange) -> JSONValue {
-        .object([("start", position(r.start)), ("end", position(max(r.end, r.start)))])
-    }
-
-    func range(from json: JSONValue?) -> SourceRange? {
-        guard let s = json?["start"], let e = json?["end"],
-              let sl = s["line"]?.intValue, let sc = s["character"]?.intValue,
-              let el = e["line"]?.intValue, let ec = e["character"]?.intValue else { return nil }
-        return SourceRange(start: offset(line: sl, character: sc), end: offset(line: el, character: ec))
-    }
+    func offset(line: Int, character: Int) -> Int { file.offset(line: line, character: character) }
+    func position(_ offset: Int) -> JSONValue { file.position(offset) }
+    func range(_ r: SourceRange) -> JSONValue { file.range(r) }
+    func range(from json: JSONValue?) -> SourceRange? { file.range(from: json) }
 
     /// The text of line `line` up to `offset`.
     func linePrefix(to offset: Int) -> String {
@@ -108,5 +74,48 @@ struct Document {
         }
         parsed.script.statements.forEach(walk)
         return (defs, uses)
+    }
+}
+
+/// Positions as the protocol has them, in a file's text: lines from 0, characters in
+/// UTF-16 code units.
+extension SourceFile {
+    /// LSP positions count lines from 0 and characters in UTF-16 code units.
+    func offset(line: Int, character: Int) -> Int {
+        guard line >= 0 else { return 0 }
+        guard line < lineStarts.count else { return bytes.count }
+        let lineStart = lineStarts[line]
+        let lineEnd = line + 1 < lineStarts.count ? lineStarts[line + 1] : bytes.count
+        var units = 0, i = lineStart
+        let text = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
+        for scalar in text.unicodeScalars {
+            if units >= character || scalar == "\n" { break }
+            units += scalar.utf16.count
+            i += scalar.utf8.count
+        }
+        return min(i, lineEnd)
+    }
+
+    func position(_ offset: Int) -> JSONValue {
+        let o = max(0, min(offset, bytes.count))
+        var line = 0
+        var lo = 0, hi = lineStarts.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            if lineStarts[mid] <= o { line = mid; lo = mid + 1 } else { hi = mid - 1 }
+        }
+        let units = String(decoding: bytes[lineStarts[line]..<o], as: UTF8.self).utf16.count
+        return .object([("line", .int(Int64(line))), ("character", .int(Int64(units)))])
+    }
+
+    func range(_ r: SourceRange) -> JSONValue {
+        .object([("start", position(r.start)), ("end", position(max(r.end, r.start)))])
+    }
+
+    func range(from json: JSONValue?) -> SourceRange? {
+        guard let s = json?["start"], let e = json?["end"],
+              let sl = s["line"]?.intValue, let sc = s["character"]?.intValue,
+              let el = e["line"]?.intValue, let ec = e["character"]?.intValue else { return nil }
+        return SourceRange(start: offset(line: sl, character: sc), end: offset(line: el, character: ec))
     }
 }

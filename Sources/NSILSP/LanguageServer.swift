@@ -21,6 +21,9 @@ public final class LanguageServer: @unchecked Sendable {
     let environmentModel: String?
     var configuredModel: String?
     var signatures: [String: Result<ModelSignature, Error>] = [:]
+    /// The model an `nsi.toml` names, by script folder (nil: none found), so a change does
+    /// not search the folders again; cleared when an nsi.toml or the settings change.
+    var tomlModels: [String: String?] = [:]
     var documents: [String: Document] = [:]
     var stale: Set<String> = []
     var shutdownRequested = false
@@ -118,7 +121,7 @@ public final class LanguageServer: @unchecked Sendable {
             for change in changes {
                 guard let newText = change["text"]?.stringValue else { throw RequestError.params("a change without text") }
                 // An incremental change: its range is in the text as it stands before it.
-                if let r = change["range"], let range = Document(uri: uri, version: 0, text: text, signature: nil).range(from: r) {
+                if let r = change["range"], let range = SourceFile(path: uri, text: text).range(from: r) {
                     var bytes = Array(text.utf8)
                     bytes.replaceSubrange(range.start..<max(range.start, range.end), with: Array(newText.utf8))
                     text = String(decoding: bytes, as: UTF8.self)
@@ -204,11 +207,16 @@ public final class LanguageServer: @unchecked Sendable {
         if let configuredModel { return configuredModel }
         if let environmentModel { return environmentModel }
         guard let path else { return nil }
-        var dir = (path as NSString).deletingLastPathComponent
+        let folder = (path as NSString).deletingLastPathComponent
+        if let known = tomlModels[folder] { return known }
+        var dir = folder
+        defer { if tomlModels[folder] == nil { tomlModels[folder] = .some(nil) } }
         while !dir.isEmpty {
             let toml = (dir as NSString).appendingPathComponent("nsi.toml")
             if let text = try? String(contentsOfFile: toml, encoding: .utf8), let model = Self.modelSetting(text) {
-                return model.hasPrefix("/") ? model : (dir as NSString).appendingPathComponent(model)
+                let found = model.hasPrefix("/") ? model : (dir as NSString).appendingPathComponent(model)
+                tomlModels[folder] = .some(found)
+                return found
             }
             let parent = (dir as NSString).deletingLastPathComponent
             if parent == dir { break }
@@ -254,6 +262,7 @@ public final class LanguageServer: @unchecked Sendable {
 
     func recheckAll() {
         signatures = [:]
+        tomlModels = [:]
         for (uri, doc) in documents { open(uri, version: doc.version, text: String(decoding: doc.file.bytes, as: UTF8.self)) }
     }
 

@@ -252,6 +252,28 @@ func doc(_ uri: String) -> JSONValue { .object([("uri", .string(uri))]) }
         #expect(c.finish() == 0)
     }
 
+    /// The model named by the nearest nsi.toml above the script (a relative path from it).
+    @Test func modelFromTheNearestTOML() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nsi-lsp-\(UUID().uuidString)")
+        let scripts = root.appendingPathComponent("scripts/deeper")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let relative = String(repeating: "../", count: root.pathComponents.count - 1) + String(Self.model.dropFirst())
+        try "# the model these scripts are checked against\nmodel = \"\(relative)\"\n".write(to: root.appendingPathComponent("nsi.toml"), atomically: true, encoding: .utf8)
+        let c = Client(model: nil)
+        _ = try c.request("initialize", .object([("capabilities", .object([]))]))
+        c.notify("textDocument/didOpen", .object([("textDocument", .object([
+            ("uri", .string("file://" + scripts.appendingPathComponent("probe.nsi").path)), ("languageId", .string("nsi")),
+            ("version", .int(1)), ("text", .string("trace [5, 17] {\n    save x = model.layers[0].output[0, 0, 64]\n}\n")),
+        ]))]))
+        let published = try c.notification("textDocument/publishDiagnostics")
+        let codes = (published["params"]?["diagnostics"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
+        #expect(codes == ["E0303"], "\(published.serialized)")
+        _ = try c.request("shutdown", .null)
+        c.notify("exit", .null)
+        #expect(c.finish() == 0)
+    }
+
     /// Without a model: a notice, and syntax errors only.
     @Test func withoutAModelSyntaxOnly() throws {
         let c = Client(model: nil)
