@@ -218,7 +218,18 @@ struct NSIBench: ParsableCommand {
             if r % 2 == 0 { clean.append(ms) } else { broken.append(ms) }
             if r % 2 == 1 && count == 0 { throw ValidationError("the broken edit gave no diagnostic") }
         }
+        // The server's two steps alone, in this thread: parsing, and checking with types
+        // recorded for hover.
+        let signature = try ModelSignature.load(directory: model)
+        var parse: [Double] = [], check: [Double] = []
+        for _ in 0..<max(repeats, 5) {
+            var parsed: ParseResult?
+            parse.append(time { parsed = Parser.parse(SourceFile(path: "lsp1000.nsi", text: text)) })
+            check.append(time { _ = Checker.check(parsed!, signature: signature, recordTypes: true, buildProgram: false) })
+        }
         emitMachine()
+        emit("lsp1000_parse", parse, extra: ["lines": "\(lines.count)"])
+        emit("lsp1000_check", check, extra: ["lines": "\(lines.count)"])
         emit("lsp1000_change_to_diagnostics", clean, extra: ["lines": "\(lines.count)"])
         emit("lsp1000_change_to_error_diagnostics", broken, extra: ["lines": "\(lines.count)"])
     }

@@ -9,15 +9,12 @@ extension CheckContext {
     /// Checks an expression; nil after an error has been reported (so callers stay quiet).
     func checkExpr(_ e: Expr) -> ValueRef? {
         let v = checkExprKind(e)
-        if recordTypes, let v, recorded[e.range] == nil {
-            var point: (canonical: [String], huggingFace: [String], summary: String)?
-            if let p = v.sourcePoint, let id = v.id, case .readPoint(p) = instructions[id.index].op {
-                let info = signature.points.points[p]
-                point = (info.canonicalNames.map(displayName), info.hfNames, info.kind.summary)
-            }
+        if recordTypes, let v {
+            var point: Point?
+            if let p = v.sourcePoint, let id = v.id, case .readPoint(p) = instructions[id.index].op { point = signature.points.points[p] }
             var runTime: Bool?
             if case .name(let n) = e.kind, case .param(let info, _)? = lookup(n)?.0 { runTime = info.binding == .runTime }
-            recorded[e.range] = CheckedExpression(range: e.range, type: v.type, constant: v.constant.map { "\($0)" }, point: point, isRunTimeParam: runTime)
+            recorded.append(CheckedExpression(range: e.range, type: v.type, constant: v.constant.map { "\($0)" }, accessPoint: point, isRunTimeParam: runTime))
         }
         return v
     }

@@ -351,9 +351,8 @@ extension CheckContext {
 
     func readPoint(_ point: Point, _ range: SourceRange) -> ValueRef? {
         defer {
-            if recordTypes, recorded[range] == nil, block != nil {
-                recorded[range] = CheckedExpression(range: range, type: pointType(point), constant: nil,
-                                                    point: (point.canonicalNames.map(displayName), point.hfNames, point.kind.summary), isRunTimeParam: nil)
+            if recordTypes, block != nil {
+                recorded.append(CheckedExpression(range: range, type: pointType(point), constant: nil, accessPoint: point, isRunTimeParam: nil))
             }
         }
         guard let b = block, b.hasPrompt || invoke != nil else {

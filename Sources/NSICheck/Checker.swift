@@ -21,12 +21,17 @@ public struct CheckedExpression: Sendable, Equatable {
     public let type: ValueType
     /// The compile-time value, when it has one (`model.num_layers`, a param's int).
     public let constant: String?
-    /// For a read of an access point: its canonical and Hugging Face names, and what it is.
-    public let point: (canonical: [String], huggingFace: [String], summary: String)?
+    /// For a read of an access point, the point (described on demand by `point`).
+    let accessPoint: Point?
     public let isRunTimeParam: Bool?
 
+    /// For a read of an access point: its canonical and Hugging Face names, and what it is.
+    public var point: (canonical: [String], huggingFace: [String], summary: String)? {
+        accessPoint.map { ($0.canonicalNames.map(displayName), $0.hfNames, $0.kind.summary) }
+    }
+
     public static func == (a: Self, b: Self) -> Bool {
-        a.range == b.range && a.type == b.type && a.constant == b.constant && a.point?.canonical == b.point?.canonical && a.isRunTimeParam == b.isRunTimeParam
+        a.range == b.range && a.type == b.type && a.constant == b.constant && a.accessPoint?.id == b.accessPoint?.id && a.isRunTimeParam == b.isRunTimeParam
     }
 }
 
@@ -58,7 +63,15 @@ public struct Checker {
         let program = diagnostics.hasErrors || !buildProgram ? nil : context.program()
         var result = CheckResult(program: program, diagnostics: diagnostics)
         if recordTypes {
-            result.expressions = context.recorded.values.sorted { ($0.range.start, $0.range.end) < ($1.range.start, $1.range.end) }
+            // In source order, the first record of a range kept (an unrolled loop checks
+            // its body once per iteration).
+            let ordered = context.recorded.enumerated().sorted {
+                ($0.element.range.start, $0.element.range.end, $0.offset) < ($1.element.range.start, $1.element.range.end, $1.offset)
+            }
+            var expressions: [CheckedExpression] = []
+            expressions.reserveCapacity(ordered.count)
+            for (_, e) in ordered where expressions.last?.range != e.range { expressions.append(e) }
+            result.expressions = expressions
         }
         return result
     }
@@ -117,7 +130,7 @@ final class CheckContext {
     var scriptSeed: (Int, SourceRange)?
     /// For tools: the type of every expression checked, by range (`Checker.check(recordTypes:)`).
     var recordTypes = false
-    var recorded: [SourceRange: CheckedExpression] = [:]
+    var recorded: [CheckedExpression] = []
 
     init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], files: FilePolicy) {
         self.file = file

@@ -26,6 +26,9 @@ public final class LanguageServer: @unchecked Sendable {
     var tomlModels: [String: String?] = [:]
     var documents: [String: Document] = [:]
     var stale: Set<String> = []
+    /// Documents replaced since the last publish: freed after the diagnostics are sent, so
+    /// tearing down a large script's tree and types does not delay them.
+    var retired: [Document] = []
     var shutdownRequested = false
     var noticeSent = false
     let writer: MessageWriter
@@ -51,6 +54,7 @@ public final class LanguageServer: @unchecked Sendable {
                 if let status = handle(body) { return status }
             }
             if !stale.isEmpty && !reader.hasFrameReady() { publishStale() }
+            if stale.isEmpty && !retired.isEmpty { release(retired); retired = [] }
         }
         return shutdownRequested ? 0 : 1
     }
@@ -256,6 +260,7 @@ public final class LanguageServer: @unchecked Sendable {
 
     func open(_ uri: String, version: Int, text: String) {
         let path = Document.path(of: uri)
+        if let old = documents.removeValue(forKey: uri) { retired.append(old) }
         documents[uri] = Document(uri: uri, version: version, text: text, signature: signature(for: path))
         stale.insert(uri)
     }
@@ -264,6 +269,17 @@ public final class LanguageServer: @unchecked Sendable {
         signatures = [:]
         tomlModels = [:]
         for (uri, doc) in documents { open(uri, version: doc.version, text: String(decoding: doc.file.bytes, as: UTF8.self)) }
+    }
+
+    /// Frees replaced documents on another thread: a large script's tree and types take
+    /// milliseconds to tear down, which the next change should not wait for.
+    func release(_ documents: [Document]) {
+        final class Box: @unchecked Sendable {
+            var documents: [Document]
+            init(_ d: [Document]) { documents = d }
+        }
+        let box = Box(documents)
+        DispatchQueue.global(qos: .utility).async { box.documents = [] }
     }
 
     func publishStale() {

@@ -33,6 +33,12 @@ import Testing
             #expect(try JSONValue.parse(JSONValue.quote(s)) == .string(s), "\(s)")
         }
         #expect(try JSONValue.parse(#""\u00e9\ud83d\ude42\/""#) == .string("é🙂/"))
+        // The exact text: short escapes where JSON has them, \u00XX for other controls,
+        // everything else (multi-byte UTF-8 included) as it is.
+        #expect(JSONValue.quote("a\"b\\c\n\r\t\u{0}\u{1f}é🙂") == #""a\"b\\c\n\r\t\u0000\u001fé🙂""#)
+        let nested = JSONValue.object([("k", .array([.int(-3), .double(0.5), .bool(false), .null, .string("x\n")])), ("", .object([]))])
+        #expect(nested.serialized == #"{"k":[-3,0.5,false,null,"x\n"],"":{}}"#)
+        #expect(try JSONValue.parse(nested.serialized) == nested)
     }
 
     @Test func errorsSayWhere() {
