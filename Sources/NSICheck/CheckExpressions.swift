@@ -193,7 +193,15 @@ extension CheckContext {
         var shape: [ShapeDim]
         if fn == .matmul {
             guard let s = matmulShape(ls, rs) else {
-                report(.matmulShape(l.type, r.type), at: operatorRange,
+                // Offer `.T` only on a weight that would then fit: the slip of `h @ W` for `h @ W.T`.
+                func t(_ s: [ShapeDim]) -> [ShapeDim] { s.count == 2 ? [s[1], s[0]] : s }
+                func isWeight(_ v: ValueRef) -> Bool {
+                    if let id = v.id, case .weight = instructions[id.index].op { return true }
+                    return false
+                }
+                let fix = isWeight(r) && rs.count == 2 && matmulShape(ls, t(rs)) != nil ? "right"
+                    : isWeight(l) && ls.count == 2 && matmulShape(t(ls), rs) != nil ? "left" : nil
+                report(.matmulShape(l.type, r.type, transposed: fix), at: operatorRange,
                        secondary: [Label(lhsRange, l.type.description), Label(rhsRange, r.type.description)])
                 return nil
             }

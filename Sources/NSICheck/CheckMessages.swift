@@ -101,8 +101,11 @@ extension CheckMessage {
         CheckMessage(checkCode: .dimOutOfRange, text: "dimension \(dim) is out of range for a value with \(rank) dimensions",
                      label: rank == 0 ? "a scalar has no dimensions" : "valid: \(-rank)..<\(rank)")
     }
-    static func matmulShape(_ a: ValueType, _ b: ValueType) -> CheckMessage {
-        CheckMessage(checkCode: .matmulShape, text: "cannot multiply \(a) by \(b): inner dimensions differ")
+    /// `transposed` names the operand (`right` or `left`) whose `.T` would make the
+    /// product valid: a weight is stored `[out, in]`, so `h @ W` is a common slip for `h @ W.T`.
+    static func matmulShape(_ a: ValueType, _ b: ValueType, transposed: String? = nil) -> CheckMessage {
+        CheckMessage(checkCode: .matmulShape, text: "cannot multiply \(a) by \(b): inner dimensions differ",
+                     help: transposed.map { "the \($0) operand transposed fits: add `.T` to it (a weight is stored [out, in])" })
     }
     static func writeDType(_ t: ValueType) -> CheckMessage {
         CheckMessage(checkCode: .writeDType, text: "writes into activations must be f32 (or numbers), not \(t)", label: t.description,

@@ -21,6 +21,22 @@ import NSITestSupport
         #expect(!report.expected.isEmpty, "\(script.lastPathComponent) expects nothing")
     }
 
+    /// A product with a weight whose inner sizes differ says that the weight's `.T` would
+    /// fit, and only when it would.
+    @Test func productHelpNamesTheOperandToTranspose() throws {
+        let signature = try Fixtures.signature("smollm2-135m")
+        func help(_ expr: String) -> String? {
+            let text = "trace \"Hi\" {\n    let h = model.layers[1].output[0]\n    let a = model.layers[1].mlp.act[0]\n    save m = \(expr)\n}\n"
+            let result = Checker.check(Parser.parse(SourceFile(path: "m.nsi", text: text)), signature: signature)
+            #expect(result.diagnostics.map(\.code.rawValue) == ["E0309"], "\(expr)")
+            return result.diagnostics.first?.help
+        }
+        #expect(help("h @ model.layers[1].mlp.up_proj.weight")?.contains("right operand transposed fits") == true)
+        #expect(help("model.layers[1].mlp.down_proj.weight @ h.T")?.contains("left operand transposed fits") == true)
+        #expect(help("h @ model.layers[1].mlp.down_proj.weight.T") == nil)
+        #expect(help("h @ a") == nil)   // h.T @ a fits, but neither is a weight
+    }
+
     /// Every checker code has at least one failing script that triggers it.
     @Test func everyCodeIsCovered() throws {
         var seen = Set<String>()
