@@ -14,7 +14,7 @@ extension CheckContext {
             if let p = v.sourcePoint, let id = v.id, case .readPoint(p) = instructions[id.index].op { point = signature.points.points[p] }
             var runTime: Bool?
             if case .name(let n) = e.kind, case .param(let info, _)? = lookup(n)?.0 { runTime = info.binding == .runTime }
-            recorded.append(CheckedExpression(range: e.range, type: v.type, constant: v.constant.map { "\($0)" }, accessPoint: point, isRunTimeParam: runTime))
+            recorded.append(CheckedExpression(range: e.range, type: v.type, constant: v.constant.map { "\($0)" }, accessPoint: point, isRunTimeParam: runTime, loopValues: point == nil ? [] : loopValues))
         }
         return v
     }

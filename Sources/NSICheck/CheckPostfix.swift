@@ -352,7 +352,7 @@ extension CheckContext {
     func readPoint(_ point: Point, _ range: SourceRange) -> ValueRef? {
         defer {
             if recordTypes, block != nil {
-                recorded.append(CheckedExpression(range: range, type: pointType(point), constant: nil, accessPoint: point, isRunTimeParam: nil))
+                recorded.append(CheckedExpression(range: range, type: pointType(point), constant: nil, accessPoint: point, isRunTimeParam: nil, loopValues: loopValues))
             }
         }
         guard let b = block, b.hasPrompt || invoke != nil else {

@@ -392,10 +392,12 @@ extension CheckContext {
             case .bool: type = .bool
             case .list: type = .list([])
             }
+            loopValues.append("\(f.variable.name) = \(v)")
             withScope(.loopBody) {
                 define(f.variable.name, .value(constant(v, type: type, range: f.variable.range)), at: f.variable.range)
                 checkBody(f.body.statements)
             }
+            loopValues.removeLast()
             if diagnostics.hasErrors && diagnostics.count > 200 { return }
         }
     }

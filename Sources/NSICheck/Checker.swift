@@ -24,6 +24,9 @@ public struct CheckedExpression: Sendable, Equatable {
     /// For a read of an access point, the point (described on demand by `point`).
     let accessPoint: Point?
     public let isRunTimeParam: Bool?
+    /// For an expression inside static loops, the loop values of its first check
+    /// (`["l = 0"]`): a point read there is another point in each iteration.
+    public var loopValues: [String] = []
 
     /// For a read of an access point: its canonical and Hugging Face names, and what it is.
     public var point: (canonical: [String], huggingFace: [String], summary: String)? {
@@ -131,6 +134,9 @@ final class CheckContext {
     /// For tools: the type of every expression checked, by range (`Checker.check(recordTypes:)`).
     var recordTypes = false
     var recorded: [CheckedExpression] = []
+    /// The static loops being unrolled, innermost last, as `l = 3`: what a recorded
+    /// expression's first check saw.
+    var loopValues: [String] = []
 
     init(file: SourceFile, signature: ModelSignature, paramOverrides: [String: String], files: FilePolicy) {
         self.file = file

@@ -22,6 +22,7 @@ extension LanguageServer {
         if let p = e.point {
             lines.append("access point `\(p.canonical.first ?? "")`" + (p.huggingFace.isEmpty ? "" : " (Hugging Face: `\(p.huggingFace.first!)`)"))
             lines.append(p.summary)
+            if !e.loopValues.isEmpty { lines.append("shown for the loop's first pass (`\(e.loopValues.joined(separator: "`, `"))`); each pass reads its own point") }
         }
         if let c = e.constant, e.type.shape == nil || e.type == .int || e.type == .float || e.type == .bool { lines.append("value known when compiling: `\(c)`") }
         if let runTime = e.isRunTimeParam { lines.append(runTime ? "param bound when the plan runs" : "param fixed when compiling") }

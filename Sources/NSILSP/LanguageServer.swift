@@ -54,7 +54,7 @@ public final class LanguageServer: @unchecked Sendable {
                 if let status = handle(body) { return status }
             }
             if !stale.isEmpty && !reader.hasFrameReady() { publishStale() }
-            if stale.isEmpty && !retired.isEmpty { release(retired); retired = [] }
+            if stale.isEmpty { retired.removeAll() }
         }
         return shutdownRequested ? 0 : 1
     }
@@ -269,17 +269,6 @@ public final class LanguageServer: @unchecked Sendable {
         signatures = [:]
         tomlModels = [:]
         for (uri, doc) in documents { open(uri, version: doc.version, text: String(decoding: doc.file.bytes, as: UTF8.self)) }
-    }
-
-    /// Frees replaced documents on another thread: a large script's tree and types take
-    /// milliseconds to tear down, which the next change should not wait for.
-    func release(_ documents: [Document]) {
-        final class Box: @unchecked Sendable {
-            var documents: [Document]
-            init(_ d: [Document]) { documents = d }
-        }
-        let box = Box(documents)
-        DispatchQueue.global(qos: .utility).async { box.documents = [] }
     }
 
     func publishStale() {

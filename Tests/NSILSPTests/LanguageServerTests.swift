@@ -225,6 +225,23 @@ func doc(_ uri: String) -> JSONValue { .object([("uri", .string(uri))]) }
         #expect(c.finish() == 0)
     }
 
+    /// Inside a static loop, hover shows the first pass's point and says so.
+    @Test func hoverInsideALoopNamesItsPass() throws {
+        let c = Client(model: Self.model)
+        _ = try c.request("initialize", .object([("capabilities", .object([]))]))
+        open(c, "trace [5, 17] {\n    for l in 1..<model.num_layers {\n        save r[l] = model.layers[l].output[0, 0]\n    }\n    save z = model.layers[0].output\n}\n")
+        _ = try c.notification("textDocument/publishDiagnostics")
+        let inLoop = try c.request("textDocument/hover", .object([("textDocument", doc(Self.uri)), ("position", position(2, 38))]))
+        let text = try #require(inLoop["result"]?["contents"]?["value"]?.stringValue)
+        #expect(text.contains("model.layers[1].output") && text.contains("`l = 1`") && text.contains("each pass reads its own point"), "\(text)")
+        let outside = try c.request("textDocument/hover", .object([("textDocument", doc(Self.uri)), ("position", position(4, 28))]))
+        let plain = try #require(outside["result"]?["contents"]?["value"]?.stringValue)
+        #expect(plain.contains("model.layers[0].output") && !plain.contains("pass"), "\(plain)")
+        _ = try c.request("shutdown", .null)
+        c.notify("exit", .null)
+        #expect(c.finish() == 0)
+    }
+
     /// Bad JSON, a frame without Content-Length, a request for an unknown method, a
     /// document never opened, a message split over many writes: each gets its error (or
     /// its answer) and the server goes on; `exit` without `shutdown` exits with 1.
