@@ -192,3 +192,38 @@ struct RunTests {
         #expect(status == 410)
     }
 }
+
+/// A job's own limits, enforced on the server as they are in the VM: past its deadline or
+/// its saved bytes it fails with the limit named, the jobs beside it complete, and the
+/// server answers throughout.
+@Suite(.serialized, .enabled(if: Paths.smollm != nil, "models/smollm2-135m not fetched"))
+struct JobLimitTests {
+    @Test func deadlineAndSavedBytesFailTheirJobOnly() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in
+            c.jobLimits.deadline = 0.5
+            c.jobLimits.maxSavedBytes = 1 << 20
+            c.jobLimits.maxGeneratedTokens = 512
+        }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("grace")
+        let client = try ServerClient(server: s.url, key: key)
+        // 500 greedy tokens take seconds on any CPU: far past half a second.
+        let slow = try await client.submit(script: "generate \"Once upon a time\" (max_tokens = 500) { save ids = result.ids }\n",
+                                           name: "slow.nsi", model: nil, params: [:])
+        // 4 MB of results against a 1 MB limit.
+        let big = try await client.submit(script: "trace \"Hi\" { save z = ones(1000, 1000) }\n", name: "big.nsi", model: nil, params: [:])
+        let ok = try await client.submit(script: probeScript, name: "probe.nsi", model: nil, params: [:])
+        let health = try await s.http("GET", "/v1/health")
+        #expect(health.status == 200)
+
+        let timedOut = try await client.follow(slow.id)
+        #expect(timedOut.state == "failed")
+        #expect(timedOut.errorKind == "limit.deadline", "\(timedOut.errorKind ?? "nil"): \(timedOut.error ?? "")")
+        let tooBig = try await client.follow(big.id)
+        #expect(tooBig.state == "failed")
+        #expect(tooBig.errorKind == "limit.saved bytes", "\(tooBig.errorKind ?? "nil"): \(tooBig.error ?? "")")
+        #expect(tooBig.error?.contains("1048576") == true, "\(tooBig.error ?? "")")
+        #expect(try await client.follow(ok.id).state == "completed")
+        #expect(try await s.http("GET", "/v1/health").status == 200)
+    }
+}

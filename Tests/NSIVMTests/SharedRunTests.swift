@@ -161,6 +161,44 @@ struct SharedRunTests {
         print("a 400-token generation ended \(seconds) s after cancel()")
     }
 
+    /// A shared generation where one plan steers every step: each plan gets what it gets
+    /// alone, and the steering took effect on the writer's rows only.
+    @Test func aWritingGenerationSharesWithAReader() throws {
+        let vm = VM(model: try Fixtures.model())
+        let writer = try compile(#"generate "The capital of France is" (max_tokens = 8) { each step { model.layers[3].output += 4.0 }  save ids = result.ids }"#)
+        let unsteered = try compile(#"generate "The capital of France is" (max_tokens = 8) { save ids = result.ids }"#)
+        let reader = try compile(#"generate "def fibonacci(n):" (max_tokens = 8) { save ids = result.ids  step 2 { save h = model.layers[5].output[0, -1] } }"#)
+        #expect(VM.canShare(writer, reader))
+        let out = vm.runShared([SharedRun(program: writer), SharedRun(program: reader)])
+        for (name, program, r) in [("writer", writer, out[0]), ("reader", reader, out[1])] {
+            let shared = try r.get(), alone = try vm.run(program)
+            #expect(shared.blocks[0].generatedIds == alone.blocks[0].generatedIds, "\(name)")
+            for (key, value) in alone.values {
+                let d = try maxDiff(shared.value(key), value)
+                #expect(d <= 1e-4, "\(name).\(key): shared differs from alone by \(d)")
+            }
+        }
+        #expect(try out[0].get().blocks[0].generatedIds != vm.run(unsteered).blocks[0].generatedIds, "the steering changed nothing")
+    }
+
+    /// A run cancelled in the middle of a shared generation (at its fourth step, by the
+    /// progress report) stops there; the plan beside it finishes with the values it has alone.
+    @Test func cancellingASharedGenerationMidwayLeavesTheOthersValues() throws {
+        let vm = VM(model: try Fixtures.model())
+        let cancelled = try compile(#"generate "Once upon a time" (max_tokens = 12) { save ids = result.ids }"#)
+        let other = try compile(#"generate "The capital of France is" (max_tokens = 12) { save ids = result.ids  step 8 { save h = model.layers[2].output[0, -1] } }"#)
+        #expect(VM.canShare(cancelled, other))
+        let c = RunCancellation()
+        let out = vm.runShared([SharedRun(program: cancelled, cancellation: c), SharedRun(program: other)]) { message in
+            if message.hasSuffix("step 4/12") { c.cancel() }
+        }
+        #expect { try out[0].get() } throws: { String(describing: $0).contains("cancelled") }
+        let shared = try out[1].get(), alone = try vm.run(other)
+        #expect(shared.blocks[0].generatedIds == alone.blocks[0].generatedIds)
+        let d = try maxDiff(shared.value("h"), alone.value("h"))
+        #expect(d <= 1e-4, "h differs from the lone run by \(d)")
+    }
+
     @Test func cancellingOneSharedRunLeavesTheOther() throws {
         let vm = VM(model: try Fixtures.model())
         let probe = try compile(self.probe)
