@@ -5,6 +5,12 @@
 to layer 10's output at every step: step 0 is the prompt pass (every prompt position gets
 the vector), steps 1..11 are the KV-cached one-token passes (the new token gets it).
 Saved: `ids` = prompt ids + the 12 generated ids, i64 [1, 17].
+
+Some greedy choices are close calls (a best-to-second gap of 0.004), which another BLAS
+kernel may decide the other way. So the JSON also keeps, for each step, the raw logits
+of that step's 8 best tokens on this reference path (`path_top_ids`, `path_top_logits`):
+nsi's test runs one steered trace over the prompt and the first 11 generated ids and
+compares its logits there, which a close call cannot flip.
 """
 import nnsight
 import torch
@@ -68,12 +74,18 @@ def run(ref: common.Reference) -> None:
     hook = ref.hf.model.layers[LAYER].register_forward_hook(lambda m, i, o: o + steer)
     enc = ref.tokenizer(PROMPT, return_tensors="pt")
     plain = ref.hf.generate(**enc, max_new_tokens=MAX_TOKENS, do_sample=False, output_scores=True,
-                            return_dict_in_generate=True)
+                            output_logits=True, return_dict_in_generate=True)
     hook.remove()
     g.check_true("ids == plain transformers generate with a forward hook", torch.equal(plain.sequences, ids))
     # How far each greedy choice is from a tie: the gap between the best and second logit.
     margins = [(s[0].topk(2).values[0] - s[0].topk(2).values[1]).item() for s in plain.scores]
     g.extra["greedy_margins"] = [round(m, 4) for m in margins]
+    # The raw logits of each step (before any logits processor), at its 8 best tokens.
+    tops = [step[0].topk(8) for step in plain.logits]
+    g.extra["path_top_ids"] = [t.indices.tolist() for t in tops]
+    g.extra["path_top_logits"] = [[round(v, 5) for v in t.values.tolist()] for t in tops]
+    g.check_true("each step's best logit is the generated token",
+                 [t[0] for t in g.extra["path_top_ids"]] == generated)
     unsteered = ref.hf.generate(**enc, max_new_tokens=MAX_TOKENS, do_sample=False)
     g.extra["generated_ids"] = generated
     g.extra["text"] = ref.tokenizer.decode(ids[0])
