@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "NSIServerTests", dependencies: ["NSITestSupport", 
             "NSIServer", "NSIClient", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
         ]),
-        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSI"],
+        .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSITensor", "NSI"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

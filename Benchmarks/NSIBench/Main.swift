@@ -20,7 +20,7 @@ struct NSIBench: ParsableCommand {
 
     @Option(help: "Model folder.") var model = "models/smollm2-135m"
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
-    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k, vm, scale, lsp1000.") var only = "forward10,forward128,generate32"
+    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k, vm, scale, lsp1000, concurrency8.") var only = "forward10,forward128,generate32"
 
     /// The token ids both runners use: a fixed cycle, so no tokenizer is involved.
     static func promptIds(_ n: Int) -> [Int] {
@@ -32,6 +32,7 @@ struct NSIBench: ParsableCommand {
         if only == "check10k" { return try checkBenchmark() }
         if only == "vm" { return try vmBenchmark() }
         if only == "lsp1000" { return try lspBenchmark() }
+        if only == "concurrency8" { return try concurrencyBenchmark() }
         let loadStart = Date()
         let m = try Transformer(directory: model)
         emit("load", [Date().timeIntervalSince(loadStart) * 1000], extra: ["threads": "\(Threads.count)"])
@@ -53,6 +54,62 @@ struct NSIBench: ParsableCommand {
                 throw ValidationError("unknown measurement \(name)")
             }
         }
+    }
+
+    /// One plan from 8 threads at once on one loaded model: the resident memory the
+    /// concurrent runs add beyond the sequential ones (their activations and KV caches; a
+    /// copy of the weights per run would add 8 x 540 MB), measured in a process that
+    /// loads nothing else, with the wall time of each way.
+    func concurrencyBenchmark() throws {
+        let lm = try LanguageModel(directory: model)
+        let signature = try ModelSignature.load(directory: model)
+        let text = """
+            param prompt: str = "The Eiffel Tower is located in the city of"
+            trace prompt {
+                save h = model.layers[12].output[0, -1]
+                save top = model.logits[0, -1].topk(5)
+            }
+            generate prompt (max_tokens = 3) { save ids = result.ids }
+            """
+        guard let program = Checker.check(Parser.parse(SourceFile(path: "bench.nsi", text: text)), signature: signature).program else {
+            throw ValidationError("benchmark script does not check")
+        }
+        let prompts = ["The Eiffel Tower is located in the city of", "The capital of France is", "I think that you are",
+                       "When John and Mary went to the store, Mary gave a drink to", "Hello", "One, two, three,",
+                       "The Colosseum is located in the city of", "Water boils at"]
+        let vm = VM(model: lm)
+        let params: @Sendable (Int) -> [String: RunValue] = { i in ["prompt": .str(prompts[i])] }
+        let sequential = try time { for i in 0..<8 { _ = try vm.run(program, params: params(i)) } }
+        let afterSequential = Self.residentKiB()
+        var peak = afterSequential
+        let done = DispatchGroup()
+        final class Failures: @unchecked Sendable { let lock = NSLock(); var errors: [String] = [] }
+        let failures = Failures()
+        let concurrent = time {
+            for i in 0..<8 {
+                done.enter()
+                Thread.detachNewThread {
+                    do { _ = try vm.run(program, params: params(i)) } catch { failures.lock.withLock { failures.errors.append("\(error)") } }
+                    done.leave()
+                }
+            }
+            while done.wait(timeout: .now() + .milliseconds(5)) == .timedOut { peak = max(peak, Self.residentKiB()) }
+        }
+        if let e = failures.errors.first { throw ValidationError("a concurrent run failed: \(e)") }
+        emitMachine()
+        emit("concurrency8_sequential", [sequential])
+        emit("concurrency8_concurrent", [concurrent])
+        let line = "{\"name\":\"concurrency8_memory\",\"resident_after_sequential_mib\":\(afterSequential / 1024),\"peak_during_concurrent_mib\":\(peak / 1024),\"added_mib\":\((peak - afterSequential) / 1024)}\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    /// VmRSS of this process, in KiB (0 where /proc is not available).
+    static func residentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "0") ?? 0
+        }
+        return 0
     }
 
     /// Parses and checks a generated 10,000-line script against the model's signature.

@@ -68,6 +68,7 @@ extension PlanTarget {
     package init(_ s: ModelSignature) {
         self.init(signatureHash: s.hash, pointRanks: s.points.points.map { $0.shape.count }, pointNames: s.points.points.map(\.name),
                   moduleNames: s.points.modules.map(\.canonicalName), callables: Set(s.callables.map(\.name)),
-                  weights: Dictionary(s.weights.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }))
+                  weights: Dictionary(s.weights.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
+                  pointSizes: s.points.points.map { $0.shape.map { if case .fixed(let n) = $0 { return n }; return nil } })
     }
 }

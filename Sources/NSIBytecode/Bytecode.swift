@@ -17,10 +17,14 @@ public struct PlanTarget: Sendable {
     public var callables: Set<String>
     /// The weights a plan may read, by canonical name, with their shapes.
     public var weights: [String: [Int]]
+    /// Each point's sizes that the model fixes (the hidden size, heads, ...), by point id;
+    /// nil for the batch, token and key dimensions. Empty: ranks only.
+    public var pointSizes: [[Int?]]
 
     public init(signatureHash: String?, pointRanks: [Int], pointNames: [String] = [], moduleNames: [String], callables: Set<String>,
-                weights: [String: [Int]] = [:]) {
+                weights: [String: [Int]] = [:], pointSizes: [[Int?]] = []) {
         self.weights = weights
+        self.pointSizes = pointSizes
         self.signatureHash = signatureHash
         self.pointRanks = pointRanks
         self.pointNames = pointNames

@@ -75,6 +75,7 @@ final class CodeVerifier {
             try checkOperand(spec, operand, ins, at)
         }
         try checkRules(ins, result, at)
+        try checkDerived(ins, result, at)
     }
 
     func checkAnchor(_ a: PlanAnchor, _ at: CodeLocation) throws(BytecodeError) {

@@ -46,6 +46,11 @@ extension CodeVerifier {
             guard case .tensor(.f32, let dims)? = result, dims.count == target.pointRanks[p] else {
                 throw resultMismatch("f32 of rank \(target.pointRanks[p])")
             }
+            if p < target.pointSizes.count {
+                for (d, size) in target.pointSizes[p].enumerated() where size != nil && d < dims.count && dims[d] != .known(size!) {
+                    throw resultMismatch("size \(size!) along dimension \(d) (the model's)")
+                }
+            }
         case .tokens:
             try expectRank(1)
         case .resultIds:
@@ -207,6 +212,139 @@ extension CodeVerifier {
                 throw .misplaced(at: at, detail: "a second prompt for block \(b) invoke \(k)")
             }
         }
+    }
+
+    /// Beyond ranks: the sizes (and, where the op fixes it, the dtype) a result must have
+    /// given its operands' types, for the ops whose result follows from them alone. Sizes
+    /// that depend on run-time values (slices of a run-time length, masks) are the VM's
+    /// to hold: it stops a run whose value differs from its declared type.
+    func checkDerived(_ ins: PlanInstruction, _ result: PlanType?, _ at: CodeLocation) throws(BytecodeError) {
+        guard case .tensor(let dtype, let dims)? = result else { return }
+        let ops = ins.operands
+        func n(_ k: Int) -> Int { if case .int(let v) = ops[k] { return v }; return -1 }
+        func operand(_ k: Int) -> PlanType? { type(of: n(k)) }
+        func axis(_ d: Int, _ rank: Int) -> Int { d < 0 ? d + rank : d }
+        var want: [PlanDim]?
+        var wantType: DType?
+        switch ins.opcode {
+        case .unary:
+            // `not` of a one-element condition is typed bool; elementwise otherwise.
+            want = operand(1)?.dims
+        case .softmax:
+            want = operand(0)?.dims
+            wantType = .f32
+        case .clone, .detach:
+            want = operand(0)?.dims
+            wantType = operand(0)?.elementType
+        case .cast:
+            want = operand(0)?.dims
+        case .fillLike:
+            want = operand(0)?.dims
+        case .transpose:
+            if var d = operand(0)?.dims {
+                let a = axis(n(1), d.count), b = axis(n(2), d.count)
+                if a >= 0, b >= 0, a < d.count, b < d.count { d.swapAt(a, b); want = d }
+            }
+        case .unsqueeze:
+            if var d = operand(0)?.dims {
+                let a = axis(n(1), d.count + 1)
+                if a >= 0, a <= d.count { d.insert(.known(1), at: a); want = d }
+            }
+        case .reduce:
+            if let d = operand(1)?.dims {
+                if case .none = ops[2] {
+                    want = n(3) == 1 ? d.map { _ in .known(1) } : []
+                } else {
+                    let a = axis(n(2), d.count)
+                    if a >= 0, a < d.count { var out = d; if n(3) == 1 { out[a] = .known(1) } else { out.remove(at: a) }; want = out }
+                }
+            }
+        case .binary:
+            guard let a = operand(1)?.dims, let b = operand(2)?.dims else { break }
+            if WireCodes.binary[n(0)] == .matmul {
+                want = matmulDims(a, b)
+            } else {
+                want = broadcastDims([a, b])
+            }
+        case .select:
+            if let c = operand(0)?.dims, let a = operand(1)?.dims, let b = operand(2)?.dims { want = broadcastDims([c, a, b]) }
+        case .squeeze:
+            guard let d = operand(0)?.dims else { break }
+            if case .none = ops[1] {
+                want = d.filter { $0 != .known(1) }
+                if d.contains(where: { if case .symbol = $0 { return true }; return false }) { want = nil }   // a run-time 1 may go too
+            } else {
+                let a = axis(n(1), d.count)
+                if a >= 0, a < d.count {
+                    if d[a] == .known(1) { var out = d; out.remove(at: a); want = out } else if case .known = d[a] { want = d }
+                }
+            }
+        case .cat, .stack:
+            guard case .registers(let rs) = ops[0], let first = rs.first, let d0 = type(of: first)?.dims else { break }
+            let parts = rs.compactMap { type(of: $0)?.dims }
+            guard parts.count == rs.count else { break }
+            if ins.opcode == .stack {
+                let a = axis(n(1), d0.count + 1)
+                if a >= 0, a <= d0.count, parts.allSatisfy({ $0 == d0 }) { var out = d0; out.insert(.known(rs.count), at: a); want = out }
+            } else {
+                let a = axis(n(1), d0.count)
+                guard a >= 0, a < d0.count else { break }
+                var total = 0
+                for p in parts {
+                    guard case .known(let k) = p[a] else { total = -1; break }
+                    total += k
+                }
+                var out = d0
+                if total >= 0 {
+                    out[a] = .known(total)
+                    want = out
+                } else if case .tensor(_, let got) = result!, got.count == out.count {
+                    // A run-time length along the joined dimension: the others must still match.
+                    out[a] = got[a]
+                    want = out
+                }
+            }
+        default:
+            return
+        }
+        if let want, want != dims {
+            throw .resultType(at: at, expected: "sizes " + String(plan.describe(.tensor(dtype, want)).drop(while: { $0 != "[" })), found: plan.describe(.tensor(dtype, dims)))
+        }
+        if let wantType, wantType != dtype {
+            throw .resultType(at: at, expected: wantType.rawValue, found: plan.describe(.tensor(dtype, dims)))
+        }
+    }
+
+    /// Shapes broadcast as NumPy does, aligned from the last dimension: equal sizes, or a
+    /// size 1 beside any other. Nil when two sizes neither match nor include a 1 (the
+    /// run decides, for symbols), so no claim is made.
+    func broadcastDims(_ shapes: [[PlanDim]]) -> [PlanDim]? {
+        let rank = shapes.map(\.count).max() ?? 0
+        var out: [PlanDim] = []
+        for k in 0..<rank {
+            var size: PlanDim = .known(1)
+            for s in shapes where k < s.count {
+                let d = s[s.count - 1 - k]
+                if d == .known(1) || d == size { continue }
+                guard size == .known(1) else { return nil }
+                size = d
+            }
+            out.append(size)
+        }
+        return out.reversed()
+    }
+
+    /// The sizes of a matrix product: [..., m, k] @ [..., k, n] gives the broadcast batch
+    /// and [m, n]; a vector operand loses its dimension.
+    func matmulDims(_ a: [PlanDim], _ b: [PlanDim]) -> [PlanDim]? {
+        guard !a.isEmpty, !b.isEmpty else { return nil }
+        let a2 = a.count == 1 ? [.known(1)] + a : a
+        let b2 = b.count == 1 ? b + [.known(1)] : b
+        guard let batch = broadcastDims([Array(a2.dropLast(2)), Array(b2.dropLast(2))]) else { return nil }
+        var out = batch + [a2[a2.count - 2], b2[b2.count - 1]]
+        if a.count == 1 { out.remove(at: out.count - 2) }
+        if b.count == 1 { out.removeLast() }
+        return out
     }
 
     func checkBinary(_ ins: PlanInstruction, _ result: PlanType?, _ at: CodeLocation) throws(BytecodeError) {

@@ -97,7 +97,7 @@ public enum JSONValue: Sendable, Equatable {
         case .double(let d):
             let text = d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
             out.append(contentsOf: text.utf8)
-        case .string(let s): JSONValue.quote(s, into: &out)
+        case .string(let s): JSONValue.appendQuoted(s, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
@@ -109,7 +109,7 @@ public enum JSONValue: Sendable, Equatable {
             out.append(UInt8(ascii: "{"))
             for (i, member) in members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.quote(member.key, into: &out)
+                JSONValue.appendQuoted(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 member.value.write(into: &out)
             }
@@ -121,13 +121,13 @@ public enum JSONValue: Sendable, Equatable {
     public static func quote(_ s: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        quote(s, into: &out)
+        appendQuoted(s, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends `s` as a JSON string literal to `out`: runs of bytes that need no escape
     /// are copied whole (a multi-byte UTF-8 sequence never contains a byte below 0x80).
-    public static func quote(_ s: String, into out: inout [UInt8]) {
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in

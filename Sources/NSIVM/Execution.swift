@@ -449,6 +449,7 @@ final class Execution {
     }
 
     func set(_ id: ValueID, _ v: RunValue, _ ins: Instruction) throws {
+        try checkDeclared(v, ins)
         registerBytes -= held[id.index]
         registers[id.index] = v
         held[id.index] = memory.storage[id.index] == .view ? 0 : v.bytes
@@ -456,6 +457,21 @@ final class Execution {
         results.peakRegisterBytes = max(results.peakRegisterBytes, registerBytes)
         if registerBytes > vm.limits.maxRegisterBytes {
             throw VMError(.limit(.registerBytes), "the run holds more than \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: ins.range)
+        }
+    }
+
+    /// A tensor result has the dtype, rank and known sizes its instruction declares. The
+    /// verifier derives what it can of a result's type from its operands; this holds the
+    /// rest (sizes that depend on run-time values), so no later instruction, and no
+    /// kernel, sees a value of another type than the plan said.
+    func checkDeclared(_ v: RunValue, _ ins: Instruction) throws {
+        guard case .tensor(let dtype, let dims)? = ins.type, case .tensor(let t) = v else { return }
+        var fits = t.dtype == dtype && t.rank == dims.count
+        if fits {
+            for (want, got) in zip(dims, t.shape) where want.value != nil && want.value != got { fits = false; break }
+        }
+        guard fits else {
+            throw VMError(.input, "%\(ins.id.index) is declared \(ins.type!) but computes \(t.dtype.rawValue)\(describeShape(t.shape))", span: ins.range)
         }
     }
 

@@ -4,7 +4,8 @@ import NSI
 import NSITestSupport
 
 /// One plan on one loaded model from 8 threads at once, each with its own run-time
-/// params: every run gives what it gives alone, and the weights are not copied per run.
+/// params: every run gives what it gives alone. (The memory 8 concurrent runs add is measured
+/// by `nsi-bench --only concurrency8`, in a process of its own.)
 @Suite(.enabled(if: Fixtures.modelDirectory != nil, "models/smollm2-135m not fetched"))
 struct ConcurrencyTests {
     static let script = """
@@ -66,19 +67,14 @@ struct ConcurrencyTests {
         // Different params give different results (the comparison above is not vacuous).
         #expect(!identical(sequential[0], sequential[1]))
 
+        // Memory is a measurement of this process, which other suites share (and load
+        // models in): printed with its conditions, not asserted. `nsi-bench --only
+        // concurrency8` measures it in a process of its own.
         if let before, let afterLoad, let afterSequential, let peak {
-            print(String(format: "resident memory: %.0f MiB before loading, %.0f MiB after load and compile, "
-                         + "%.0f MiB after 8 sequential runs, peak %.0f MiB during 8 concurrent runs (%d weight mappings)",
-                         before.rss, afterLoad.rss, afterSequential.rss, peak, mappingsAfter))
-            // The f32 weights are 540 MB; a copy per run would add 4 GB. Concurrent runs add
-            // their activations and KV caches, well under one more copy of the weights.
-            // Other suites of this process that load a model of their own meanwhile would
-            // add theirs: the bound holds only when no weights were mapped during the runs.
-            if mappingsBefore == mappingsAfter && mappingsAfter == 1 {
-                #expect(peak - afterSequential.rss < 400, "8 concurrent runs added \(peak - afterSequential.rss) MiB")
-            } else {
-                print("memory bound not checked: \(mappingsBefore) then \(mappingsAfter) weight mappings (other suites load models too)")
-            }
+            print(String(format: "resident memory (whole test process, other suites running): %.0f MiB before loading, "
+                         + "%.0f MiB after load and compile, %.0f MiB after 8 sequential runs, peak %.0f MiB during 8 concurrent runs "
+                         + "(%d weight mappings before, %d after)",
+                         before.rss, afterLoad.rss, afterSequential.rss, peak, mappingsBefore, mappingsAfter))
         }
     }
 

@@ -2,6 +2,10 @@ import Foundation
 import NSI
 @testable import NSIBytecode
 import NSIIR
+import NSITensor
+import NSISource
+import NSISyntax
+import NSICheck
 import NSITestSupport
 import NSIVM
 import Testing
@@ -47,6 +51,55 @@ struct AcceptedPlanRunTests {
         }
         print("accepted-plan runs: \(tried) mutants, \(accepted) verified, \(completed) completed, stopped: \(stopped.sorted { $0.key < $1.key })")
         #expect(accepted > 0, "no mutant verified in \(tried) tries")
+    }
+
+    /// Per opcode: the all-ops plan with one live instruction's declared result changed
+    /// (one known size one larger, or another dtype) is refused by the verifier or, where
+    /// the verifier cannot know the type before running, stops with an input error at that
+    /// instruction, or (for a dtype) computes in the declared dtype, as the VM converts
+    /// results to it. It never completes with a size other than declared, and never
+    /// reaches an internal error.
+    @Test func everyOpcodesMistypedResultIsRefusedOrStopsCleanly() throws {
+        let model = try Fixtures.model()
+        let target = PlanTarget(model.signature)
+        let url = Fixtures.tests.appendingPathComponent("NSIBytecodeTests/Fixtures/all_ops.nsi")
+        let parsed = Parser.parse(SourceFile(path: "all_ops.nsi", text: try String(contentsOf: url, encoding: .utf8)))
+        let program = try #require(Checker.check(parsed, signature: model.signature, baseDirectory: url.deletingLastPathComponent().path).program)
+        let params: [String: RunValue] = ["other": .str("The capital of France is")]
+        let vm = VM(model: model, limits: VMLimits(maxGeneratedTokens: 16, deadline: 60))
+        _ = try vm.run(try Bytecode.decode(try Bytecode.encode(program), for: target), params: params)
+        // The values effects (saves, writes) depend on: the VM computes no others.
+        var live = Set<Int>()
+        var work = program.instructions.filter(\.op.isEffect).flatMap(\.op.operands).map(\.index)
+        while let v = work.popLast() {
+            if live.insert(v).inserted { work += program.instructions[v].op.operands.map(\.index) }
+        }
+        var firstOfKind: [OpKind: Int] = [:]
+        for (i, ins) in program.instructions.enumerated() where firstOfKind[ins.op.kind] == nil && live.contains(i) {
+            if case .tensor(_, let dims)? = ins.type, dims.contains(where: { $0.value != nil }) { firstOfKind[ins.op.kind] = i }
+        }
+        var refused = 0, stopped = 0, converted = 0, problems: [String] = []
+        for (kind, i) in firstOfKind.sorted(by: { $0.value < $1.value }) {
+            let ins = program.instructions[i]
+            guard case .tensor(let dtype, var dims)? = ins.type else { continue }
+            let d = dims.lastIndex { $0.value != nil }!
+            dims[d] = .known(dims[d].value! + 1)
+            let other: NSITensor.DType = dtype == .f32 ? .i64 : .f32
+            for (what, type) in [("a size one larger", ValueType.tensor(dtype, dims)), ("dtype \(other)", ValueType.tensor(other, ins.type!.shape!))] {
+                var mutated = program
+                mutated.instructions[i] = Instruction(id: ins.id, op: ins.op, type: type, anchor: ins.anchor, range: ins.range)
+                guard let data = try? Bytecode.encode(mutated), let verified = try? Bytecode.decode(data, for: target) else { refused += 1; continue }
+                do {
+                    _ = try vm.run(verified, params: params)
+                    if what.hasPrefix("dtype") { converted += 1 } else { problems.append("\(kind.traits.name) with \(what): verified and completed") }
+                } catch let e as VMError {
+                    if e.kind == .internal { problems.append("\(kind.traits.name) with \(what): internal error: \(e)") } else { stopped += 1 }
+                }
+            }
+        }
+        print("mistyped results over \(firstOfKind.count) opcodes: \(refused) refused by the verifier, \(stopped) stopped when run, \(converted) computed in the declared dtype")
+        #expect(firstOfKind.count >= 20)
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     /// The probe's first crash: a module called on a tensor of the wrong width passes the
