@@ -78,7 +78,7 @@ struct VMBehaviourTests {
         for index in ["a[randint(0, 10, [300, 1]), randint(0, 100, [1, 300])]", "a[randint(0, 10, [2000])]"] {
             let gathered = "let a = rand(10, 100, seed = 1)\ntrace \"Hi\" { save x = \(index).sum() }"
             #expect(throws: Never.self) { try run(gathered) }
-            #expect(performing: { try run(gathered, limits: VMLimits(maxRegisterBytes: 64_000)) }, throws: limit(.registerBytes, "this index gives"))
+            #expect(performing: { try run(gathered, limits: VMLimits(maxRegisterBytes: 200_000)) }, throws: limit(.registerBytes, "this index gives"))
         }
         let gen = #"generate "Hi" (max_tokens = 8) { save ids = result.ids }"#
         #expect(performing: { try run(gen, limits: VMLimits(maxGeneratedTokens: 4)) }, throws: limit(.generatedTokens, "exceeds the limit of 4 generated tokens"))
@@ -87,8 +87,9 @@ struct VMBehaviourTests {
     }
 
     /// Memory is charged before it is allocated: tensors no process could hold, broadcasts
-    /// and products that would pass the limit, and prompts longer than the model's
-    /// positions stop with a limit, and the process lives on.
+    /// and products that would pass the limit, prompts longer than the model's positions,
+    /// and passes over more rows than the limit holds stop with a limit, and the process
+    /// lives on.
     @Test func memoryIsReservedBeforeAllocation() throws {
         func limit(_ which: VMLimit, _ text: String) -> (any Error) -> Bool {
             { ($0 as? VMError)?.kind == .limit(which) && "\($0)".contains(text) }
@@ -104,6 +105,11 @@ struct VMBehaviourTests {
         let long = "param prompt: str = \"Hi\"\ntrace prompt { save l = model.logits[:, -1] }"
         let text = String(repeating: " Paris", count: 9000)
         #expect(performing: { try run(long, params: ["prompt": .str(text)]) }, throws: limit(.positions, "exceed the model's 8192 positions"))
+        // Many rows: their cached keys and values and activations are charged before the pass.
+        let rows = { (n: Int) in "trace [" + Array(repeating: #""The city of""#, count: n).joined(separator: ", ") + "] { save l = model.logits[:, -1].sum() }" }
+        let small = VMLimits(maxRegisterBytes: 64 << 20)
+        #expect(performing: { try run(rows(2000), limits: small) }, throws: limit(.registerBytes, "cached keys and values and activations"))
+        #expect(throws: Never.self) { try run(rows(8), limits: small) }
         // Under the limits the same kinds of work still run.
         #expect(throws: Never.self) { try run(#"trace "Hi" { save z = (zeros(300, 1) + zeros(1, 300)).sum() }"#) }
     }
