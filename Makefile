@@ -28,7 +28,7 @@ demo: model release
 # The editor grammar's check installs its TextMate engine from PyPI into .build.
 test: model
 	$(SWIFT) build
-	NSI_TEST_REQUIRE=numpy,postgresql $(SWIFT) test
+	NSI_TEST_REQUIRE=numpy,postgresql,rsvg $(SWIFT) test
 	Scripts/check-editors
 
 # Once per change to unsafe code: the whole suite under AddressSanitizer.

@@ -62,6 +62,8 @@ let package = Package(
         .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor"]),
         // `nsi lsp`: the checker's knowledge in an editor (diagnostics, hover shapes, completion).
         .target(name: "NSILSP", dependencies: ["NSICheck", "NSIIR", "NSIJSON", "NSIModel", "NSISource", "NSISyntax"]),
+        // Figures of results as SVG (line charts, heatmaps) and terminal sparklines.
+        .target(name: "NSIPlot"),
         // The embedding API: load a model, compile or decode a plan, run it from many threads.
         .target(name: "NSI", dependencies: [
             "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
@@ -85,7 +87,7 @@ let package = Package(
         // The commands of the `nsi` tool, as a library that tests call directly.
         .target(name: "NSICLI", dependencies: [
             "NSI", "NSITensor", "NSITokenizer", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
-            "NSIServer", "NSIClient", "NSIZstd", "NSILSP",
+            "NSIServer", "NSIClient", "NSIZstd", "NSILSP", "NSIPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nsi", dependencies: ["NSICLI"]),
@@ -112,7 +114,7 @@ let package = Package(
             "NSI", "NSIBytecode", "NSIVM", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSIRuntime", "NSITensor",
         ]),
         .testTarget(name: "NSIOptTests", dependencies: ["NSITestSupport", "NSIOpt", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel"]),
-        .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI", "NSISource", "NSISyntax", "NSICheck", "NSIModel", "NSIRuntime", "NSIVM"],
+        .testTarget(name: "NSICLITests", dependencies: ["NSITestSupport", "NSICLI", "NSISource", "NSISyntax", "NSICheck", "NSIModel", "NSIRuntime", "NSIVM", "NSIPlot"],
                     exclude: ["Golden"]),
         .testTarget(name: "NSITests", dependencies: ["NSITestSupport", "NSI"]),
         .testTarget(name: "NSILSPTests", dependencies: ["NSITestSupport", "NSILSP", "NSIJSON"]),

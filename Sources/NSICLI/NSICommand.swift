@@ -20,6 +20,7 @@ public struct NSICommand: AsyncParsableCommand {
             CompileCommand.self,
             DumpCommand.self,
             RunCommand.self,
+            PlotCommand.self,
             FmtCommand.self,
             LSPCommand.self,
             ParseCommand.self,

@@ -4,6 +4,7 @@ import NSIBytecode
 import NSI
 import NSIIR
 import NSIJSON
+import NSIPlot
 import NSIRuntime
 import NSISource
 import NSITensor
@@ -28,6 +29,9 @@ struct RunCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
+
+    @Option(name: .long, help: ArgumentHelp("Also draw the results into this folder: an SVG figure per indexed series or 2-D value (see `nsi plot`).", valueName: "dir"))
+    var plot: String?
 
     @Flag(name: .customLong("no-optimize"), help: "Run the program as checked, without the optimizer's passes or copy elision.")
     var noOptimize = false
@@ -65,7 +69,19 @@ struct RunCommand: ParsableCommand {
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             try ResultsFile.write(results, to: out, script: script, model: model.directory)
             if !quiet { print(Self.summary(results, model: model, out: out), terminator: "") }
+            try drawFigures(results, model: model)
         }
+    }
+
+    /// `--plot DIR`: the figures `nsi plot` draws, with the first prompt's tokens as labels.
+    func drawFigures(_ results: RunResults, model: LanguageModel) throws {
+        guard let plot else { return }
+        let saved = ResultsFile.tensors(results).map { SavedValue(name: $0.0, shape: $0.1.shape, values: $0.1.cast(to: .f32).toFloats().map(Double.init)) }
+        let tokens = results.blocks.first?.tokenIds.first.map { $0.map { (try? model.decode([$0])) ?? "?" } }
+        let figures = Figures.make(saved, tokens: tokens)
+        try FileManager.default.createDirectory(atPath: plot, withIntermediateDirectories: true)
+        for f in figures { try PlotCommand.write(f.svg, to: (plot as NSString).appendingPathComponent(Figures.fileName(f.name) + ".svg")) }
+        if !quiet { print("drew \(figures.count) figure\(figures.count == 1 ? "" : "s") in \(plot)") }
     }
 
     /// A run-time error shown like a compile error, at the statement that failed: its code
@@ -104,6 +120,7 @@ struct RunCommand: ParsableCommand {
             }
             try ResultsFile.write(results, to: out, script: script, model: model.directory)
             if !quiet { print(Self.summary(results, model: model, out: out), terminator: "") }
+            try drawFigures(results, model: model)
         }
     }
 
@@ -116,7 +133,24 @@ struct RunCommand: ParsableCommand {
             }
         }
         let vocab = model.transformer.config.vocabSize
+        // Indexed scalars (`save p[l] = ...`, three or more) as one sparkline each, where
+        // the first of them would be listed.
+        var series: [String: [(Int, Double)]] = [:]
         for (key, v) in results.values {
+            guard let t = v.tensor, t.count == 1, let dot = key.lastIndex(of: "."), let k = Int(key[key.index(after: dot)...]) else { continue }
+            series[String(key[..<dot]), default: []].append((k, Double(t.cast(to: .f32).toFloats()[0])))
+        }
+        series = series.filter { $0.value.count >= 3 }
+        var shown = Set<String>()
+        for (key, v) in results.values {
+            if let dot = key.lastIndex(of: "."), let s = series[String(key[..<dot])], Int(key[key.index(after: dot)...]) != nil, v.tensor?.count == 1 {
+                let base = String(key[..<dot])
+                if shown.insert(base).inserted {
+                    let sorted = s.sorted { $0.0 < $1.0 }
+                    lines.append("\(base)[\(sorted.first!.0)...\(sorted.last!.0)]: \(sparkline(sorted.map(\.1)))")
+                }
+                continue
+            }
             switch v {
             case .str(let s): lines.append("\(key): \(JSONValue.quote(s))")
             case .strings(let s): lines.append("\(key): [" + s.map(JSONValue.quote).joined(separator: ", ") + "]")
