@@ -23,15 +23,19 @@ demo: model release
 	@echo "== nsi run Samples/steering.nsi: a contrastive steering vector during generation"
 	$$($(SWIFT) build -c release --show-bin-path)/nsi run --model $(MODEL) --out results/steering.safetensors Samples/steering.nsi
 
-# Setup installed PostgreSQL and numpy: the tests that need them fail here rather than
-# skip (NSI_TEST_REQUIRE), so CI runs everything the suite claims.
+# Setup installed PostgreSQL, numpy and rsvg-convert: the tests that need them fail here
+# rather than skip (NSI_TEST_REQUIRE), so CI runs everything the suite claims.
 # The editor grammar's check installs its TextMate engine from PyPI into .build.
+# The C ABI under AddressSanitizer (test-asan-c) runs every time: a few minutes on a
+# fresh clone, about one once its build folder exists.
 test: model
 	$(SWIFT) build
 	NSI_TEST_REQUIRE=numpy,postgresql,rsvg $(SWIFT) test
 	Scripts/check-editors
+	$(MAKE) test-asan-c
 
-# Once per change to unsafe code: the whole suite under AddressSanitizer.
+# Once per change to unsafe code (too long for every CI run: the whole suite, built
+# again with the sanitizer): the whole suite under AddressSanitizer.
 test-asan: model
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
