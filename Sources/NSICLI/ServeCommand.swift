@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Times a job is taken before one the server died running each time fails (error_kind crash).") var maxAttempts = 3
     @Flag(name: .long, help: "Serve /v1/metrics without an API key.") var publicMetrics = false
     @Option(name: .long, help: "Event streams a key may hold open at once; more get 429.") var maxStreamsPerKey = 16
+    @Option(name: .long, help: ArgumentHelp("Close a connection that sends no part of a request (head, body chunk) for this long, or no new request (e.g. 30s).", valueName: "duration"))
+    var readTimeout = "30s"
     @Option(name: .long, help: "Jobs that may share one forward pass (1: every job alone).") var maxBatch = 16
     @Option(name: .long, help: ArgumentHelp("Longest a job may run.", valueName: "duration")) var jobDeadline = "300s"
     @Option(name: .long, help: "Most tokens a job may generate.") var maxTokens = 512
@@ -62,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxAttempts = max(1, maxAttempts)
         c.publicMetrics = publicMetrics
         c.maxStreamsPerKey = max(1, maxStreamsPerKey)
+        c.readTimeout = try duration(readTimeout, "--read-timeout")
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         c.maxBatch = maxBatch
         c.jobLimits = VMLimits(maxSavedBytes: try size(maxSaved, "--max-saved"), maxGeneratedTokens: maxTokens,

@@ -59,6 +59,7 @@ public final class ModelServer: Sendable {
         var appLogger = Logger(label: "nsi.http")
         appLogger.logLevel = logger.logLevel
         let app = Application(router: router,
+                              server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(max(0.01, config.readTimeout) * 1000)))),
                               configuration: .init(address: .hostname(config.host, port: config.port), serverName: "nsi"),
                               onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
                               logger: appLogger)

@@ -27,6 +27,12 @@ public struct ServerConfiguration: Sendable {
     /// What one job may use: deadline, generated tokens, saved bytes, instructions.
     public var jobLimits = VMLimits(maxSavedBytes: 256 << 20, maxGeneratedTokens: 512, deadline: 300)
 
+    /// How long a connection may go without a request's next part (its head, a body
+    /// chunk, its end) or, between requests, without a new one, before it is closed: a
+    /// client that opens connections and sends nothing, or a header a byte at a time,
+    /// holds no connection for longer. A response being written (an event stream) is not
+    /// idle.
+    public var readTimeout: TimeInterval = 30
     /// How long results are kept after a job finishes.
     public var keepResults: TimeInterval = 24 * 3600
     /// How often expired results are dropped.

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import NSIServer
 import NSITestSupport
@@ -120,6 +123,39 @@ import NSITestSupport
         let unknownJob = try await s.http("GET", "/v1/jobs/does-not-exist", key: key)
         #expect(unknownJob.status == 404)
         #expect(LiveServer.errorCode(unknownJob.body) == "no_such_job")
+    }
+
+    /// A connection that sends half a request head, or nothing, is closed after the read
+    /// timeout, and the server goes on answering. (The socket waits at most 30 s for the
+    /// close, a bound on the test, not a timing claimed.)
+    @Test func slowConnectionsAreClosed() async throws {
+        let s = try await LiveServer.start(model: Paths.tiny) { c in c.readTimeout = 0.3 }
+        defer { Task { await s.stop() } }
+        let port = UInt16(s.url.split(separator: ":").last!)!
+        func connect() -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            #expect(ok == 0)
+            var wait = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            return fd
+        }
+        /// What a read gets: 0 when the server closed the connection.
+        func readResult(_ fd: Int32) -> Int {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            return buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+        }
+        let half = connect(), silent = connect()
+        defer { close(half); close(silent) }
+        let head = Array("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
+        #expect(head.withUnsafeBytes { write(half, $0.baseAddress, head.count) } == head.count)
+        #expect(readResult(half) == 0, "a half-sent head is still held open")
+        #expect(readResult(silent) == 0, "a silent connection is still held open")
+        #expect(try await s.http("GET", "/v1/health").status == 200)
     }
 
     /// Every route the server registers is in the OpenAPI document it serves, and
