@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Longest a job may run.", valueName: "duration")) var jobDeadline = "300s"
     @Option(name: .long, help: "Most tokens a job may generate.") var maxTokens = 512
     @Option(name: .long, help: ArgumentHelp("Most bytes a job may save.", valueName: "size")) var maxSaved = "256MB"
+    @Option(name: .long, help: ArgumentHelp("Most bytes of results one key may hold in the store; past it submissions get 429 and results are not kept.", valueName: "size"))
+    var maxStoredPerKey = "2GB"
     @Option(name: .long, help: ArgumentHelp("How long results are kept after a job ends.", valueName: "duration")) var keepResults = "24h"
     @Option(name: .long, help: ArgumentHelp("How often expired results are dropped.", valueName: "duration")) var purgeEvery = "60s"
     @Option(name: .long, help: ArgumentHelp("How long a running job's lease lasts unrenewed before another server may take it.", valueName: "duration")) var lease = "30s"
@@ -65,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.publicMetrics = publicMetrics
         c.maxStreamsPerKey = max(1, maxStreamsPerKey)
         c.readTimeout = try duration(readTimeout, "--read-timeout")
+        c.maxStoredBytesPerKey = try size(maxStoredPerKey, "--max-stored-per-key")
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         c.maxBatch = maxBatch
         c.jobLimits = VMLimits(maxSavedBytes: try size(maxSaved, "--max-saved"), maxGeneratedTokens: maxTokens,

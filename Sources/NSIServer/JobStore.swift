@@ -129,6 +129,9 @@ public protocol JobStore: Sendable {
     func countsByState() async throws -> [JobState: Int]
     /// Active jobs per key (queued or running), for the quota.
     func activeJobs(keyID: Int64) async throws -> Int
+    /// Bytes of the results a key's jobs hold in the store (files and sidecars), for the
+    /// per-key storage bound.
+    func storedBytes(keyID: Int64) async throws -> Int
 }
 
 /// Opens the store a `--store` value names: a postgres:// or postgresql:// URL, else a SQLite file path.
@@ -171,6 +174,8 @@ public struct JobFailure: Sendable, Equatable, CustomStringConvertible {
     public static let crash = JobFailure("crash")
     public static let param = JobFailure("param")
     public static let storage = JobFailure("storage")
+    /// The key's stored results would pass `--max-stored-per-key`.
+    public static let storedBytes = JobFailure("limit.stored bytes")
 }
 
 /// Which queued jobs a worker takes, defined once for every store: in submission order,

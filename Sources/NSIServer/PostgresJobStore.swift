@@ -282,6 +282,12 @@ public final class PostgresJobStore: JobStore {
     public func activeJobs(keyID: Int64) async throws -> Int {
         try await rows("SELECT COUNT(*) AS n FROM jobs WHERE key_id = \(keyID) AND state IN ('queued', 'running')")[0]["n"].decode(Int.self)
     }
+
+    public func storedBytes(keyID: Int64) async throws -> Int {
+        try await rows("""
+            SELECT COALESCE(SUM(octet_length(r.safetensors) + octet_length(r.sidecar)), 0)::BIGINT AS n FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.key_id = \(keyID)
+            """)[0]["n"].decode(Int.self)
+    }
 }
 
 /// A server that cannot start: a bad flag, a missing model, an unreachable store.

@@ -225,6 +225,12 @@ extension ModelServer {
         default:
             throw APIError(.badRequest, "bad_request", "give exactly one of \"script\" (the text) and \"plan\" (base64 bytes)")
         }
+        let stored = try await store.storedBytes(keyID: key.id)
+        guard stored < config.maxStoredBytesPerKey else {
+            throw APIError(.tooManyRequests, "storage_quota_exceeded",
+                           "this key's results hold \(stored) bytes in the store, at or past its limit of \(config.maxStoredBytesPerKey); they leave \(Int(config.keepResults)) s after their jobs end",
+                           headers: [.retryAfter: "60"])
+        }
         let job: JobRecord
         do {
             job = try await store.insert(NewJob(keyID: key.id, model: modelName, name: name, plan: plan, params: runParams), maxActive: config.maxActivePerKey)

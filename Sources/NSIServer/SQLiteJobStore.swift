@@ -257,4 +257,12 @@ public final class SQLiteJobStore: JobStore {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE key_id = ? AND state IN ('queued', 'running')", arguments: [keyID])!
         }
     }
+
+    public func storedBytes(keyID: Int64) async throws -> Int {
+        try await db.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(LENGTH(r.safetensors) + LENGTH(CAST(r.sidecar AS BLOB))), 0) FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.key_id = ?
+                """, arguments: [keyID])!
+        }
+    }
 }

@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
     /// holds no connection for longer. A response being written (an event stream) is not
     /// idle.
     public var readTimeout: TimeInterval = 30
+    /// Bytes of results one key may hold in the store at once: past it, submissions get 429
+    /// `storage_quota_exceeded`, and a job whose results would pass it fails with
+    /// `limit.stored bytes` (its results are not kept). Results leave after `keepResults`.
+    public var maxStoredBytesPerKey = 2 << 30
     /// How long results are kept after a job finishes.
     public var keepResults: TimeInterval = 24 * 3600
     /// How often expired results are dropped.

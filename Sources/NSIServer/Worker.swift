@@ -136,6 +136,14 @@ final class ModelWorker: Sendable {
             case .success(let results):
                 do {
                     let stored = try PlanRunner.encode(results, name: job.name, model: model.name)
+                    let held = try await store.storedBytes(keyID: job.keyID)
+                    let size = stored.safetensors.count + stored.sidecar.utf8.count
+                    if held + size > config.maxStoredBytesPerKey {
+                        metrics.run(outcome: "failed")
+                        try await store.fail(id: job.id, message: "\(job.name): its results (\(size) bytes) would bring this key's stored results to \(held + size) bytes, "
+                                             + "past the limit of \(config.maxStoredBytesPerKey); they were not kept", kind: .storedBytes, batchSize: group.count)
+                        continue
+                    }
                     try await store.complete(id: job.id, results: stored, batchSize: group.count)
                     metrics.run(outcome: "completed")
                 } catch {

@@ -5,6 +5,7 @@ import Testing
 /// Leases, on both stores: a running job whose worker stops renewing is taken by another
 /// worker once its lease expires (not before, and not while it is renewed); after its
 /// attempts it fails as a crash; a cancel asked of an abandoned job ends it cancelled.
+/// And the bytes of a key's stored results, counted the same by both.
 @Suite(.serialized) struct LeaseTests {
     func exercise(_ store: any JobStore) async throws {
         try await store.migrate()
@@ -38,6 +39,13 @@ import Testing
         try await store.renewLeases(worker: "d", until: Date().addingTimeInterval(-1))
         #expect(try await claim("e", lease: 60).isEmpty)
         #expect(try await store.job(id: other.id)?.state == .cancelled)
+
+        // The bytes a key's stored results hold, for its storage bound.
+        #expect(try await store.storedBytes(keyID: key.id) == 0)
+        let done = try await store.insert(NewJob(keyID: key.id, model: "m", name: "r.nsi", plan: Data([5]), params: [:]), maxActive: 10)
+        #expect(try await claim("f", lease: 60).map(\.id) == [done.id])
+        try await store.complete(id: done.id, results: StoredResults(safetensors: Data(count: 1000), sidecar: "{\"é\":1}"), batchSize: 1)
+        #expect(try await store.storedBytes(keyID: key.id) == 1000 + 8)   // the sidecar in UTF-8 bytes
     }
 
     @Test func sqlite() async throws {

@@ -226,4 +226,31 @@ struct JobLimitTests {
         #expect(try await client.follow(ok.id).state == "completed")
         #expect(try await s.http("GET", "/v1/health").status == 200)
     }
+
+    /// Stored results per key: a job whose results would pass the key's bound fails with
+    /// `limit.stored bytes` and keeps nothing; a key at its bound gets 429 on submission;
+    /// another key is not affected.
+    @Test func storedResultsPerKeyAreBounded() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.maxStoredBytesPerKey = 3 << 20 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("heidi"), other = try await s.makeKey("ivan")
+        let client = try ServerClient(server: s.url, key: key), otherClient = try ServerClient(server: s.url, key: other)
+        let twoMB = "trace \"Hi\" { save z = ones(512, 1024) }\n"
+        let a = try await client.follow(try await client.submit(script: twoMB, name: "a.nsi", model: nil, params: [:]).id)
+        #expect(a.state == "completed")
+        let b = try await client.follow(try await client.submit(script: twoMB, name: "b.nsi", model: nil, params: [:]).id)
+        #expect(b.state == "failed" && b.errorKind == "limit.stored bytes", "\(b.state) \(b.errorKind ?? "nil")")
+        #expect(b.error?.contains("3145728") == true, "\(b.error ?? "")")
+        #expect(try await s.http("GET", "/v1/jobs/\(b.id)/results", key: key).status != 200)
+        // The same 2 MB for another key: its own bound.
+        #expect(try await otherClient.follow(try await otherClient.submit(script: twoMB, name: "c.nsi", model: nil, params: [:]).id).state == "completed")
+        // Results that reach the bound (kept from before it was lowered, say): 429 on submission.
+        let job = try await s.server.store.insert(NewJob(keyID: try #require(try await s.server.store.key(hash: APIKeys.hash(key))).id, model: "m", name: "old.nsi",
+                                                         plan: Data([1]), params: [:]), maxActive: 100)
+        try await s.server.store.complete(id: job.id, results: StoredResults(safetensors: Data(count: 2 << 20), sidecar: "{}"), batchSize: 1)
+        let refused = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["script": probeScript]))
+        #expect(refused.status == 429)
+        #expect(LiveServer.errorCode(refused.body) == "storage_quota_exceeded")
+        #expect(try await s.http("POST", "/v1/jobs", key: other, body: submitBody(["script": probeScript])).status == 202)
+    }
 }
