@@ -5,7 +5,19 @@ import NSITensor
 
 extension Execution {
     /// Runs one instruction that computes a value or saves one.
+    /// Runs an instruction, timing it as this run's own work (see `checkDeadline`).
     func run(_ ins: Instruction) throws {
+        guard let clock = batchClock else { return try execute(ins) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9
+            ownSeconds += seconds
+            clock.instructionSeconds += seconds
+        }
+        try execute(ins)
+    }
+
+    func execute(_ ins: Instruction) throws {
         guard try guardAllows(ins) else { return }
         try count(ins)
         var out: RunValue

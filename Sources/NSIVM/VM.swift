@@ -114,14 +114,16 @@ public final class VM: Sendable {
         var executions: [Execution] = []
         var outcomes: [Result<RunResults, Error>?] = Array(repeating: nil, count: runs.count)
         var indices: [Int] = []
+        let clock = BatchClock()
         for (i, r) in runs.enumerated() {
             do {
                 try checkSignature(r.program)
                 guard runs.count == 1 || Self.canShare(first.program, r.program) else {
                     throw VMError(.mismatch, "this plan's blocks do not match the batch it was given with; run it alone")
                 }
-                executions.append(Execution(vm: self, program: r.program, params: r.params, cancellation: r.cancellation,
-                                            shared: true, progress: nil))
+                let e = Execution(vm: self, program: r.program, params: r.params, cancellation: r.cancellation, shared: true, progress: nil)
+                e.batchClock = clock
+                executions.append(e)
                 indices.append(i)
             } catch {
                 outcomes[i] = .failure(error)

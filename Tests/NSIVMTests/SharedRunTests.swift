@@ -199,6 +199,40 @@ struct SharedRunTests {
         #expect(d <= 1e-4, "h differs from the lone run by \(d)")
     }
 
+    /// Fair time in a shared batch: a run's deadline counts the passes it shares and its
+    /// own instructions, not a neighbour's. A plan with seconds of its own products, beside
+    /// a quick probe, under a deadline between the probe's time and the products': the
+    /// products' plan stops at its deadline, the probe completes with its lone values.
+    /// (The work is sized on this machine first, so the comparison holds on any CPU.)
+    @Test func aNeighboursOwnWorkIsNotChargedToYourDeadline() throws {
+        let model = try Fixtures.model()
+        let vm = VM(model: model)
+        let probe = try compile(self.probe)
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let t = Date()
+            try body()
+            return Date().timeIntervalSince(t)
+        }
+        func heavy(_ k: Int) throws -> Program {
+            try compile("trace \"The capital of France is\" { for i in 0..<\(k) { save z[i] = ((zeros(1024, 1024) + 1.0) @ (zeros(1024, 1024) + 1.0))[0, 0] }  save h = model.layers[2].output[0, -1] }")
+        }
+        let alone = try vm.run(probe)
+        let probeTime = try (0..<3).map { _ in try seconds { _ = try vm.run(probe) } }.max()!
+        // Products enough for 8 probes and a second, from the time 8 more of them take.
+        let t8 = try seconds { _ = try vm.run(try heavy(8)) }, t16 = try seconds { _ = try vm.run(try heavy(16)) }
+        let perProduct = max((t16 - t8) / 8, 1e-3)
+        let k = min(512, max(8, Int(((8 * probeTime + 1) * 1.3 / perProduct).rounded(.up))))
+        let heavyTime = try seconds { _ = try vm.run(try heavy(k)) }
+        try #require(heavyTime >= 8 * probeTime + 1, "no product plan far slower than the probe (\(heavyTime) s vs \(probeTime) s)")
+        let deadline = heavyTime / 2
+        let limited = VM(model: model, limits: VMLimits(deadline: deadline))
+        let out = limited.runShared([SharedRun(program: try heavy(k)), SharedRun(program: probe)])
+        #expect { try out[0].get() } throws: { ($0 as? VMError)?.kind == .limit(.deadline) }
+        let shared = try out[1].get()
+        #expect(try maxDiff(shared.value("h"), alone.value("h")) <= 1e-4)
+        print("fair time: products \(k) x 1024^3 took \(heavyTime) s alone, the probe \(probeTime) s; under a \(deadline) s deadline together, the products stopped and the probe completed")
+    }
+
     @Test func cancellingOneSharedRunLeavesTheOther() throws {
         let vm = VM(model: try Fixtures.model())
         let probe = try compile(self.probe)
