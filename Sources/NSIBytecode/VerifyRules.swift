@@ -262,12 +262,20 @@ extension CodeVerifier {
         case .binary:
             guard let a = operand(1)?.dims, let b = operand(2)?.dims else { break }
             if WireCodes.binary[n(0)] == .matmul {
+                let inner = (a.last!, b.count == 1 ? b[0] : b[b.count - 2])
+                if case .known(let x) = inner.0, case .known(let y) = inner.1, x != y {
+                    throw .operandType(at: at, operand: "a, b", expected: "inner sizes that agree", found: "\(x) and \(y)")
+                }
                 want = matmulDims(a, b)
             } else {
+                try expectBroadcast([a, b], at)
                 want = broadcastDims([a, b])
             }
         case .select:
-            if let c = operand(0)?.dims, let a = operand(1)?.dims, let b = operand(2)?.dims { want = broadcastDims([c, a, b]) }
+            if let c = operand(0)?.dims, let a = operand(1)?.dims, let b = operand(2)?.dims {
+                try expectBroadcast([c, a, b], at)
+                want = broadcastDims([c, a, b])
+            }
         case .squeeze:
             guard let d = operand(0)?.dims else { break }
             if case .none = ops[1] {
@@ -312,6 +320,23 @@ extension CodeVerifier {
         }
         if let wantType, wantType != dtype {
             throw .resultType(at: at, expected: wantType.rawValue, found: plan.describe(.tensor(dtype, dims)))
+        }
+    }
+
+    /// Operands whose known sizes cannot broadcast (two different sizes, neither 1, in one
+    /// aligned dimension) are refused; sizes known only when running are the VM's.
+    func expectBroadcast(_ shapes: [[PlanDim]], _ at: CodeLocation) throws(BytecodeError) {
+        let rank = shapes.map(\.count).max() ?? 0
+        for k in 0..<rank {
+            var size: Int?
+            for s in shapes where k < s.count {
+                guard case .known(let d) = s[s.count - 1 - k], d != 1 else { continue }
+                if let size, size != d {
+                    throw .operandType(at: at, operand: "operands", expected: "sizes that broadcast",
+                                       found: shapes.map { "[" + $0.map { if case .known(let n) = $0 { return String(n) }; return "?" }.joined(separator: ", ") + "]" }.joined(separator: " and "))
+                }
+                size = d
+            }
         }
     }
 

@@ -17,9 +17,13 @@ public struct SavedValue: Sendable {
 /// - `name.k` scalars (a logit lens, a patching effect per layer) are a line over k;
 /// - `name.i.j` scalars (a layer x position sweep) are a heatmap of i by j;
 /// - a value with two dimensions of more than one entry (an attention pattern, a
-///   position-by-feature table) is a heatmap.
+///   position-by-feature table) is a heatmap, up to `maxCells` cells.
 /// Dimensions as long as the prompt are labelled with its tokens when they are given.
 public enum Figures {
+    /// The most cells a heatmap draws: a table of logits over a vocabulary would be an SVG
+    /// of millions of elements, which no viewer shows; such values make no figure.
+    public static let maxCells = 256 * 1024
+
     public static func make(_ saved: [SavedValue], tokens: [String]? = nil) -> [(name: String, svg: String)] {
         var out: [(String, String)] = []
         var series: [String: [Int: Double]] = [:], grids: [String: [[Int]: Double]] = [:]
@@ -45,7 +49,7 @@ public enum Figures {
         }
         for v in saved {
             let dims = v.shape.filter { $0 > 1 }
-            guard dims.count == 2, v.values.count == dims[0] * dims[1] else { continue }
+            guard dims.count == 2, v.values.count == dims[0] * dims[1], dims[0] * dims[1] <= maxCells else { continue }
             let values = (0..<dims[0]).map { r in Array(v.values[(r * dims[1])..<((r + 1) * dims[1])]) }
             let tokenRows = tokens?.count == dims[0], tokenColumns = tokens?.count == dims[1]
             out.append((v.name, SVGFigure.heatmap(title: v.name, values: values, rowLabels: labels(dims[0], tokens), columnLabels: labels(dims[1], tokens),

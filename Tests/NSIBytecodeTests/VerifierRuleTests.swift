@@ -49,6 +49,28 @@ import Testing
         if case .failure(let e) = nested { Issue.record("a nested condition was refused: \(e)") }
     }
 
+    /// Operands whose known sizes cannot meet: a sum of widths 576 and 192, a product
+    /// whose inner sizes differ, refused before anything runs.
+    @Test func operandsOfSizesThatCannotMeetAreRefused() throws {
+        let body = """
+        save "x": f32[1, T, 576]
+        block trace
+          invoke rows 1 prompts ["The city of"]
+        %0 = read 2 : f32[1, T, 576] @ block 0 invoke 0 point 2 step 0
+        %1 = read 4 : f32[1, T, 192] @ block 0 invoke 0 point 4 step 0
+
+        """
+        try refused(body + """
+        %2 = binary add %0 %1 : f32[1, T, 576] @ block 0 invoke 0 point 4 step 0
+        %3 = save "x" %2 @ block 0 invoke 0 point 4 step 0
+        """, "operandType", "sizes that broadcast")
+        try refused(body + """
+        %2 = weight "layers.0.attn.k_proj.weight" : f32[192, 576] @ block 0 invoke 0 point 4 step 0
+        %3 = binary matmul %0 %2 : f32[1, T, 576] @ block 0 invoke 0 point 4 step 0
+        %4 = save "x" %3 @ block 0 invoke 0 point 4 step 0
+        """, "operandType", "inner sizes that agree")
+    }
+
     @Test func aValueOfALaterStepIsNotUsedEarlier() throws {
         try refused("""
         save "x": f32[1, 1, 576]

@@ -89,7 +89,8 @@ func render(_ svgPath: String, _ rsvg: String) throws -> (Int, Int) {
         var saved = (0..<5).map { SavedValue(name: "lens.\($0)", shape: [], values: [Double($0)]) }
         saved += [SavedValue(name: "grid.0.0", shape: [], values: [1]), SavedValue(name: "grid.0.1", shape: [], values: [2]),
                   SavedValue(name: "pattern", shape: [1, 3, 3], values: Array(repeating: 0.3, count: 9)),
-                  SavedValue(name: "h", shape: [576], values: Array(repeating: 0, count: 576))]
+                  SavedValue(name: "h", shape: [576], values: Array(repeating: 0, count: 576)),
+                  SavedValue(name: "logits", shape: [1, 14, 49152], values: Array(repeating: 0, count: 14 * 49152))]
         let figures = Figures.make(saved, tokens: ["The", " city", " of"])
         #expect(figures.map(\.name).sorted() == ["grid", "lens", "pattern"])
         #expect(figures.first { $0.name == "pattern" }?.svg.contains(" city") == true)
