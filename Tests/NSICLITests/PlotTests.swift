@@ -85,6 +85,16 @@ func render(_ svgPath: String, _ rsvg: String) throws -> (Int, Int) {
         #expect(sparkline([]) == "")
     }
 
+    /// A file that is no results file, and results with nothing to draw: clear errors.
+    @Test func plotRefusesWhatItCannotDraw() throws {
+        let dir = try Fixtures.temporaryDirectory("plot-errors")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("not safetensors".utf8).write(to: URL(fileURLWithPath: dir + "/bad.safetensors"))
+        #expect { try PlotCommand.parse([dir + "/bad.safetensors"]).run() } throws: { "\($0)".contains("bad.safetensors") }
+        try SafetensorsWriter.write([("h", Tensor(shape: [576], floats: Array(repeating: 1, count: 576)))], metadata: [:], to: dir + "/vector.safetensors")
+        #expect { try PlotCommand.parse([dir + "/vector.safetensors"]).run() } throws: { "\($0)".contains("no indexed series or 2-D value") }
+    }
+
     @Test func figuresFromSavedValues() {
         var saved = (0..<5).map { SavedValue(name: "lens.\($0)", shape: [], values: [Double($0)]) }
         saved += [SavedValue(name: "grid.0.0", shape: [], values: [1]), SavedValue(name: "grid.0.1", shape: [], values: [2]),
