@@ -3,7 +3,7 @@
 SWIFT ?= swift
 MODEL ?= models/smollm2-135m
 
-.PHONY: demo test setup model build release test-asan test-asan-c hosts bench clean
+.PHONY: demo test setup model build release wheel test-python test-asan test-asan-c hosts bench clean
 
 setup:
 	Scripts/setup
@@ -17,6 +17,18 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product nsi
 
+# The Python package (python/) as a wheel in dist/, with libnsic.so and the Swift runtime
+# libraries it needs inside: it installs with pip on a machine without Swift.
+wheel: setup
+	Scripts/build-wheel
+
+# The wheel installed into a fresh virtual environment and python/tests run there
+# (every sample against `nsi run`, errors, threads, Ctrl-C, a real `nsi serve`, plots,
+# the example notebook executed headless).
+test-python: model
+	$(SWIFT) build --product nsi
+	Scripts/test-python
+
 demo: model release
 	@echo "== nsi run Samples/logit_lens.nsi: at which layer does SmolLM2-135M know the answer?"
 	$$($(SWIFT) build -c release --show-bin-path)/nsi run --model $(MODEL) --out results/logit_lens.safetensors Samples/logit_lens.nsi
@@ -25,13 +37,15 @@ demo: model release
 
 # Setup installed PostgreSQL, numpy and rsvg-convert: the tests that need them fail here
 # rather than skip (NSI_TEST_REQUIRE), so CI runs everything the suite claims.
-# The editor grammar's check installs its TextMate engine from PyPI into .build.
+# The editor grammar's check installs its TextMate engine from PyPI into .build; the
+# Python package's tests install the wheel, pytest, matplotlib and Jupyter's runner there.
 # The C ABI under AddressSanitizer (test-asan-c) runs every time: a few minutes on a
 # fresh clone, about one once its build folder exists.
 test: model
 	$(SWIFT) build
 	NSI_TEST_REQUIRE=numpy,postgresql,rsvg $(SWIFT) test
 	Scripts/check-editors
+	Scripts/test-python
 	$(MAKE) test-asan-c
 
 # Once per change to unsafe code (too long for every CI run: the whole suite, built
@@ -62,5 +76,5 @@ bench: model
 	Benchmarks/run-vm
 
 clean:
-	rm -rf .build .build-asan .build-asan-c
+	rm -rf .build .build-asan .build-asan-c dist
 	rm -f Samples/hosts/host

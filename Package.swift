@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "NSIPlot"),
         // The embedding API: load a model, compile or decode a plan, run it from many threads.
         .target(name: "NSI", dependencies: [
-            "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt",
+            "NSITensor", "NSISource", "NSISyntax", "NSICheck", "NSIIR", "NSIModel", "NSIRuntime", "NSIVM", "NSIBytecode", "NSIOpt", "NSIJSON",
         ]),
         // The C ABI over the embedding API (opaque handles, status codes, JSON params).
         .target(name: "NSIC", dependencies: ["NSI", "NSIJSON", "NSITensor"], exclude: ["include"]),

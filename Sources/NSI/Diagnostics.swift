@@ -51,5 +51,7 @@ extension [Diagnostic] {
 /// A script that did not compile: every diagnostic, errors and warnings.
 public struct CompileError: Error, Sendable, CustomStringConvertible {
     public let diagnostics: [Diagnostic]
-    public var description: String { diagnostics.rendered }
+    /// What `nsi check` prints for the script: every diagnostic and a closing count.
+    public let report: String
+    public var description: String { report }
 }

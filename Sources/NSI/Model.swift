@@ -26,6 +26,13 @@ public final class Model: Sendable {
     /// The signature as `nsi signature` prints it: dimensions, access points, modules.
     public var signature: String { model.signature.canonicalText() }
 
+    /// The text of token ids, as the model's tokenizer decodes them (special tokens
+    /// included); nil for a model folder without a tokenizer or an id outside its vocabulary.
+    public func decode(_ ids: [Int]) -> String? {
+        guard let tokenizer = model.tokenizer, ids.allSatisfy({ $0 >= 0 && $0 < tokenizer.vocabSize }) else { return nil }
+        return tokenizer.decode(ids)
+    }
+
     /// Runs `plan` with run-time `params` (by name; unbound ones take their defaults).
     /// Many runs may go at once on one model, of one plan or several.
     public func run(_ plan: Plan, params: [String: Value] = [:], cancellation: Cancellation? = nil,

@@ -62,7 +62,9 @@ public struct Plan: Sendable {
                                      baseDirectory: base.isEmpty ? "." : base, optimize: optimize)
         let diagnostics = outcome.diagnostics.map { Diagnostic($0, in: file) }
         if let internalError = outcome.internalError { throw NSIError(.internal, internalError) }
-        guard let program = outcome.program else { throw CompileError(diagnostics: diagnostics) }
+        guard let program = outcome.program else {
+            throw CompileError(diagnostics: diagnostics, report: TextRenderer().report(outcome.diagnostics, in: file))
+        }
         do {
             let data = try Bytecode.encode(program)
             // What a loader will do: a plan that could not be read back is not handed out.
@@ -89,5 +91,21 @@ public struct Plan: Sendable {
         name = "plan"
         elideCopies = true
         warnings = []
+    }
+}
+
+extension Plan {
+    /// The plan's review text, as `nsi dump` prints it for the same plan bytes: params,
+    /// each block's batch, hooks in forward order, where the pass stops, saves, memory
+    /// and cost (`model` must be the one the plan was made for).
+    public func dump(for model: Model) throws(NSIError) -> String {
+        do {
+            let program = try Bytecode.decode(bytes, for: model.target)
+            let header = try Bytecode.header(bytes)
+            return PlanDump(program: program, signature: model.model.signature, name: (name as NSString).lastPathComponent,
+                            model: (model.directory as NSString).lastPathComponent, header: header, elideCopies: elideCopies).render()
+        } catch {
+            throw NSIError(.plan, "\(error)")
+        }
     }
 }

@@ -33,9 +33,7 @@ private func fail(_ status: Int32, _ message: String) -> Int32 {
 private func fail(_ error: any Error) -> Int32 {
     switch error {
     case let e as NSIError: return fail(e.kind.rawValue, e.message)
-    case let e as CompileError:
-        let errors = e.diagnostics.filter(\.isError)
-        return fail(statusCompile, "the script has \(errors.count) error\(errors.count == 1 ? "" : "s"): " + e.diagnostics.rendered)
+    case let e as CompileError: return fail(statusCompile, e.report)
     default: return fail(statusInternal, "internal: \(error)")
     }
 }
@@ -86,6 +84,21 @@ public func nsi_model_free(_ model: OpaquePointer?) { release(model, as: ModelHa
 @_cdecl("nsi_model_signature_hash")
 public func nsi_model_signature_hash(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
     object(model, as: ModelHandle.self).map { UnsafePointer($0.hash) }
+}
+
+@_cdecl("nsi_model_decode")
+public func nsi_model_decode(_ model: OpaquePointer?, _ ids: UnsafePointer<Int64>?, _ count: Int,
+                             _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guard let out else { return fail(statusArgument, "nsi_model_decode: out_text is NULL") }
+    out.pointee = nil
+    guard let handle = object(model, as: ModelHandle.self) else { return fail(statusArgument, "nsi_model_decode: model is NULL") }
+    guard count >= 0, count == 0 || ids != nil else { return fail(statusArgument, "nsi_model_decode: ids is NULL") }
+    let list = (0..<count).map { Int(ids![$0]) }
+    guard let text = handle.model.decode(list) else {
+        return fail(statusArgument, "nsi_model_decode: the model has no tokenizer, or an id is outside its vocabulary")
+    }
+    out.pointee = cString(text)
+    return statusOK
 }
 
 // MARK: Plans
@@ -144,6 +157,20 @@ public func nsi_plan_bytes(_ plan: OpaquePointer?, _ length: UnsafeMutablePointe
 @_cdecl("nsi_plan_params_json")
 public func nsi_plan_params_json(_ plan: OpaquePointer?) -> UnsafePointer<CChar>? {
     object(plan, as: PlanHandle.self).map { UnsafePointer($0.paramsJSON) }
+}
+
+@_cdecl("nsi_plan_dump")
+public func nsi_plan_dump(_ model: OpaquePointer?, _ plan: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guard let out else { return fail(statusArgument, "nsi_plan_dump: out_text is NULL") }
+    out.pointee = nil
+    guard let m = object(model, as: ModelHandle.self) else { return fail(statusArgument, "nsi_plan_dump: model is NULL") }
+    guard let p = object(plan, as: PlanHandle.self) else { return fail(statusArgument, "nsi_plan_dump: plan is NULL") }
+    do {
+        out.pointee = cString(try p.plan.dump(for: m.model))
+        return statusOK
+    } catch {
+        return fail(error)
+    }
 }
 
 @_cdecl("nsi_plan_free")

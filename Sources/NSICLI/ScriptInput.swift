@@ -72,18 +72,8 @@ public enum ScriptInput {
         case .json:
             return JSONRenderer().render(diagnostics, in: file)
         case .text:
-            guard !diagnostics.isEmpty else { return "" }
-            return TextRenderer(useColor: color).render(diagnostics, in: file) + summary(diagnostics, file: file)
+            return TextRenderer(useColor: color).report(diagnostics, in: file)
         }
-    }
-
-    /// `2 errors and 1 warning in probe.nsi`
-    static func summary(_ diagnostics: [Diagnostic], file: SourceFile) -> String {
-        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-        let errors = diagnostics.filter(\.isError).count
-        let warnings = diagnostics.count - errors
-        let parts = [errors > 0 ? count(errors, "error") : nil, warnings > 0 ? count(warnings, "warning") : nil].compactMap { $0 }
-        return parts.joined(separator: " and ") + " in \(file.path)\n"
     }
 
     /// Color only on a terminal, and never when NO_COLOR is set.

@@ -69,6 +69,12 @@ int main(int argc, char **argv) {
     CHECK(nsi_model_load(argv[1], &model) == NSI_OK && model != NULL);
     if (!model) return 1;
     CHECK(strlen(nsi_model_signature_hash(model)) == 64);
+    int64_t ids[2] = {504, 414};
+    char *decoded = NULL;
+    CHECK(nsi_model_decode(model, ids, 2, &decoded) == NSI_OK && decoded && strcmp(decoded, "The E") == 0);
+    nsi_string_free(decoded);
+    ids[1] = -1;
+    CHECK(nsi_model_decode(model, ids, 2, &decoded) == NSI_ERR_ARGUMENT && decoded == NULL);
 
     /* A script with an error: status, message, diagnostics as JSON. */
     const char *bad = "trace \"Hi\" {\n    save x = model.layers[99].output\n}\n";
@@ -76,6 +82,9 @@ int main(int argc, char **argv) {
     nsi_plan *p = (nsi_plan *)1;
     CHECK(nsi_compile(model, bad, strlen(bad), "bad.nsi", NULL, &p, &diagnostics) == NSI_ERR_COMPILE && p == NULL);
     CHECK(diagnostics && strncmp(diagnostics, "[{", 2) == 0 && strstr(diagnostics, "\"line\":2"));
+    /* The message is what `nsi check` prints: the diagnostic, its source line, the count. */
+    CHECK(strncmp(nsi_last_error(), "error[E", 7) == 0 && strstr(nsi_last_error(), " --> bad.nsi:2:")
+          && strstr(nsi_last_error(), "\n1 error in bad.nsi\n"));
     nsi_string_free(diagnostics);
     CHECK(nsi_compile(model, script, strlen(script), NULL, "{\"nope\": ", &p, NULL) == NSI_ERR_PARAM);
 
@@ -83,6 +92,11 @@ int main(int argc, char **argv) {
     CHECK(diagnostics && strcmp(diagnostics, "[]") == 0);
     nsi_string_free(diagnostics);
     CHECK(strstr(nsi_plan_params_json(plan), "\"name\":\"scale\",\"type\":\"float\",\"binding\":\"run time\"") != NULL);
+    /* The review text of `nsi dump`; NULL handles are refused. */
+    char *text = NULL;
+    CHECK(nsi_plan_dump(model, plan, &text) == NSI_OK && text && strncmp(text, "plan check.nsi for ", 19) == 0 && strstr(text, "saves"));
+    nsi_string_free(text);
+    CHECK(nsi_plan_dump(NULL, plan, &text) == NSI_ERR_ARGUMENT && text == NULL);
 
     /* Plan bytes: round trip, damage, truncation. */
     size_t n = 0;

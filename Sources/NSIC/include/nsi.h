@@ -11,7 +11,7 @@
  * one free function; the caller owns it in between. Every free function accepts NULL.
  * A `const char *` or data pointer returned by an accessor belongs to the handle it
  * came from and stays valid until that handle is freed; only the diagnostics string of
- * nsi_compile is the caller's, released with nsi_string_free.
+ * nsi_compile and the text of nsi_plan_dump are the caller's, released with nsi_string_free.
  *
  * Threads: a model and a plan are immutable once made; any number of threads may use
  * them at once (nsi_compile, nsi_plan_from_bytes and nsi_run on one model from many
@@ -39,7 +39,7 @@ enum {
     NSI_OK = 0,
     NSI_ERR_ARGUMENT = 1,  /* a NULL or otherwise invalid argument */
     NSI_ERR_MODEL = 2,     /* the model folder could not be loaded */
-    NSI_ERR_COMPILE = 3,   /* the script has errors; see the diagnostics JSON */
+    NSI_ERR_COMPILE = 3,   /* the script has errors: nsi_last_error() is `nsi check`'s text, the diagnostics JSON lists them */
     NSI_ERR_PLAN = 4,      /* plan bytes damaged or of another format; a plan run on another model */
     NSI_ERR_PARAM = 5,     /* params JSON malformed; a param unknown, fixed at compile time or of the wrong type */
     NSI_ERR_RUN = 6,       /* the run stopped on a value of its own (an index out of range, an empty prompt) */
@@ -89,6 +89,11 @@ void nsi_model_free(nsi_model *model);
 /* The model signature's hash: plans run only on a model with the same hash. Owned by the model. */
 const char *nsi_model_signature_hash(const nsi_model *model);
 
+/* The text of `count` token ids, as the model's tokenizer decodes them (special tokens
+ * included): a plot's axis labels, a generation's text. On success *out_text is the
+ * caller's, freed with nsi_string_free; an id outside the vocabulary is NSI_ERR_ARGUMENT. */
+nsi_status nsi_model_decode(const nsi_model *model, const int64_t *ids, size_t count, char **out_text);
+
 /* Compiles `length` bytes of script text against `model`. `path` (may be NULL) names
  * the script in diagnostics and is where its load(...) paths are resolved from.
  * `params_json` (may be NULL) fixes compile-time params: a JSON object such as
@@ -106,6 +111,10 @@ const void *nsi_plan_bytes(const nsi_plan *plan, size_t *length);
 /* The plan's params as a JSON array of {"name", "type", "binding" ("compile time" or
  * "run time"), "value" (text or null)}. Owned by the plan. */
 const char *nsi_plan_params_json(const nsi_plan *plan);
+/* The plan's review text, as `nsi dump` prints it: params, each block's batch, hooks in
+ * forward order, where the pass stops, saves, memory and cost. `model` is the one the
+ * plan was made for. On success *out_text is the caller's, freed with nsi_string_free. */
+nsi_status nsi_plan_dump(const nsi_model *model, const nsi_plan *plan, char **out_text);
 void nsi_plan_free(nsi_plan *plan);
 
 /* A cancellation token: pass it to nsi_run, trigger it from any thread. One token may
@@ -139,7 +148,7 @@ int64_t nsi_result_find(const nsi_result *result, const char *name);
 const char *nsi_result_json(const nsi_result *result);
 void nsi_result_free(nsi_result *result);
 
-/* Frees a string the caller owns (the diagnostics of nsi_compile). */
+/* Frees a string the caller owns (the diagnostics of nsi_compile, the texts of nsi_plan_dump and nsi_model_decode). */
 void nsi_string_free(char *string);
 
 #ifdef __cplusplus

@@ -27,6 +27,16 @@ public struct TextRenderer: Sendable {
         return diagnostics.map { render($0, in: file, views: &views) + "\n" }.joined()
     }
 
+    /// What `nsi check` prints: every diagnostic, then `2 errors and 1 warning in probe.nsi`.
+    public func report(_ diagnostics: [Diagnostic], in file: SourceFile) -> String {
+        guard !diagnostics.isEmpty else { return "" }
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.count - errors
+        let parts = [errors > 0 ? count(errors, "error") : nil, warnings > 0 ? count(warnings, "warning") : nil].compactMap { $0 }
+        return render(diagnostics, in: file) + parts.joined(separator: " and ") + " in \(file.path)\n"
+    }
+
     public func render(_ diagnostic: Diagnostic, in file: SourceFile) -> String {
         var views: [Int: LineView] = [:]
         return render(diagnostic, in: file, views: &views)

@@ -10,7 +10,7 @@ import NSITensor
 
 /// The review text of a plan: params, each block's batch, its hooks in forward order and
 /// where its pass stops, the saved outputs with their sizes, and a cost estimate.
-struct PlanDump {
+public struct PlanDump {
     let program: Program
     let signature: ModelSignature
     let name: String
@@ -20,7 +20,7 @@ struct PlanDump {
     /// with --no-optimize), and when each register is released.
     let memoryPlan: MemoryPlan
 
-    init(program: Program, signature: ModelSignature, name: String, model: String, header: PlanHeader, elideCopies: Bool = true) {
+    public init(program: Program, signature: ModelSignature, name: String, model: String, header: PlanHeader, elideCopies: Bool = true) {
         self.program = program
         self.signature = signature
         self.name = name
@@ -31,7 +31,7 @@ struct PlanDump {
 
     var points: [Point] { signature.points.points }
 
-    func render() -> String {
+    public func render() -> String {
         let invokes = program.blocks.map(\.invokes.count).reduce(0, +)
         var out = "plan \(name) for \(model) (signature \(header.signatureHash.prefix(16))...)\n"
         out += "format \(header.version): \(header.fileSize) bytes (body \(header.bodySize) bytes before zstd); "
