@@ -3,7 +3,7 @@
 SWIFT ?= swift
 MODEL ?= models/smollm2-135m
 
-.PHONY: demo test setup model build release wheel test-python test-asan test-asan-c hosts bench clean
+.PHONY: demo test setup model build release wheel test-python fuzz test-asan test-asan-c hosts bench clean
 
 setup:
 	Scripts/setup
@@ -46,7 +46,15 @@ test: model
 	NSI_TEST_REQUIRE=numpy,postgresql,rsvg $(SWIFT) test
 	Scripts/check-editors
 	Scripts/test-python
+	Scripts/fuzz 60
 	$(MAKE) test-asan-c
+
+# Coverage-guided fuzzing of the plan reader, verifier and VM (libFuzzer, with
+# AddressSanitizer) from the corpus in Tests/Fuzz/corpus: 60 s in every `make test`,
+# FUZZ_SECONDS here. A crash is a failure; inputs it found are in .build-fuzz/crashes.
+FUZZ_SECONDS ?= 1800
+fuzz: model
+	Scripts/fuzz $(FUZZ_SECONDS)
 
 # Once per change to unsafe code (too long for every CI run: the whole suite, built
 # again with the sanitizer): the whole suite under AddressSanitizer.
@@ -76,5 +84,5 @@ bench: model
 	Benchmarks/run-vm
 
 clean:
-	rm -rf .build .build-asan .build-asan-c dist
+	rm -rf .build .build-asan .build-asan-c .build-fuzz dist
 	rm -f Samples/hosts/host

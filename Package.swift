@@ -59,7 +59,7 @@ let package = Package(
         // Plans as compact, verified bytecode: encoder, decoder, verifier, disassembler.
         .target(name: "NSIBytecode", dependencies: ["NSIIR", "NSITensor", "NSIZstd"]),
         // Runs a checked program on a loaded model.
-        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor"]),
+        .target(name: "NSIVM", dependencies: ["NSIIR", "NSIModel", "NSIRuntime", "NSITensor", "NSITokenizer"]),
         // `nsi lsp`: the checker's knowledge in an editor (diagnostics, hover shapes, completion).
         .target(name: "NSILSP", dependencies: ["NSICheck", "NSIIR", "NSIJSON", "NSIModel", "NSISource", "NSISyntax"]),
         // Figures of results as SVG (line charts, heatmaps) and terminal sparklines.
@@ -121,10 +121,18 @@ let package = Package(
         // Builds and runs the C and Python hosts of Samples/hosts against libnsic.so.
         .testTarget(name: "NSIHostTests", dependencies: ["NSITestSupport", "NSITensor", "NSIRuntime"], exclude: ["abi_check.c"]),
         .testTarget(name: "NSIServerTests", dependencies: ["NSITestSupport", 
-            "NSIServer", "NSIClient", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR",
+            "NSIServer", "NSIClient", "NSICLI", "NSITensor", "NSIZstd", "NSIVM", "NSIBytecode", "NSIIR", "NSI",
         ]),
         .testTarget(name: "NSIBytecodeTests", dependencies: ["NSITestSupport", "NSIBytecode", "NSIIR", "NSICheck", "NSISyntax", "NSISource", "NSIModel", "NSITensor", "NSI"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The fuzz target of the plan reader, verifier and VM: built only by Scripts/fuzz
+// (NSI_FUZZ=1, with -sanitize=fuzzer), since libFuzzer supplies its main.
+if Context.environment["NSI_FUZZ"] == "1" {
+    package.products.append(.executable(name: "nsi-fuzz", targets: ["nsi-fuzz"]))
+    package.targets.append(.executableTarget(name: "nsi-fuzz", dependencies: ["NSI", "NSIBytecode", "NSIIR", "NSIRuntime", "NSIVM"],
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

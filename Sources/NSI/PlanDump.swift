@@ -43,6 +43,7 @@ public struct PlanDump {
         for (b, block) in program.blocks.enumerated() { out += "\n" + renderBlock(b, block) }
         out += "\n" + renderSaves()
         out += "\n" + renderMemory()
+        out += "\n" + renderBounds()
         out += "\n" + renderCost()
         return out
     }
@@ -82,6 +83,27 @@ public struct PlanDump {
     }
 
     func s(_ n: Int) -> String { n == 1 ? "" : "s" }
+
+    /// What a run holds at most, with the params' defaults: what a server checks before
+    /// it queues the plan (RunBounds), beside the limits the VM enforces while it runs.
+    func renderBounds() -> String {
+        let b = RunBounds(program, signature: signature)
+        func bytes(_ n: Int?) -> String { n.map { $0 == Int.max ? "more than \(Int.max) bytes" : "\($0) bytes" } ?? "known when it runs" }
+        var out = "bounds (with the params' defaults; a server refuses a job past its limits before queueing it):\n"
+        for (i, block) in b.blocks.enumerated() {
+            let rows = "\(block.rows) row\(s(block.rows))"
+            guard let t = block.tokens, let p = block.pass else {
+                out += "  block \(i): \(rows); its prompt is known when the run gets there\n"
+                continue
+            }
+            let steps = block.generated > 0 ? " + \(block.generated) generated" : ""
+            out += "  block \(i): \(rows) × \(t) tokens\(steps) of \(b.maxPositions) positions: attention scores \(bytes(p.scoreBytes)), "
+                + "cached keys and values and activations \(bytes(p.cacheAndActivationBytes))\n"
+        }
+        out += "  the plan's own values at once: \(bytes(b.registerBytes)); saved: \(bytes(b.savedBytes))"
+        out += b.generatedTokens > 0 ? "; generated tokens: \(b.generatedTokens)\n" : "\n"
+        return out
+    }
 
     // MARK: Params
 

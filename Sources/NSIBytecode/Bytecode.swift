@@ -82,6 +82,21 @@ public enum Bytecode {
         Raising.raise(try load(data, for: target, limits: limits).plan)
     }
 
+    /// Reads and verifies a plan's body without its container (no zstd frame, no CRC):
+    /// what the fuzz target feeds, so that mutations reach the reader and the verifier
+    /// instead of failing the checksum. A loader never takes plans this way.
+    public static func decode(body: [UInt8], signatureHash: String, for target: PlanTarget,
+                              limits: BytecodeLimits = .standard) throws(BytecodeError) -> Program {
+        let plan = try Body.read(body, signatureHash: signatureHash, limits: limits)
+        try Verifier(plan: plan, target: target, limits: limits).verify()
+        return Raising.raise(plan)
+    }
+
+    /// The body of plan bytes (decompressed, its CRC checked), for the fuzz corpus.
+    public static func body(of data: Data, limits: BytecodeLimits = .standard) throws(BytecodeError) -> [UInt8] {
+        try Container.open(data, limits: limits).1
+    }
+
     /// Verifies an in-memory program exactly as a loaded plan is verified.
     public static func verify(_ program: Program, for target: PlanTarget, limits: BytecodeLimits = .standard) throws(BytecodeError) {
         var plan = try Lowering.lower(program)

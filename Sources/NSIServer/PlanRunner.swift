@@ -63,7 +63,7 @@ enum PlanRunner {
         guard let program = outcome.program else {
             throw PlanRejection(TextRenderer(useColor: false).render(outcome.diagnostics, in: file))
         }
-        try admit(program, limits: limits)
+        try admit(program, model: model, limits: limits)
         do {
             let data = try Bytecode.encode(program)
             _ = try Bytecode.decode(data, for: model.target)
@@ -74,12 +74,19 @@ enum PlanRunner {
     }
 
     /// What a job may ask for, refused at submission rather than when it runs: generated
-    /// tokens within the server's limit.
-    static func admit(_ program: Program, limits: VMLimits) throws(PlanRejection) {
+    /// tokens within the server's limit, and every bound known before the run (positions,
+    /// pass memory, the plan's own values, saved bytes; see `RunBounds`) within the job
+    /// limits, with the params it will run with.
+    static func admit(_ program: Program, params: [String: String] = [:], model: HostedModel, limits: VMLimits) throws(PlanRejection) {
         for block in program.blocks {
             if case .generate(let o) = block.kind, o.maxTokens > limits.maxGeneratedTokens {
                 throw PlanRejection("a generate block asks for max_tokens \(o.maxTokens); this server generates at most \(limits.maxGeneratedTokens) tokens per job")
             }
+        }
+        let bounds = model.vm.bounds(program, params: params.mapValues { .str($0) })
+        let excess = bounds.excess(limits)
+        if !excess.isEmpty {
+            throw PlanRejection("the job would pass this server's limits before it ran: " + excess.joined(separator: "; "), kind: JobFailure("limit"))
         }
     }
 

@@ -217,8 +217,8 @@ extension ModelServer {
             }
             try await Self.offLoop { () throws(PlanRejection) -> Void in
                 let program = try PlanRunner.verify(bytes, for: model)
-                try PlanRunner.admit(program, limits: limits)
                 _ = try PlanRunner.bind(program, params: params)
+                try PlanRunner.admit(program, params: params, model: model, limits: limits)
             }
             plan = bytes
             runParams = params

@@ -208,26 +208,18 @@ final class Execution {
             throw VMError(.limit(.positions), "the prompt's \(longest) tokens" + (generated > 0 ? " and \(generated) generated" : "")
                           + " exceed the model's \(config.maxPositions) positions", span: block.range)
         }
-        let keys = longest + generated
         let rows = s.ids.count
-        let (a, o1) = rows.multipliedReportingOverflow(by: config.numHeads * longest)
-        let (scores, o2) = a.multipliedReportingOverflow(by: keys * 4)
-        guard !o1, !o2, scores <= vm.limits.maxRegisterBytes else {
-            throw VMError(.limit(.registerBytes), "a pass over \(rows) prompts of \(longest) tokens needs \(o1 || o2 ? "more than \(Int.max)" : String(scores)) bytes "
+        let pass = PassMemory(config: config, rows: rows, tokens: longest, generated: generated)
+        guard pass.scoreBytes <= vm.limits.maxRegisterBytes else {
+            throw VMError(.limit(.registerBytes), "a pass over \(rows) prompts of \(longest) tokens needs \(RunBounds.describe(pass.scoreBytes)) "
                           + "of attention scores, more than the limit of \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: block.range)
         }
         // The keys and values every layer keeps for the pass (and the steps after it), and
-        // the widest activations of one layer (the MLP's gate and up products beside the
-        // residual stream), for every row: a trace of many rows stops here, not in an
-        // allocation the limit did not allow.
-        let perKey = config.numLayers * 2 * config.numKVHeads * config.headDim * 4
-        let perToken = (3 * config.intermediateSize + 4 * config.hiddenSize) * 4
-        let (kv, o3) = rows.multipliedReportingOverflow(by: keys * perKey)
-        let (act, o4) = rows.multipliedReportingOverflow(by: longest * perToken)
-        let (pass, o5) = kv.addingReportingOverflow(act)
-        guard !o3, !o4, !o5, pass <= vm.limits.maxRegisterBytes else {
+        // the widest activations of one layer, for every row: a trace of many rows stops
+        // here, not in an allocation the limit did not allow.
+        guard pass.cacheAndActivationBytes <= vm.limits.maxRegisterBytes else {
             throw VMError(.limit(.registerBytes), "a pass over \(rows) prompts of \(longest) tokens" + (generated > 0 ? " (and \(generated) generated)" : "")
-                          + " needs \(o3 || o4 || o5 ? "more than \(Int.max)" : String(pass)) bytes of cached keys and values and activations, "
+                          + " needs \(RunBounds.describe(pass.cacheAndActivationBytes)) of cached keys and values and activations, "
                           + "more than the limit of \(vm.limits.maxRegisterBytes) bytes of intermediate values", span: block.range)
         }
     }

@@ -1,3 +1,4 @@
+import NSI
 import NSIClient
 import Foundation
 import Testing
@@ -224,6 +225,31 @@ struct JobLimitTests {
         #expect(tooBig.errorKind == "limit.saved bytes", "\(tooBig.errorKind ?? "nil"): \(tooBig.error ?? "")")
         #expect(tooBig.error?.contains("1048576") == true, "\(tooBig.error ?? "")")
         #expect(try await client.follow(ok.id).state == "completed")
+        #expect(try await s.http("GET", "/v1/health").status == 200)
+    }
+
+    /// Bounds known before a job runs are checked at submission: a prompt param past the
+    /// model's positions, values no machine holds, saves past the job limit get 422 with
+    /// the bound and the limit, and no job is queued; a plan within them is queued.
+    @Test func jobsPastTheirBoundsAreRefusedBeforeTheyAreQueued() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.jobLimits.maxSavedBytes = 1 << 20 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("judy")
+        let lens = "param prompt: str = \"Hi\"\ntrace prompt { save l = model.logits[0, -1] }\n"
+        let plan = try Plan(compiling: lens, for: try Model(directory: Paths.smollm!)).bytes.base64EncodedString()
+        let cases: [(body: [String: Any], says: String)] = [
+            (["plan": plan, "params": ["prompt": String(repeating: " Paris", count: 9000)]], "exceeds the model's 8192 positions"),
+            (["script": "trace \"Hi\" { save z = zeros(100000, 100000).sum() }\n"], "the plan's values need 40000000004 bytes"),
+            (["script": "trace \"Hi\" { save z = ones(1000, 1000) }\n"], "the plan saves 4000000 bytes; the limit is 1048576 bytes"),
+        ]
+        for c in cases {
+            let answer = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(c.body))
+            #expect(answer.status == 422, "\(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+            #expect(String(decoding: answer.body, as: UTF8.self).contains(c.says), "\(String(decoding: answer.body, as: UTF8.self))")
+        }
+        #expect(try await s.server.store.countsByState().values.reduce(0, +) == 0, "a refused job was queued")
+        let ok = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(["plan": plan, "params": ["prompt": "The capital of France is"]]))
+        #expect(ok.status == 202)
         #expect(try await s.http("GET", "/v1/health").status == 200)
     }
 

@@ -114,6 +114,49 @@ struct VMBehaviourTests {
         #expect(throws: Never.self) { try run(#"trace "Hi" { save z = (zeros(300, 1) + zeros(1, 300)).sum() }"#) }
     }
 
+    /// The bounds known before a run (what a server checks at admission) are the sizes
+    /// the VM charges when it runs: a limit one byte under a pass's bound stops that pass,
+    /// one at the bound lets it run. Prompts of params are counted with the bound value,
+    /// token ids the script computes with their width; sizes no machine holds saturate.
+    @Test func boundsBeforeARunAreWhatTheRunCharges() throws {
+        let model = try Fixtures.model()
+        let vm = VM(model: model)
+        let lens = "param prompt: str = \"The capital of France is\"\ntrace prompt { save l = model.logits[0, -1] }"
+        let program = try compile(lens)
+        let b = vm.bounds(program)
+        let block = try #require(b.blocks.first)
+        let c = model.transformer.config
+        #expect(block.rows == 1 && block.tokens == 5 && block.generated == 0)
+        #expect(block.pass?.scoreBytes == c.numHeads * 5 * 5 * 4)
+        #expect(b.savedBytes == c.vocabSize * 4)
+        #expect(b.excess(VMLimits()).isEmpty)
+        let pass = try #require(block.pass).cacheAndActivationBytes
+        func stop(_ e: any Error) -> Bool { (e as? VMError)?.kind == .limit(.registerBytes) && "\(e)".contains("\(pass) bytes") }
+        #expect(performing: { try run(lens, limits: VMLimits(maxRegisterBytes: pass - 1)) }, throws: stop)
+        #expect(throws: Never.self) { try run(lens, limits: VMLimits(maxRegisterBytes: pass)) }
+        #expect(!b.excess(VMLimits(maxRegisterBytes: pass - 1)).isEmpty)
+
+        // A bound param counts: 9,000 words pass the model's positions before anything runs.
+        let long = vm.bounds(program, params: ["prompt": .str(String(repeating: " Paris", count: 9000))])
+        #expect(long.blocks[0].tokens == 9000)
+        #expect(long.excess(VMLimits()).contains { $0.contains("exceeds the model's 8192 positions") })
+        // Values no machine holds, and sizes past Int.max, are over any limit.
+        let huge = vm.bounds(try compile(#"trace "Hi" { save z = zeros(100000, 100000).sum() }"#))
+        #expect(huge.registerBytes == 40_000_000_004)  // the zeros and their sum
+        #expect(huge.excess(VMLimits()).contains { $0.contains("the plan's values need 40000000004 bytes at once") })
+        let overflow = vm.bounds(try compile(#"trace "Hi" { save z = zeros(1099511627776, 1099511627776).sum() }"#))
+        #expect(overflow.registerBytes == Int.max)
+        // Token ids the script computes count with their checked width: the generation's
+        // prompt and its 4 tokens.
+        let chained = vm.bounds(try compile("""
+            generate "Once upon a time" (max_tokens = 4) { save ids = result.ids }
+            let generated = result.ids
+            trace generated { save l = model.logits[0, -1] }
+            """))
+        #expect(chained.blocks.map(\.tokens) == [4, 8])
+        #expect(chained.generatedTokens == 4)
+    }
+
     /// A product of seconds of work runs in blocks of rows (checking cancel and deadline
     /// between them) and gives what one product gives.
     @Test func aLargeProductIsExactInBlocks() throws {

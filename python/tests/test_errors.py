@@ -66,6 +66,8 @@ def test_typed_errors(model, tmp_path):
     with pytest.raises(nsi.LimitError, match="positions"):
         model.run(os.path.join(SAMPLES, "logit_lens.nsi"), prompt=" Paris" * 9000)
     assert issubclass(nsi.LimitError, nsi.NSIError)
+    with pytest.raises(nsi.ArgumentError, match="no script file"):
+        model.run("no-such-script.nsi")
 
 
 def test_cancel_token_from_another_thread(model):

@@ -84,6 +84,15 @@ def check(status, diagnostics=None):
         raise errors.from_status(status, last_error(), diagnostics)
 
 
+def free(function, handle):
+    """Calls a free function from a finalizer; at interpreter exit, when the library may
+    already be gone, the process's end frees the memory instead."""
+    try:
+        getattr(lib(), function)(handle)
+    except Exception:  # finalizers must not raise
+        pass
+
+
 def take_string(pointer):
     """A string the caller owns (char **out): decoded, then freed."""
     if not pointer:

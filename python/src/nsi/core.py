@@ -84,9 +84,9 @@ class Model:
         self._handle = handle
 
     def __del__(self):
-        if getattr(self, "_handle", None):
-            _native.lib().nsi_model_free(self._handle)
-            self._handle = None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _native.free("nsi_model_free", handle)
 
     def __repr__(self):
         return f"nsi.Model({self.path!r})"
@@ -169,6 +169,8 @@ def _script(source, name):
             return f.read(), name or path
     if not isinstance(source, str):
         raise errors.ArgumentError(f"a script is text or a .nsi path, not {type(source).__name__}")
+    if "\n" not in source and source.endswith(".nsi") and "{" not in source:
+        raise errors.ArgumentError(f"no script file {source!r} (pass a script's text, or the path of a .nsi file)")
     return source, name or "script.nsi"
 
 
@@ -183,9 +185,9 @@ class CancelToken:
         _native.lib().nsi_cancel_trigger(self._handle)
 
     def __del__(self):
-        if getattr(self, "_handle", None):
-            _native.lib().nsi_cancel_free(self._handle)
-            self._handle = None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _native.free("nsi_cancel_free", handle)
 
 
 class Plan:
@@ -198,9 +200,9 @@ class Plan:
         self.source, self.name = source, name
 
     def __del__(self):
-        if getattr(self, "_handle", None):
-            _native.lib().nsi_plan_free(self._handle)
-            self._handle = None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _native.free("nsi_plan_free", handle)
 
     @property
     def bytes(self):

@@ -29,9 +29,9 @@ class _NativeBuffer:
         self.handle = handle
 
     def __del__(self):
-        if self.handle:
-            _native.lib().nsi_result_free(self.handle)
-            self.handle = None
+        handle, self.handle = self.handle, None
+        if handle:
+            _native.free("nsi_result_free", handle)
 
 
 class Results(Mapping):

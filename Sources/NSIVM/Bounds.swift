@@ -1,0 +1,200 @@
+import NSIIR
+import NSIModel
+import NSITensor
+import NSITokenizer
+
+/// The memory a forward pass holds beside the plan's own values, for `rows` prompts of
+/// at most `tokens` tokens and `generated` steps after them: the attention scores of one
+/// layer (the largest single buffer), and the keys and values every layer caches plus the
+/// widest activations of one layer (the MLP's gate and up products beside the residual
+/// stream). The VM charges these before a pass; admission checks them before a job is
+/// queued. Saturates at Int.max rather than overflowing.
+public struct PassMemory: Sendable, Equatable {
+    public var scoreBytes: Int
+    public var cacheAndActivationBytes: Int
+
+    public init(config: ModelConfig, rows: Int, tokens: Int, generated: Int) {
+        let keys = Saturating.add(tokens, generated)
+        scoreBytes = Saturating.product([rows, config.numHeads, tokens, keys, 4])
+        let perKey = Saturating.product([config.numLayers, 2, config.numKVHeads, config.headDim, 4])
+        let perToken = Saturating.product([Saturating.add(Saturating.product([3, config.intermediateSize]),
+                                                          Saturating.product([4, config.hiddenSize])), 4])
+        cacheAndActivationBytes = Saturating.add(Saturating.product([rows, keys, perKey]), Saturating.product([rows, tokens, perToken]))
+    }
+}
+
+/// Integer arithmetic that stops at Int.max: a bound past it is simply too large.
+enum Saturating {
+    static func add(_ a: Int, _ b: Int) -> Int {
+        let (s, o) = a.addingReportingOverflow(b)
+        return o ? Int.max : s
+    }
+
+    static func product(_ factors: [Int]) -> Int {
+        var n = 1
+        for f in factors {
+            let (p, o) = n.multipliedReportingOverflow(by: max(f, 0))
+            if o { return Int.max }
+            n = p
+        }
+        return n
+    }
+}
+
+/// What a run of a plan will use at most, known before it runs from the plan, its
+/// params and the model: per block its rows, prompt tokens, generated tokens and pass
+/// memory; the most bytes the plan's own values hold at once; the bytes it saves. A
+/// prompt of token ids the script computes counts with the width the checker gave it; a
+/// prompt text the script computes is known only when the run gets there: its block's
+/// sizes are nil, and the VM's checks before the pass still hold it to the limits.
+public struct RunBounds: Sendable, Equatable {
+    public struct Block: Sendable, Equatable {
+        public var rows: Int
+        /// The longest prompt in tokens, or nil when only the run knows it.
+        public var tokens: Int?
+        public var generated: Int
+        public var pass: PassMemory?
+    }
+
+    public var blocks: [Block]
+    /// Bytes of the plan's own values held at once (views count nothing), with each
+    /// block's T, S and L; nil when a size is known only at run time.
+    public var registerBytes: Int?
+    /// Bytes of the saved results; nil when a size is known only at run time.
+    public var savedBytes: Int?
+    public var generatedTokens: Int
+    public var maxPositions: Int
+
+    /// The limits this plan is known to pass before it runs, each as a sentence naming the
+    /// block, the bound and the limit. Empty when nothing known is over.
+    public func excess(_ limits: VMLimits) -> [String] {
+        var out: [String] = []
+        for (b, block) in blocks.enumerated() {
+            if let t = block.tokens, Saturating.add(t, block.generated) > maxPositions {
+                out.append("block \(b): a prompt of \(t) tokens" + (block.generated > 0 ? " and \(block.generated) generated" : "")
+                           + " exceeds the model's \(maxPositions) positions")
+            }
+            if let p = block.pass, max(p.scoreBytes, p.cacheAndActivationBytes) > limits.maxRegisterBytes {
+                out.append("block \(b): a pass over \(block.rows) prompt\(block.rows == 1 ? "" : "s") of \(block.tokens ?? 0) tokens needs "
+                           + "\(Self.describe(max(p.scoreBytes, p.cacheAndActivationBytes))) of attention scores, cached keys and values and activations; "
+                           + "the limit is \(Self.describe(limits.maxRegisterBytes))")
+            }
+        }
+        if let r = registerBytes, r > limits.maxRegisterBytes {
+            out.append("the plan's values need \(Self.describe(r)) at once; the limit is \(Self.describe(limits.maxRegisterBytes))")
+        }
+        if let s = savedBytes, s > limits.maxSavedBytes {
+            out.append("the plan saves \(Self.describe(s)); the limit is \(Self.describe(limits.maxSavedBytes))")
+        }
+        if generatedTokens > limits.maxGeneratedTokens {
+            out.append("the plan generates \(generatedTokens) tokens; the limit is \(limits.maxGeneratedTokens)")
+        }
+        return out
+    }
+
+    static func describe(_ bytes: Int) -> String {
+        bytes == Int.max ? "more than \(Int.max) bytes" : "\(bytes) bytes"
+    }
+}
+
+extension VM {
+    /// The bounds of a run of `program` with run-time `params` (unbound ones take their
+    /// defaults), from the plan, the params and the model's tokenizer; nothing runs.
+    public func bounds(_ program: Program, params: [String: RunValue] = [:]) -> RunBounds {
+        RunBounds(program, signature: model.signature, params: params)
+    }
+}
+
+extension RunBounds {
+    /// The bounds of a run of `program` on a model of `signature` (its config and
+    /// tokenizer: no weights needed) with run-time `params`.
+    public init(_ program: Program, signature: ModelSignature, params: [String: RunValue] = [:]) {
+        let config = signature.config
+        func promptLengths(_ invoke: Invoke, block: Int, index k: Int) -> [Int]? {
+            // Token ids the script computes (an earlier generation's ids, a tensor of ids)
+            // whose width the checker knows.
+            if invoke.prompts == nil, invoke.promptParam == nil,
+               let ins = program.instructions.first(where: { $0.anchor.block == block && $0.anchor.invoke == k && $0.op.kind == .prompt }),
+               case .prompt(let v) = ins.op, case .tensor(let dtype, let dims)? = program.instructions[v.index].type,
+               dtype.isInteger, case .known(let width)? = dims.last {
+                return Array(repeating: width, count: invoke.rows)
+            }
+            guard let tokenizer = signature.tokenizer else { return nil }
+            if let prompts = invoke.prompts { return prompts.map { tokenizer.encode($0).count } }
+            guard let name = invoke.promptParam else { return nil }
+            if case .str(let s)? = params[name] { return [tokenizer.encode(s).count] }
+            if params[name] == nil, case .str(let s)? = program.params.first(where: { $0.name == name })?.value {
+                return [tokenizer.encode(s).count]
+            }
+            return nil
+        }
+        var blocks: [RunBounds.Block] = []
+        var generatedTokens = 0
+        for (index, block) in program.blocks.enumerated() {
+            var generated = 0
+            if case .generate(let o) = block.kind { generated = o.maxTokens }
+            generatedTokens = Saturating.add(generatedTokens, generated)
+            var longest: Int? = 0
+            var rows = 0
+            for (k, inv) in block.invokes.enumerated() {
+                rows += inv.rows
+                guard let lengths = promptLengths(inv, block: index, index: k) else {
+                    longest = nil
+                    continue
+                }
+                if let l = longest { longest = max(l, lengths.max() ?? 0) }
+            }
+            let pass = longest.map { PassMemory(config: config, rows: rows, tokens: $0, generated: generated) }
+            blocks.append(RunBounds.Block(rows: rows, tokens: longest, generated: generated, pass: pass))
+        }
+        func symbols(_ b: Int) -> [String: Int]? {
+            guard b >= 0 else { return [:] }
+            guard let t = blocks[b].tokens else { return nil }
+            let s = Saturating.add(t, blocks[b].generated)
+            return ["T": t, "S": s, "L": s]
+        }
+        func bytes(_ type: ValueType?, block: Int) -> Int? {
+            let dims: [ShapeDim], size: Int
+            switch type {
+            case .tensor(let d, let s)?: (dims, size) = (s, d.size)
+            case .topk(let s)?: (dims, size) = (s, 12)
+            default: return 0
+            }
+            var factors = [size]
+            for d in dims {
+                switch d {
+                case .known(let k): factors.append(k)
+                case .symbol(let name):
+                    guard let k = symbols(block)?[name] else { return nil }
+                    factors.append(k)
+                }
+            }
+            return Saturating.product(factors)
+        }
+        // The plan's own values, in the order the VM computes them, each released after its last use.
+        let plan = MemoryPlan(program, elideCopies: true)
+        var live = 0, peak: Int? = 0
+        var held = Array(repeating: 0, count: program.instructions.count)
+        for i in plan.order where peak != nil {
+            let ins = program.instructions[i]
+            if plan.storage[i] == .owned || plan.storage[i] == .copy {
+                guard let b = bytes(ins.type, block: ins.anchor.block) else { peak = nil; break }
+                held[i] = b
+                live = Saturating.add(live, b)
+                peak = max(peak ?? 0, live)
+            }
+            for r in plan.releaseAfter[i] {
+                live -= held[r]
+                held[r] = 0
+            }
+        }
+        var saved: Int? = 0
+        for save in program.saves {
+            let block = program.instructions.first { if case .save(let key, _) = $0.op { return key == save.key }; return false }?.anchor.block ?? -1
+            guard let b = bytes(save.type, block: block), let s = saved else { saved = nil; break }
+            saved = Saturating.add(s, b)
+        }
+        self.init(blocks: blocks, registerBytes: peak, savedBytes: saved, generatedTokens: generatedTokens,
+                  maxPositions: config.maxPositions)
+    }
+}
