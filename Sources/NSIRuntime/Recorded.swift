@@ -47,7 +47,7 @@ extension ForwardPass {
     mutating func runRecorded(ids: [[Int]], tape: Tape) throws -> Tensor {
         let w = model.weights
         let flat = ids.flatMap { $0 }
-        guard var x = model.embedRows(Tensor(shape: [flat.count], int64s: flat.map(Int64.init))) else {
+        guard let x = model.embedRows(Tensor(shape: [flat.count], int64s: flat.map(Int64.init))) else {
             throw RuntimeError(.input, "token id out of range for a vocabulary of \(c.vocabSize)")
         }
         if let scale = c.block.embeddingScale { x.scaleInPlace(Float(scale)) }

@@ -11,10 +11,7 @@ import numpy as np
 
 def _pyplot():
     try:
-        import matplotlib
-        if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_inline", "nbagg", "webagg"):
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # its own backend choice: inline in Jupyter, Agg without a display
     except ImportError:
         raise ImportError("nsi.plot needs matplotlib (pip install \"nsi[plot]\")") from None
     return plt
