@@ -87,23 +87,39 @@ extension Execution {
         return .tensor(conform(result, ins))
     }
 
-    /// A large product of two matrices (more than 2^32 multiply-adds, seconds of work), in
-    /// at most 16 blocks of rows with the run's cancel and deadline checked between them,
-    /// so one instruction cannot hold a run, or the server's worker, far past either.
-    /// Smaller and batched products run whole.
+    /// A large product (more than 2^32 multiply-adds, seconds of work), of matrices or of
+    /// batches of them, in at most 16 parts along its first batch dimension of two or more
+    /// entries (or along its rows) with the run's cancel and deadline checked between
+    /// them, each part split again the same way while it is still large: one instruction
+    /// cannot hold a run, or the server's worker, far past either. Smaller products, and
+    /// products with a vector, run whole.
     func interruptibleProduct(_ x: Tensor, _ y: Tensor, _ ins: Instruction) throws -> Tensor {
-        guard x.rank == 2, y.rank == 2, x.shape[0] >= 32 else { return x.matmul(y) }
-        let (m, k, n) = (x.shape[0], x.shape[1], y.shape[1])
-        let (mk, o1) = m.multipliedReportingOverflow(by: k)
-        let (work, o2) = mk.multipliedReportingOverflow(by: n)
-        guard o1 || o2 || work > 1 << 32 else { return x.matmul(y) }
-        let rows = (m + 15) / 16
-        let out = Tensor(zeros: [m, n])
+        guard x.rank >= 2, y.rank >= 2 else { return x.matmul(y) }
+        let (m, k, n) = (x.shape[x.rank - 2], x.shape[x.rank - 1], y.shape[y.rank - 1])
+        guard let batch = Tensor.broadcastShape(Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2))) else {
+            throw VMError(.input, "cannot multiply \(describeShape(x.shape)) by \(describeShape(y.shape)): their batch dimensions do not broadcast",
+                          span: ins.range)
+        }
+        var work = 1, overflow = false
+        for f in batch + [m, k, n] {
+            let (p, o) = work.multipliedReportingOverflow(by: f)
+            (work, overflow) = (p, overflow || o)
+        }
+        guard overflow || work > 1 << 32 else { return x.matmul(y) }
+        // The first batch dimension with two or more entries, else the rows.
+        let dim = batch.firstIndex { $0 >= 2 } ?? batch.count
+        let size = dim < batch.count ? batch[dim] : m
+        guard size >= 2 else { return x.matmul(y) }
+        let xs = x.broadcast(to: batch + [m, k]), ys = y.broadcast(to: batch + [k, n])
+        let out = Tensor(zeros: batch + [m, n])
+        let step = (size + 15) / 16
         var start = 0
-        while start < m {
+        while start < size {
             try checkCancelled(ins.range)
-            let end = min(m, start + rows)
-            out.slice(dim: 0, start: start, end: end).assign(x.slice(dim: 0, start: start, end: end).matmul(y))
+            let end = min(size, start + step)
+            let part = try interruptibleProduct(xs.slice(dim: dim, start: start, end: end),
+                                                dim < batch.count ? ys.slice(dim: dim, start: start, end: end) : ys, ins)
+            out.slice(dim: dim, start: start, end: end).assign(part)
             start = end
         }
         return out

@@ -157,13 +157,20 @@ struct VMBehaviourTests {
         #expect(chained.generatedTokens == 4)
     }
 
-    /// A product of seconds of work runs in blocks of rows (checking cancel and deadline
-    /// between them) and gives what one product gives.
+    /// A product of seconds of work runs in blocks of rows, a batched one in blocks of its
+    /// batch (checking cancel and deadline between them), and gives what one product gives.
     @Test func aLargeProductIsExactInBlocks() throws {
         let script = #"trace "Hi" { save z = ((zeros(2048, 2048) + 1.0) @ (zeros(2048, 2048) + 1.0))[2047, 0:4] }"#
         let z = try #require(try run(script).value("z")?.tensor)
         #expect(z.toFloats() == [2048, 2048, 2048, 2048])
         #expect(performing: { try run(script, limits: VMLimits(deadline: 0.01)) }, throws: { ($0 as? VMError)?.kind == .limit(.deadline) })
+        // Batches of products, their batch dimensions broadcast: split along the batch.
+        let batched = #"trace "Hi" { let p = (zeros(5, 1, 512, 1024) + 1.0) @ (zeros(1, 3, 1024, 600) + 2.0)  save z = p[:, :, 511, 0:2]  save s = p.sum() }"#
+        let b = try run(batched)
+        let zb = try #require(b.value("z")?.tensor)
+        #expect(zb.shape == [5, 3, 2] && zb.toFloats().allSatisfy { $0 == 2048 })
+        #expect(b.value("s")?.tensor?.item() == Float(5 * 3 * 512 * 600) * 2048)
+        #expect(performing: { try run(batched, limits: VMLimits(deadline: 0.01)) }, throws: { ($0 as? VMError)?.kind == .limit(.deadline) })
     }
 
     @Test func planForAnotherModelIsRefused() throws {
