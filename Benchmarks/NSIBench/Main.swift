@@ -262,18 +262,34 @@ struct NSIBench: ParsableCommand {
         let uri = JSONValue.string("file:///bench/lsp1000.nsi")
         send("textDocument/didOpen", .object([("textDocument", .object([("uri", uri), ("languageId", .string("nsi")), ("version", .int(1)), ("text", .string(text))]))]))
         _ = try diagnostics()
+        // As an editor sends them with the incremental sync the server asks for: one line
+        // replaced, alternately kept valid (a new constant) and made a shape error (an
+        // index too many).
         var clean: [Double] = [], broken: [Double] = []
-        let edits = (0..<max(repeats, 5) * 2).map { r in
-            r % 2 == 0 ? text.replacingOccurrences(of: "* alpha", with: "* \(r + 2).0") : text.replacingOccurrences(of: "[0, -1] * alpha", with: "[0, -1, 700] * alpha")
-        }
-        for (r, edited) in edits.enumerated() {
+        var current = lines[2]
+        for r in 0..<(max(repeats, 5) * 2) {
+            let replacement = r % 2 == 0 ? lines[2].replacingOccurrences(of: "* alpha", with: "* \(r + 2).0")
+                                         : lines[2].replacingOccurrences(of: "[0, -1] * alpha", with: "[0, -1, 700] * alpha")
+            let range = JSONValue.object([("start", .object([("line", .int(2)), ("character", .int(0))])),
+                                          ("end", .object([("line", .int(2)), ("character", .int(Int64(current.utf16.count)))]))])
             let start = DispatchTime.now().uptimeNanoseconds
             send("textDocument/didChange", .object([("textDocument", .object([("uri", uri), ("version", .int(Int64(r + 2)))])),
-                                                     ("contentChanges", .array([.object([("text", .string(edited))])]))]))
+                                                     ("contentChanges", .array([.object([("range", range), ("text", .string(replacement))])]))]))
             let count = try diagnostics()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            current = replacement
             if r % 2 == 0 { clean.append(ms) } else { broken.append(ms) }
             if r % 2 == 1 && count == 0 { throw ValidationError("the broken edit gave no diagnostic") }
+        }
+        // The whole text sent with each change (a client without incremental sync).
+        var whole: [Double] = []
+        for r in 0..<max(repeats, 5) {
+            let edited = text.replacingOccurrences(of: "* alpha", with: "* \(r + 2).5")
+            let start = DispatchTime.now().uptimeNanoseconds
+            send("textDocument/didChange", .object([("textDocument", .object([("uri", uri), ("version", .int(Int64(1000 + r)))])),
+                                                     ("contentChanges", .array([.object([("text", .string(edited))])]))]))
+            _ = try diagnostics()
+            whole.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         // The server's two steps alone, in this thread: parsing, and checking with types
         // recorded for hover.
@@ -291,6 +307,7 @@ struct NSIBench: ParsableCommand {
         emit("lsp1000_check_recording_types", checkTyped, extra: ["lines": "\(lines.count)"])
         emit("lsp1000_change_to_diagnostics", clean, extra: ["lines": "\(lines.count)"])
         emit("lsp1000_change_to_error_diagnostics", broken, extra: ["lines": "\(lines.count)"])
+        emit("lsp1000_whole_text_change_to_diagnostics", whole, extra: ["lines": "\(lines.count)"])
     }
 
     /// The machine beside the numbers: CPU, features, BLAS core, threads.

@@ -25,6 +25,7 @@ public struct NSICommand: AsyncParsableCommand {
             LSPCommand.self,
             ParseCommand.self,
             ServeCommand.self,
+            ServeWorkerCommand.self,
             SubmitCommand.self,
             KeysCommand.self,
         ]

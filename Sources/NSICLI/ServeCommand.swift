@@ -35,6 +35,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How long results are kept after a job ends.", valueName: "duration")) var keepResults = "24h"
     @Option(name: .long, help: ArgumentHelp("How often expired results are dropped.", valueName: "duration")) var purgeEvery = "60s"
     @Option(name: .long, help: ArgumentHelp("How long a running job's lease lasts unrenewed before another server may take it.", valueName: "duration")) var lease = "30s"
+    @Flag(name: .long, help: ArgumentHelp("Run batches on a thread of this process, not in a worker process per model.",
+                                          discussion: "By default each hosted model's batches run in a worker process (nsi serve-worker), so a process that dies running a job is the worker's: its jobs go back to the queue and the server keeps answering."))
+    var inProcess = false
+    @Option(name: .long, help: ArgumentHelp("How long past --job-deadline a worker process may run a batch before it is stopped.", valueName: "duration"))
+    var workerGrace = "30s"
     @Flag(name: .long, help: "Log requests and the queue's events.") var verbose = false
 
     func configuration() throws -> ServerConfiguration {
@@ -75,6 +80,12 @@ struct ServeCommand: AsyncParsableCommand {
         c.keepResults = try duration(keepResults, "--keep-results")
         c.purgeInterval = max(0.05, try duration(purgeEvery, "--purge-every"))
         c.lease = max(1, try duration(lease, "--lease"))
+        c.workerGrace = try duration(workerGrace, "--worker-grace")
+        if !inProcess {
+            // This executable, as the kernel has it: the path it was started by may be relative.
+            let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            c.workerCommand = [me, "serve-worker"]
+        }
         return c
     }
 
@@ -93,6 +104,26 @@ struct ServeCommand: AsyncParsableCommand {
             // Tests and scripts read this line for the port.
             FileHandle.standardOutput.write(Data("nsi serve: listening on http://\(config.host):\(port) (models: \(names); queue: \(store))\n".utf8))
         }
+    }
+}
+
+/// `nsi serve-worker`: what `nsi serve` runs each hosted model's batches in (see
+/// `WorkerMain`); not for people, so not in the help.
+struct ServeWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve-worker", abstract: "A worker process of nsi serve.", shouldDisplay: false)
+    @Option(name: .long) var name: String
+    @Option(name: .long) var directory: String
+    @Option(name: .long) var maxSavedBytes: Int
+    @Option(name: .long) var maxRegisterBytes: Int
+    @Option(name: .long) var maxGeneratedTokens: Int
+    @Option(name: .long) var maxInstructions: Int
+    @Option(name: .long) var deadline: Double?
+
+    func run() throws {
+        let limits = VMLimits(maxSavedBytes: maxSavedBytes, maxRegisterBytes: maxRegisterBytes, maxGeneratedTokens: maxGeneratedTokens,
+                              maxInstructions: maxInstructions, deadline: deadline)
+        let status = WorkerMain.run(name: name, directory: directory, limits: limits)
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

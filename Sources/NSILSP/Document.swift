@@ -5,27 +5,43 @@ import NSIModel
 import NSISource
 import NSISyntax
 
-/// An open document and what the checker said about its current text.
-struct Document {
+/// An open document and what the checker said about its current text. Diagnostics come
+/// from a check that records nothing else, so they are published as soon as possible
+/// after a change; the type of every expression (for hover) is recorded by a second check
+/// on the first request that needs it.
+final class Document {
     let uri: String
-    var version: Int
-    var file: SourceFile
-    var parsed: ParseResult
+    let version: Int
+    let file: SourceFile
+    let parsed: ParseResult
+    let signature: ModelSignature?
     /// Nil without a model (syntax only) or when the script does not parse.
-    var checked: CheckResult?
+    let checked: CheckResult?
 
     init(uri: String, version: Int, text: String, signature: ModelSignature?) {
         self.uri = uri
         self.version = version
+        self.signature = signature
         file = SourceFile(path: Document.path(of: uri), text: text)
         parsed = Parser.parse(file)
-        checked = nil
         if let signature, !parsed.hasErrors {
-            let base = (file.path as NSString).deletingLastPathComponent
-            checked = Checker.check(parsed, signature: signature, baseDirectory: base.isEmpty ? "." : base, recordTypes: true, buildProgram: false)
+            checked = Checker.check(parsed, signature: signature, baseDirectory: Document.baseDirectory(of: file), buildProgram: false)
+        } else {
+            checked = nil
         }
-
     }
+
+    /// Where `load(...)` paths are relative to: the script's folder.
+    static func baseDirectory(of file: SourceFile) -> String {
+        let base = (file.path as NSString).deletingLastPathComponent
+        return base.isEmpty ? "." : base
+    }
+
+    /// Every checked expression's type, in source order (empty without a check).
+    lazy var expressions: [CheckedExpression] = {
+        guard let signature, checked != nil else { return [] }
+        return Checker.check(parsed, signature: signature, baseDirectory: Document.baseDirectory(of: file), recordTypes: true, buildProgram: false).expressions
+    }()
 
     /// The diagnostics `nsi check` reports for this text.
     var diagnostics: [Diagnostic] { parsed.diagnostics + (checked?.diagnostics ?? []) }

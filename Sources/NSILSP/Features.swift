@@ -13,8 +13,7 @@ extension LanguageServer {
     /// lengths known when running), an access point's names, a param's binding.
     func hover(_ params: JSONValue) throws -> JSONValue {
         let doc = try document(params), at = try offset(params, in: doc)
-        guard let expressions = doc.checked?.expressions,
-              let e = expressions.filter({ $0.range.start <= at && at <= $0.range.end && $0.range.end > $0.range.start })
+        guard let e = doc.expressions.filter({ $0.range.start <= at && at <= $0.range.end && $0.range.end > $0.range.start })
                                   .min(by: { $0.range.end - $0.range.start < $1.range.end - $1.range.start }) else {
             return .null
         }

@@ -30,7 +30,8 @@ public struct JobRecord: Sendable, Equatable {
     public var resultsExpired: Bool
     /// The server process that ran (or runs) the job.
     public var worker: String?
-    /// How many times a worker claimed the job (more than 1 after a server died running it).
+    /// How many times a worker claimed the job, this time included (more than 1 after a
+    /// server or a worker process died running it).
     public var attempts: Int
 }
 
@@ -111,6 +112,10 @@ public protocol JobStore: Sendable {
     /// On the start of the only server of a store: every running job is queued again, or
     /// failed once it was taken `maxAttempts` times (the server died running it each time).
     func requeueRunning(maxAttempts: Int) async throws -> Int
+
+    /// A running job back in the queue, as it was before it was claimed (its attempts
+    /// stay counted): its worker process died running it.
+    func requeue(id: String) async throws
 
     func setProgress(id: String, _ text: String) async throws
     /// Stores the results and marks the job completed, in one transaction.

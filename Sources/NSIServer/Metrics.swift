@@ -11,6 +11,7 @@ final class Metrics: Sendable {
         var batchSizes: [Int: Int] = [:]
         var runs: [String: Int] = [:]
         var runSeconds = 0.0
+        var workerExits = 0
     }
     private let counts = Locked(Counts())
 
@@ -25,6 +26,7 @@ final class Metrics: Sendable {
         }
     }
     func run(outcome: String) { counts.withLock { $0.runs[outcome, default: 0] += 1 } }
+    func workerExit() { counts.withLock { $0.workerExits += 1 } }
 
     func render(jobs: [JobState: Int], models: [String]) -> String {
         let c = counts.withLock { $0 }
@@ -54,6 +56,9 @@ final class Metrics: Sendable {
         lines.append("# HELP nsi_batch_seconds_total Seconds spent running batches.")
         lines.append("# TYPE nsi_batch_seconds_total counter")
         lines.append(String(format: "nsi_batch_seconds_total %.3f", c.runSeconds))
+        lines.append("# HELP nsi_worker_exits_total Worker processes that died running a batch (their jobs went back to the queue or failed as crash).")
+        lines.append("# TYPE nsi_worker_exits_total counter")
+        lines.append("nsi_worker_exits_total \(c.workerExits)")
         lines.append("# HELP nsi_http_requests_total Requests answered, by status.")
         lines.append("# TYPE nsi_http_requests_total counter")
         for (k, v) in c.requests.sorted(by: { $0.key < $1.key }) { lines.append("nsi_http_requests_total{status=\"\(k)\"} \(v)") }

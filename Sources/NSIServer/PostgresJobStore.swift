@@ -181,6 +181,7 @@ public final class PostgresJobStore: JobStore {
                     """, on: c)
                 job.state = .running
                 job.startedAt = Date(timeIntervalSince1970: now)
+                job.attempts += 1
                 claimed.append(job)
             }
             return claimed
@@ -211,6 +212,10 @@ public final class PostgresJobStore: JobStore {
             """)
         let r = try await rows("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, started_at = NULL, progress = NULL WHERE state = 'running' RETURNING id")
         return r.count + failed.count
+    }
+
+    public func requeue(id: String) async throws {
+        _ = try await rows("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, started_at = NULL, progress = NULL WHERE id = \(id) AND state = 'running'")
     }
 
     public func setProgress(id: String, _ text: String) async throws {

@@ -147,6 +147,7 @@ public final class SQLiteJobStore: JobStore {
                                arguments: [worker, leaseUntil.timeIntervalSince1970, now, job.id])
                 job.state = .running
                 job.startedAt = Date(timeIntervalSince1970: now)
+                job.attempts += 1
                 claimed.append(job)
             }
             return claimed
@@ -177,6 +178,13 @@ public final class SQLiteJobStore: JobStore {
             let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'running'") ?? 0
             try Self.requeueExpired(db, now: .infinity, maxAttempts: maxAttempts)
             return before
+        }
+    }
+
+    public func requeue(id: String) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, started_at = NULL, progress = NULL WHERE id = ? AND state = 'running'",
+                           arguments: [id])
         }
     }
 

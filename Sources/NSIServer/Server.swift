@@ -38,6 +38,9 @@ public final class ModelServer: Sendable {
             }
         }
         self.models = models
+        // A worker process that died leaves a pipe with no reader: writing to it must fail
+        // with EPIPE, not end the server.
+        if config.workerCommand != nil { Glibc.signal(SIGPIPE, SIG_IGN) }
         modelOrder = config.models.map(\.name)
         limiter = RateLimiter(rate: config.requestsPerSecond, burst: config.burst)
         do {
@@ -63,7 +66,11 @@ public final class ModelServer: Sendable {
                               configuration: .init(address: .hostname(config.host, port: config.port), serverName: "nsi"),
                               onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
                               logger: appLogger)
-        let workers = modelOrder.map { ModelWorker(model: models[$0]!, store: store, config: config, metrics: metrics, logger: logger, signal: signal) }
+        let directories = Dictionary(config.models.map { ($0.name, $0.directory) }, uniquingKeysWith: { a, _ in a })
+        let workers = modelOrder.map {
+            ModelWorker(model: models[$0]!, directory: directories[$0]!, store: store, config: config, metrics: metrics, logger: logger, signal: signal)
+        }
+        defer { for w in workers { w.stop() } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: appLogger))
             self.group.withLock { $0 = services }

@@ -49,9 +49,19 @@ public struct ServerConfiguration: Sendable {
     /// Queue every running job again at start: right for SQLite, whose file one server
     /// owns; wrong for a shared PostgreSQL queue, where leases recover dead servers' jobs.
     public var requeueRunningOnStart: Bool?
-    /// How many times a job is taken before a server that died running it each time gives
-    /// up on it (`failed`, `error_kind` `crash`). After the first, it runs alone.
+    /// How many times a job is taken before a server (or a worker process) that died
+    /// running it each time gives up on it (`failed`, `error_kind` `crash`). After the first, it runs alone.
     public var maxAttempts = 3
+    /// How batches run: in worker processes started with this command (the `nsi`
+    /// executable and `serve-worker`), one per hosted model, so that a process that dies
+    /// running a job (a crash, the out-of-memory killer) is the worker's and not the
+    /// server's; nil runs them on a thread of the server's own process (`nsi serve
+    /// --in-process`, and tests of everything else). A job whose worker died goes back to
+    /// the queue and runs alone, up to `maxAttempts` times, then fails as `crash`.
+    public var workerCommand: [String]?
+    /// How long past the job deadline a worker may run one batch before it is stopped:
+    /// one instruction that does not stop in time cannot hold the model's worker.
+    public var workerGrace: TimeInterval = 30
     /// Serve /v1/metrics without a key (for a scraper on a private network); off, it needs
     /// one like every route but health and the API description.
     public var publicMetrics = false

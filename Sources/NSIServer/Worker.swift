@@ -14,12 +14,18 @@ final class ModelWorker: Sendable {
     let logger: Logger
     /// Bumped after every change this worker makes to a job (see `JobSignal`).
     let signal: JobSignal
-    /// The VM's thread: batches of one model run one after another.
+    /// The VM's thread: batches of one model run one after another (here, or in the worker
+    /// process, waited for here).
     let queue: DispatchQueue
+    /// The worker process batches run in; nil: on `queue`, in this process.
+    let process: WorkerProcess?
 
-    init(model: HostedModel, store: any JobStore, config: ServerConfiguration, metrics: Metrics, logger: Logger,
+    init(model: HostedModel, directory: String, store: any JobStore, config: ServerConfiguration, metrics: Metrics, logger: Logger,
          signal: JobSignal = JobSignal()) {
         self.model = model
+        process = config.workerCommand.map {
+            WorkerProcess(command: $0, name: model.name, directory: directory, limits: config.jobLimits, grace: config.workerGrace)
+        }
         self.store = store
         self.config = config
         self.metrics = metrics
@@ -94,6 +100,7 @@ final class ModelWorker: Sendable {
                     if let j = try? await store.job(id: id), j.cancelRequested {
                         cancelled.withLock { _ = $0.insert(id) }
                         job.cancellation.cancel()
+                        if let index = ids.firstIndex(of: id) { self.process?.cancel(index) }
                     }
                 }
             }
@@ -116,14 +123,31 @@ final class ModelWorker: Sendable {
         }
         let model = self.model
         let start = Date()
-        let outcomes: [Result<RunResults, any Error>] = await withCheckedContinuation { continuation in
+        let process = self.process
+        let workerJobs = group.map { WorkerJob(name: $0.0.name, plan: $0.0.plan, params: $0.0.params) }
+        let names = group.map(\.0.name)
+        let ran: Result<[JobOutcome], WorkerDied> = await withCheckedContinuation { continuation in
             let box = UncheckedBox(jobs)
             queue.async {
-                continuation.resume(returning: PlanRunner.runBatch(box.value, on: model, progress: progress))
+                if let process {
+                    continuation.resume(returning: Result { () throws(WorkerDied) in try process.run(workerJobs, progress: progress) })
+                } else {
+                    let results = PlanRunner.runBatch(box.value, on: model, progress: progress)
+                    continuation.resume(returning: .success(zip(results, names).map { JobOutcome($0, name: $1, model: model.name) }))
+                }
             }
         }
         metrics.batch(size: group.count, seconds: Date().timeIntervalSince(start))
         defer { signal.bump() }
+        let outcomes: [JobOutcome]
+        switch ran {
+        case .success(let o): outcomes = o
+        case .failure(let died):
+            metrics.workerExit()
+            logger.error("worker \(model.name): \(died) (jobs \(ids.joined(separator: ", ")))")
+            try await requeueOrFail(group.map(\.0), cancelled: cancelled.withLock { $0 }, because: died)
+            return
+        }
         for ((job, _), outcome) in zip(group, outcomes) {
             var cancel = cancelled.withLock { $0.contains(job.id) }
             if !cancel { cancel = (try? await store.job(id: job.id))?.cancelRequested == true }
@@ -133,9 +157,8 @@ final class ModelWorker: Sendable {
                 continue
             }
             switch outcome {
-            case .success(let results):
+            case .results(let stored):
                 do {
-                    let stored = try PlanRunner.encode(results, name: job.name, model: model.name)
                     let held = try await store.storedBytes(keyID: job.keyID)
                     let size = stored.safetensors.count + stored.sidecar.utf8.count
                     if held + size > config.maxStoredBytesPerKey {
@@ -150,12 +173,36 @@ final class ModelWorker: Sendable {
                     metrics.run(outcome: "failed")
                     try await store.fail(id: job.id, message: "cannot store the results: \(error)", kind: .storage, batchSize: group.count)
                 }
-            case .failure(let error):
+            case .failed(let message, let kind):
                 metrics.run(outcome: "failed")
-                try await store.fail(id: job.id, message: "\(job.name):\(error)", kind: JobFailure(VMError(wrapping: error)), batchSize: group.count)
+                try await store.fail(id: job.id, message: message, kind: kind, batchSize: group.count)
             }
         }
     }
+
+    /// The jobs of a batch whose worker process died: each goes back to the queue, to run
+    /// alone next (see `ClaimPolicy`), unless it was cancelled or has had its attempts; then
+    /// it fails as `crash`, with how the worker ended.
+    func requeueOrFail(_ jobs: [JobRecord], cancelled: Set<String>, because died: WorkerDied) async throws {
+        for job in jobs {
+            var cancel = cancelled.contains(job.id)
+            if !cancel { cancel = (try? await store.job(id: job.id))?.cancelRequested == true }
+            if cancel {
+                metrics.run(outcome: "cancelled")
+                try await store.markCancelled(id: job.id)
+            } else if job.attempts >= config.maxAttempts {
+                metrics.run(outcome: "failed")
+                let times = job.attempts == 1 ? "once" : "on each of its \(job.attempts) attempts"
+                try await store.fail(id: job.id, message: "\(job.name): \(died) \(times); it is not run again", kind: .crash,
+                                     batchSize: jobs.count)
+            } else {
+                try await store.requeue(id: job.id)
+            }
+        }
+    }
+
+    /// Stops the worker process, if there is one.
+    func stop() { process?.stop() }
 }
 
 extension JobFailure {

@@ -72,7 +72,7 @@ struct IsolationTests {
         config.store = dir + "/queue.sqlite"
         let server = try await ModelServer(config: config)
         let model = server.models["m"]!
-        let worker = ModelWorker(model: model, store: server.store, config: config, metrics: server.metrics, logger: server.logger)
+        let worker = ModelWorker(model: model, directory: Paths.smollm!, store: server.store, config: config, metrics: server.metrics, logger: server.logger)
         let alice = try await server.store.createKey(name: "alice", hash: APIKeys.hash("a"))
         let mallory = try await server.store.createKey(name: "mallory", hash: APIKeys.hash("m"))
         func queue(_ script: String, _ key: KeyRecord) async throws -> JobRecord {

@@ -1,0 +1,347 @@
+import Foundation
+import NSIVM
+
+/// What became of one job of a batch, in the form the store keeps: its results file and
+/// sidecar, or the failure message and kind. A worker process sends these back; a batch
+/// run in the server's own process ends in them too, so both paths store alike.
+enum JobOutcome: Sendable {
+    case results(StoredResults)
+    case failed(message: String, kind: JobFailure)
+
+    init(_ outcome: Result<RunResults, any Error>, name: String, model: String) {
+        switch outcome {
+        case .success(let results):
+            do {
+                self = .results(try PlanRunner.encode(results, name: name, model: model))
+            } catch {
+                self = .failed(message: "cannot store the results: \(error)", kind: .storage)
+            }
+        case .failure(let error):
+            self = .failed(message: "\(name):\(error)", kind: JobFailure(VMError(wrapping: error)))
+        }
+    }
+}
+
+/// One job as a worker process is given it: the verified plan's bytes (the worker decodes
+/// and verifies them again: it trusts nothing it reads) and run-time params.
+struct WorkerJob: Sendable {
+    var name: String
+    var plan: Data
+    var params: [String: String]
+}
+
+/// Why a worker process ended a batch without answering for it.
+struct WorkerDied: Error, CustomStringConvertible, Sendable {
+    let description: String
+}
+
+/// The frames the server and a worker process exchange over the worker's stdin and
+/// stdout: an 8-byte little-endian length, then a tag byte and the fields, each a fixed
+/// width integer or a length-prefixed byte string.
+enum WorkerWire {
+    enum Tag: UInt8 {
+        /// Server to worker: jobs to run together (name, plan, params each).
+        case batch = 1
+        /// Server to worker: cancel the job at an index of the running batch.
+        case cancel = 2
+        /// Worker to server: the model is loaded; batches may come.
+        case ready = 10
+        /// Worker to server: a progress line of the job at an index.
+        case progress = 11
+        /// Worker to server: every job's outcome, in the batch's order.
+        case outcomes = 12
+    }
+
+    /// The largest frame either side reads: results up to the saved-bytes limit, and room
+    /// for sidecars and names.
+    static func maxFrame(_ limits: VMLimits) -> Int { limits.maxSavedBytes.addingReportingOverflow(64 << 20).overflow ? Int.max : limits.maxSavedBytes + (64 << 20) }
+
+    struct Writer {
+        private(set) var body: [UInt8]
+        init(_ tag: Tag) { body = [tag.rawValue] }
+        mutating func int(_ v: Int) { withUnsafeBytes(of: UInt64(truncatingIfNeeded: v).littleEndian) { body.append(contentsOf: $0) } }
+        mutating func bytes<C: Collection>(_ d: C) where C.Element == UInt8 { int(d.count); body.append(contentsOf: d) }
+        mutating func string(_ s: String) { bytes(Array(s.utf8)) }
+        /// The frame: its length, then its body.
+        var frame: [UInt8] {
+            var f: [UInt8] = []
+            f.reserveCapacity(body.count + 8)
+            withUnsafeBytes(of: UInt64(body.count).littleEndian) { f.append(contentsOf: $0) }
+            f.append(contentsOf: body)
+            return f
+        }
+    }
+
+    struct Malformed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct Reader {
+        let body: [UInt8]
+        var at = 1
+        init(_ body: [UInt8]) { self.body = body }
+        var tag: Tag? { body.first.flatMap(Tag.init(rawValue:)) }
+        mutating func int() throws(Malformed) -> Int {
+            guard body.count - at >= 8 else { throw Malformed(description: "a frame ends inside a number") }
+            var v: UInt64 = 0
+            for i in 0..<8 { v |= UInt64(body[at + i]) << (8 * UInt64(i)) }
+            at += 8
+            guard v <= UInt64(Int.max) else { throw Malformed(description: "a number out of range") }
+            return Int(v)
+        }
+        mutating func bytes() throws(Malformed) -> ArraySlice<UInt8> {
+            let n = try int()
+            guard n <= body.count - at else { throw Malformed(description: "a field runs past its frame") }
+            defer { at += n }
+            return body[at..<at + n]
+        }
+        mutating func string() throws(Malformed) -> String { String(decoding: try bytes(), as: UTF8.self) }
+    }
+
+    /// Writes a whole frame; false when the other side is gone.
+    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// Reads one frame's body; nil at the end of the stream, on an error, or for a frame
+    /// longer than `maxBytes`.
+    static func read(from fd: Int32, maxBytes: Int) -> [UInt8]? {
+        func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+            var done = 0
+            while done < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                done += n
+            }
+            return true
+        }
+        var header = [UInt8](repeating: 0, count: 8)
+        guard header.withUnsafeMutableBytes(fill) else { return nil }
+        var length: UInt64 = 0
+        for i in 0..<8 { length |= UInt64(header[i]) << (8 * UInt64(i)) }
+        guard length >= 1, length <= UInt64(maxBytes) else { return nil }
+        var body = [UInt8](repeating: 0, count: Int(length))
+        guard body.withUnsafeMutableBytes(fill) else { return nil }
+        return body
+    }
+}
+
+/// A worker process the server runs one model's batches in, so that whatever kills a
+/// process (a crash, the kernel's out-of-memory killer, a job that never stops) kills the
+/// worker and not the server. It is `nsi serve-worker`: it maps the model's weights (the
+/// page cache holds one copy for the server and its workers), runs the batches it is sent
+/// one at a time, and answers with each job's stored form. A worker that dies is started
+/// again for the next batch.
+final class WorkerProcess: @unchecked Sendable {
+    /// The executable and the arguments before the worker's own (`nsi`, `serve-worker`).
+    let command: [String]
+    let name: String
+    let directory: String
+    let limits: VMLimits
+    /// How long past its deadline a batch may run before its worker is stopped.
+    let grace: Double
+
+    private let lock = NSLock()
+    private var process: Process?
+    private var toChild: Pipe?
+    private var fromChild: Pipe?
+    private var stopped = false
+    private var watchdogFired = false
+
+    init(command: [String], name: String, directory: String, limits: VMLimits, grace: Double = 30) {
+        self.command = command
+        self.name = name
+        self.directory = directory
+        self.limits = limits
+        self.grace = grace
+    }
+
+    /// The worker's arguments after `command`.
+    var arguments: [String] {
+        var a = ["--name", name, "--directory", directory,
+                 "--max-saved-bytes", String(limits.maxSavedBytes), "--max-register-bytes", String(limits.maxRegisterBytes),
+                 "--max-generated-tokens", String(limits.maxGeneratedTokens), "--max-instructions", String(limits.maxInstructions)]
+        if let d = limits.deadline { a += ["--deadline", String(d)] }
+        return a
+    }
+
+    /// Starts a worker if none runs, and waits until it has loaded the model.
+    private func ensureStarted() throws(WorkerDied) -> (to: Int32, from: Int32) {
+        let (fds, fresh) = try { () throws(WorkerDied) -> ((Int32, Int32), Bool) in
+            lock.lock()
+            defer { lock.unlock() }
+            if stopped { throw WorkerDied(description: "the server is stopping") }
+            if let p = process, p.isRunning, let t = toChild, let f = fromChild {
+                return ((t.fileHandleForWriting.fileDescriptor, f.fileHandleForReading.fileDescriptor), false)
+            }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: command[0])
+            p.arguments = Array(command.dropFirst()) + arguments
+            let input = Pipe(), output = Pipe()
+            p.standardInput = input
+            p.standardOutput = output
+            do { try p.run() } catch { throw WorkerDied(description: "cannot start a worker process: \(error)") }
+            process = p
+            toChild = input
+            fromChild = output
+            return ((input.fileHandleForWriting.fileDescriptor, output.fileHandleForReading.fileDescriptor), true)
+        }()
+        if fresh {
+            guard let body = WorkerWire.read(from: fds.1, maxBytes: 1 << 16), body.first == WorkerWire.Tag.ready.rawValue else {
+                throw reap(during: "while loading the model")
+            }
+        }
+        return fds
+    }
+
+    /// Waits for the worker that closed its output and says how it ended.
+    private func reap(during: String) -> WorkerDied {
+        let p: Process? = lock.withLock {
+            let p = process
+            process = nil
+            toChild = nil
+            fromChild = nil
+            return p
+        }
+        guard let p else { return WorkerDied(description: "the worker process stopped \(during)") }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        let fired = lock.withLock { () -> Bool in
+            defer { watchdogFired = false }
+            return watchdogFired
+        }
+        if fired {
+            return WorkerDied(description: "the worker process was stopped \(during): the batch ran \(Int(grace)) s past its deadline")
+        }
+        switch p.terminationReason {
+        case .uncaughtSignal:
+            return WorkerDied(description: "the worker process was killed by signal \(p.terminationStatus) (\(Self.signalName(p.terminationStatus))) \(during)")
+        default:
+            return WorkerDied(description: "the worker process exited with status \(p.terminationStatus) \(during)")
+        }
+    }
+
+    static func signalName(_ s: Int32) -> String {
+        switch s {
+        case SIGKILL: return "SIGKILL: out of memory, or stopped from outside"
+        case SIGSEGV: return "SIGSEGV"
+        case SIGABRT: return "SIGABRT"
+        case SIGILL: return "SIGILL: a trap"
+        case SIGTRAP: return "SIGTRAP: a trap"
+        case SIGBUS: return "SIGBUS"
+        case SIGFPE: return "SIGFPE"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(s)"
+        }
+    }
+
+    /// Runs one batch in the worker (blocking: call it on the model's VM thread): every
+    /// job's outcome in order, or `WorkerDied` when the worker ended first. `progress` gets
+    /// each job's progress lines.
+    func run(_ jobs: [WorkerJob], progress: @escaping (Int, String) -> Void) throws(WorkerDied) -> [JobOutcome] {
+        let (to, from) = try ensureStarted()
+        var w = WorkerWire.Writer(.batch)
+        w.int(jobs.count)
+        for job in jobs {
+            w.string(job.name)
+            w.bytes(job.plan)
+            w.int(job.params.count)
+            for (k, v) in job.params.sorted(by: { $0.key < $1.key }) {
+                w.string(k)
+                w.string(v)
+            }
+        }
+        let frame = w.frame
+        // A batch that runs well past its deadline (one instruction that does not stop)
+        // has its worker stopped: the deadline bounds every job's time.
+        let serial = lock.withLock { () -> Int in
+            busy = true
+            batchSerial += 1
+            return batchSerial
+        }
+        defer { lock.withLock { busy = false } }
+        if let deadline = limits.deadline {
+            DispatchQueue.global().asyncAfter(deadline: .now() + deadline + grace) { [weak self] in
+                guard let self else { return }
+                self.lock.withLock {
+                    guard self.busy, self.batchSerial == serial, let p = self.process, p.isRunning else { return }
+                    self.watchdogFired = true
+                    kill(p.processIdentifier, SIGKILL)
+                }
+            }
+        }
+        let sent = lock.withLock { WorkerWire.write(frame, to: to) }
+        guard sent else { throw reap(during: "before it took the batch") }
+        while true {
+            guard let body = WorkerWire.read(from: from, maxBytes: WorkerWire.maxFrame(limits)) else {
+                throw reap(during: "while running the batch")
+            }
+            var r = WorkerWire.Reader(body)
+            do {
+                switch r.tag {
+                case .progress:
+                    let index = try r.int()
+                    let line = try r.string()
+                    if index < jobs.count { progress(index, line) }
+                case .outcomes:
+                    let n = try r.int()
+                    guard n == jobs.count else { throw WorkerWire.Malformed(description: "\(n) outcomes for \(jobs.count) jobs") }
+                    var outcomes: [JobOutcome] = []
+                    for _ in 0..<n {
+                        if try r.int() == 1 {
+                            let data = Data(try r.bytes())
+                            outcomes.append(.results(StoredResults(safetensors: data, sidecar: try r.string())))
+                        } else {
+                            let message = try r.string()
+                            outcomes.append(.failed(message: message, kind: JobFailure(try r.string())))
+                        }
+                    }
+                    return outcomes
+                default:
+                    throw WorkerWire.Malformed(description: "an unexpected frame")
+                }
+            } catch {
+                stopCurrent()
+                _ = reap(during: "after a malformed answer")
+                throw WorkerDied(description: "the worker process sent a malformed answer (\(error)); it was stopped")
+            }
+        }
+    }
+
+    /// A batch is running; which one (the watchdog stops only its own batch's worker).
+    private var busy = false
+    private var batchSerial = 0
+
+    /// Asks the worker to cancel the running batch's job at `index`.
+    func cancel(_ index: Int) {
+        var w = WorkerWire.Writer(.cancel)
+        w.int(index)
+        let frame = w.frame
+        lock.withLock {
+            guard let t = toChild, process?.isRunning == true else { return }
+            _ = WorkerWire.write(frame, to: t.fileHandleForWriting.fileDescriptor)
+        }
+    }
+
+    private func stopCurrent() {
+        lock.withLock {
+            if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+    }
+
+    /// Stops the worker for good (the server is stopping).
+    func stop() {
+        lock.withLock {
+            stopped = true
+            if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import NSIClient
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import NSIServer
+
+/// Batches in worker processes (`nsi serve-worker`): a worker that dies (killed from
+/// outside, as the out-of-memory killer would) or hangs (stopped, as one instruction that
+/// never checks its deadline would) takes its batch with it, never the server. Its jobs go
+/// back to the queue and run alone; one that kills its worker each time fails as `crash`
+/// after its attempts, and `/v1/health` answers within a second throughout.
+@Suite(.serialized, .enabled(if: Paths.smollm != nil && Paths.nsi != nil, "needs models/smollm2-135m and the built nsi"))
+struct WorkerProcessTests {
+    /// `nsi serve` as a process of its own (its worker processes are its children), with a
+    /// key: what a deployment runs, and not sharing this test process's threads.
+    final class Served {
+        let serve: ServeProcess
+        let client: ServerClient
+        let key: String
+        let dir: String
+
+        init(_ args: [String]) async throws {
+            dir = try Paths.temporaryDirectory("workers")
+            let store = dir + "/queue.sqlite"
+            let (status, key) = try runProcess(Paths.nsi!, ["keys", "create", "--name", "alice", "--store", store])
+            guard status == 0 else { throw ClientError("nsi keys create failed") }
+            self.key = key.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The tests poll job states every 20 ms: no request rate limit.
+            serve = try ServeProcess(nsi: Paths.nsi!, args: ["--model", "m=" + Paths.smollm!, "--store", store, "--rate", "0"] + args)
+            client = try ServerClient(server: serve.url, key: self.key)
+        }
+
+        /// The server's worker process (its child running `serve-worker`), if one runs.
+        var workerPID: Int32? {
+            let me = serve.process.processIdentifier
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                guard fields.count > 2, Int32(fields[1]) == me, fields[0] != "Z" else { continue }
+                return pid
+            }
+            return nil
+        }
+
+        func metrics() async throws -> String {
+            var r = URLRequest(url: URL(string: serve.url + "/v1/metrics")!)
+            r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            return String(decoding: try await URLSession.shared.data(for: r).0, as: UTF8.self)
+        }
+
+        func stop() {
+            serve.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    /// Probes /v1/health every 100 ms until stopped, on a thread of its own with a blocking
+    /// socket (so what it times is the server, not this test process's task pool): the
+    /// slowest answer and any failure.
+    final class HealthProbe: @unchecked Sendable {
+        let slowest = Locked(0.0)
+        let failures = Locked([String]())
+        let done = Locked(false)
+        let finished = DispatchSemaphore(value: 0)
+
+        init(url: String) {
+            let port = UInt16(url.split(separator: ":").last!)!
+            let thread = Thread { [self] in
+                while !done.withLock({ $0 }) {
+                    let start = Date()
+                    if let problem = Self.health(port: port) { failures.withLock { $0.append(problem) } }
+                    let took = Date().timeIntervalSince(start)
+                    slowest.withLock { $0 = max($0, took) }
+                    usleep(100_000)
+                }
+                finished.signal()
+            }
+            thread.start()
+        }
+
+        /// One `GET /v1/health` on a new connection: nil when it answered 200.
+        static func health(port: UInt16) -> String? {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var wait = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard ok == 0 else { return "connect: errno \(errno)" }
+            let request = Array("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+            guard request.withUnsafeBytes({ write(fd, $0.baseAddress, request.count) }) == request.count else { return "write: errno \(errno)" }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+                if n <= 0 { break }
+                answer += buffer[0..<n]
+            }
+            let text = String(decoding: answer, as: UTF8.self)
+            return text.hasPrefix("HTTP/1.1 200") ? nil : "answer: \(text.prefix(40))"
+        }
+
+        func stop() async {
+            done.withLock { $0 = true }
+            let finished = self.finished
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async { finished.wait(); c.resume() }
+            }
+        }
+    }
+
+    /// Waits until the job runs as its `attempt`th claim and has reported progress: its
+    /// worker is computing it.
+    func waitUntilComputing(_ client: ServerClient, _ id: String, attempt: Int) async throws -> ServerClient.Job {
+        for _ in 0..<6000 {
+            let job = try await client.job(id)
+            if job.state == "running", job.attempts == attempt, job.progress != nil { return job }
+            if job.isFinal { throw ClientError("job \(id) ended (\(job.state): \(job.error ?? "")) before its attempt \(attempt) was seen running") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ClientError("job \(id) was not seen running its attempt \(attempt) within 2 minutes")
+    }
+
+    @Test func aWorkerKilledMidBatchFailsNoOtherJobAndNotTheServer() async throws {
+        let served = try await Served(["--max-batch", "2", "--max-attempts", "2"])
+        defer { served.stop() }
+        let probe = HealthProbe(url: served.serve.url)
+        let client = served.client
+        let generation = "generate \"The capital of France is\" (max_tokens = 100) { save ids = result.ids }\n"
+        // A job that cannot share holds the worker until both below are queued, then is
+        // cancelled, so that they are taken together.
+        let first = try await client.submit(script: "generate \"Paris is\" (max_tokens = 400) { save ids = result.ids }\n", name: "first.nsi", model: nil, params: [:]).id
+        try await waitWhileQueued(client, first)
+        let poison = try await client.submit(script: generation, name: "poison.nsi", model: nil, params: [:]).id
+        let cotenant = try await client.submit(script: generation, name: "cotenant.nsi", model: nil, params: [:]).id
+        #expect(try await client.job(cotenant).state == "queued")
+        _ = try await client.cancel(first)
+
+        // First attempt: both share the worker's batch, and the worker is killed.
+        _ = try await waitUntilComputing(client, poison, attempt: 1)
+        #expect(try await client.job(first).state == "cancelled")
+        #expect(try await client.job(cotenant).state == "running", "the co-tenant shares the batch")
+        let pid1 = try #require(served.workerPID)
+        kill(pid1, SIGKILL)
+        // Second attempt: the poison job runs alone (jobs taken before run alone), and its
+        // worker is killed again: its two attempts are spent.
+        _ = try await waitUntilComputing(client, poison, attempt: 2)
+        let pid2 = try #require(served.workerPID)
+        #expect(pid2 != pid1, "a new worker process runs the second attempt")
+        kill(pid2, SIGKILL)
+
+        let failed = try await client.follow(poison, stream: false, pollInterval: 0.05)
+        #expect(failed.state == "failed" && failed.errorKind == "crash", "\(failed.state) \(failed.errorKind ?? "")")
+        let message = failed.error ?? ""
+        #expect(message.contains("killed by signal 9") && message.contains("2 attempts"), "\(message)")
+        // The co-tenant of the first batch ran again, alone, in a third worker process.
+        let done = try await client.follow(cotenant, stream: false, pollInterval: 0.05)
+        #expect(done.state == "completed" && done.attempts == 2 && done.batchSize == 1, "\(done.state) \(done.attempts ?? 0) \(done.error ?? "")")
+        let results = try await client.results(cotenant)
+        // The same script run after, by the same worker: byte-identical results.
+        let again = try await client.submit(script: generation, name: "cotenant.nsi", model: nil, params: [:]).id
+        #expect(try await client.follow(again, stream: false, pollInterval: 0.05).state == "completed")
+        #expect(try await client.results(again).safetensors == results.safetensors)
+
+        #expect(try await served.metrics().contains("nsi_worker_exits_total 2"))
+        await probe.stop()
+        #expect(probe.failures.withLock { $0 }.isEmpty, "health: \(probe.failures.withLock { $0 })")
+        #expect(probe.slowest.withLock { $0 } < 1, "slowest health answer \(probe.slowest.withLock { $0 }) s")
+        print("worker kill: health's slowest answer \(String(format: "%.3f", probe.slowest.withLock { $0 })) s")
+    }
+
+    /// A worker that stops answering (here: SIGSTOP while it computes, as one instruction
+    /// that never checks its deadline would look) is stopped once the batch has run
+    /// `workerGrace` past the job deadline; the job fails as `crash`, and the next job
+    /// runs in a new worker.
+    @Test func aHungWorkerIsStoppedPastTheDeadline() async throws {
+        let served = try await Served(["--max-attempts", "1", "--job-deadline", "3s", "--worker-grace", "1s"])
+        defer { served.stop() }
+        let probe = HealthProbe(url: served.serve.url)
+        let client = served.client
+        let long = "generate \"The capital of France is\" (max_tokens = 400) { save ids = result.ids }\n"
+        let hung = try await client.submit(script: long, name: "hung.nsi", model: nil, params: [:]).id
+        _ = try await waitUntilComputing(client, hung, attempt: 1)
+        let pid = try #require(served.workerPID)
+        kill(pid, SIGSTOP)
+        let stoppedAt = Date()
+        let failed = try await client.follow(hung, stream: false, pollInterval: 0.05)
+        #expect(failed.state == "failed" && failed.errorKind == "crash", "\(failed.state) \(failed.errorKind ?? "")")
+        #expect(failed.error?.contains("past its deadline") == true, "\(failed.error ?? "")")
+        #expect(Date().timeIntervalSince(stoppedAt) < 10, "the hung worker was stopped \(Date().timeIntervalSince(stoppedAt)) s later")
+        let next = try await client.submit(script: generateScript, name: "g.nsi", model: nil, params: [:]).id
+        let done = try await client.follow(next, stream: false, pollInterval: 0.05)
+        #expect(done.state == "completed", "\(done.state): \(done.error ?? "")")
+        #expect(served.workerPID != pid)
+        await probe.stop()
+        #expect(probe.failures.withLock { $0 }.isEmpty, "health: \(probe.failures.withLock { $0 })")
+        #expect(probe.slowest.withLock { $0 } < 1, "slowest health answer \(probe.slowest.withLock { $0 }) s")
+        print("hung worker: health's slowest answer \(String(format: "%.3f", probe.slowest.withLock { $0 })) s")
+    }
+
+    /// The frames between server and worker: what is written reads back, and a frame cut
+    /// short or too long is refused, not trusted.
+    @Test func framesRoundTripAndMalformedOnesAreRefused() throws {
+        var w = WorkerWire.Writer(.progress)
+        w.int(3)
+        w.string("step 4/12 é")
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        #expect(WorkerWire.write(w.frame, to: fds[1]))
+        var long = WorkerWire.Writer(.outcomes)
+        long.bytes([UInt8](repeating: 7, count: 5000))
+        #expect(WorkerWire.write(long.frame, to: fds[1]))
+        #expect(WorkerWire.write(Array(w.frame.prefix(10)), to: fds[1]))
+        close(fds[1])
+        var r = WorkerWire.Reader(try #require(WorkerWire.read(from: fds[0], maxBytes: 1 << 20)))
+        #expect(r.tag == .progress)
+        #expect(try r.int() == 3 && r.string() == "step 4/12 é")
+        #expect(throws: WorkerWire.Malformed.self) { try r.int() }
+        // Past the reader's bound: refused.
+        #expect(WorkerWire.read(from: fds[0], maxBytes: 1000) == nil)
+        var cut = WorkerWire.Reader([WorkerWire.Tag.batch.rawValue, 200, 0, 0, 0, 0, 0, 0, 0, 1, 2])
+        #expect(throws: WorkerWire.Malformed.self) { _ = try cut.bytes() }
+    }
+}
