@@ -281,6 +281,29 @@ struct NSIBench: ParsableCommand {
             if r % 2 == 0 { clean.append(ms) } else { broken.append(ms) }
             if r % 2 == 1 && count == 0 { throw ValidationError("the broken edit gave no diagnostic") }
         }
+        // The first hover after a change: it records every expression's type (a second
+        // check), which diagnostics do not wait for.
+        var hover: [Double] = []
+        for r in 0..<max(repeats, 5) {
+            let replacement = lines[2].replacingOccurrences(of: "* alpha", with: "* \(r + 2).25")
+            let range = JSONValue.object([("start", .object([("line", .int(2)), ("character", .int(0))])),
+                                          ("end", .object([("line", .int(2)), ("character", .int(Int64(current.utf16.count)))]))])
+            send("textDocument/didChange", .object([("textDocument", .object([("uri", uri), ("version", .int(Int64(500 + r)))])),
+                                                     ("contentChanges", .array([.object([("range", range), ("text", .string(replacement))])]))]))
+            current = replacement
+            _ = try diagnostics()
+            let body = JSONValue.object([("jsonrpc", .string("2.0")), ("id", .int(Int64(r + 1))), ("method", .string("textDocument/hover")),
+                                         ("params", .object([("textDocument", .object([("uri", uri)])),
+                                                             ("position", .object([("line", .int(900)), ("character", .int(14))]))]))]).serialized
+            let start = DispatchTime.now().uptimeNanoseconds
+            toServer.fileHandleForWriting.write(Data("Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+            var answered = false
+            while !answered, case .message(let reply)? = reader.next() {
+                if try JSONValue.parse(reply)["id"]?.intValue == r + 1 { answered = true }
+            }
+            guard answered else { throw ValidationError("the server stopped") }
+            hover.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
         // The whole text sent with each change (a client without incremental sync).
         var whole: [Double] = []
         for r in 0..<max(repeats, 5) {
@@ -308,6 +331,7 @@ struct NSIBench: ParsableCommand {
         emit("lsp1000_change_to_diagnostics", clean, extra: ["lines": "\(lines.count)"])
         emit("lsp1000_change_to_error_diagnostics", broken, extra: ["lines": "\(lines.count)"])
         emit("lsp1000_whole_text_change_to_diagnostics", whole, extra: ["lines": "\(lines.count)"])
+        emit("lsp1000_first_hover_after_change", hover, extra: ["lines": "\(lines.count)"])
     }
 
     /// The machine beside the numbers: CPU, features, BLAS core, threads.

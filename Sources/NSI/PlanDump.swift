@@ -102,6 +102,7 @@ public struct PlanDump {
         }
         out += "  the plan's own values at once: \(bytes(b.registerBytes)); saved: \(bytes(b.savedBytes))"
         out += b.generatedTokens > 0 ? "; generated tokens: \(b.generatedTokens)\n" : "\n"
+        out += "  forward passes: " + (b.flops.map { "about " + RunBounds.describe(flops: $0) } ?? "known when it runs") + "\n"
         return out
     }
 
@@ -408,16 +409,8 @@ public struct PlanDump {
         var exact = true
         for (b, block) in program.blocks.enumerated() {
             let rows = block.invokes.map(\.rows).reduce(0, +)
-            let mine = program.instructions.filter { $0.anchor.block == b }
-            var used = total
-            var note = ""
-            if case .trace = block.kind {
-                let last = mine.compactMap { if case .point(let p) = $0.anchor.phase { return p }; return nil }.max() ?? signature.points.embed
-                if last < signature.points.logits {
-                    used = all.filter { $0.point <= last }.map(\.count).reduce(0, +)
-                    note = ", stopping after @\(last)"
-                }
-            }
+            let (used, stop) = RunBounds.passWeights(program, block: b, signature: signature)
+            let note = stop.map { ", stopping after @\($0)" } ?? ""
             guard let t = tokens(block) else {
                 out += "  block \(b): \(rows) row\(s(rows)) × T tokens\(note): \(flops(2 * Double(used) * Double(rows))) × T\n"
                 exact = false
@@ -487,13 +480,7 @@ public struct PlanDump {
         return String(n)
     }
 
-    func flops(_ x: Double) -> String {
-        if x >= 1e12 { return String(format: "%.2f TFLOP", x / 1e12) }
-        if x >= 1e9 { return String(format: "%.2f GFLOP", x / 1e9) }
-        if x >= 1e6 { return String(format: "%.2f MFLOP", x / 1e6) }
-        if x >= 1e3 { return String(format: "%.1f kFLOP", x / 1e3) }
-        return String(format: "%.0f FLOP", x)
-    }
+    func flops(_ x: Double) -> String { RunBounds.describe(flops: x) }
 
     // MARK: Text
 

@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Longest a job may run.", valueName: "duration")) var jobDeadline = "300s"
     @Option(name: .long, help: "Most tokens a job may generate.") var maxTokens = 512
     @Option(name: .long, help: ArgumentHelp("Most bytes a job may save.", valueName: "size")) var maxSaved = "256MB"
+    @Option(name: .long, help: ArgumentHelp("Most work a job's forward passes may take, estimated at submission (e.g. 100T, 500G; 0: no bound).", valueName: "flops"))
+    var maxFlops = "100T"
     @Option(name: .long, help: ArgumentHelp("Most bytes of results one key may hold in the store; past it submissions get 429 and results are not kept.", valueName: "size"))
     var maxStoredPerKey = "2GB"
     @Option(name: .long, help: ArgumentHelp("How long results are kept after a job ends.", valueName: "duration")) var keepResults = "24h"
@@ -77,6 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxBatch = maxBatch
         c.jobLimits = VMLimits(maxSavedBytes: try size(maxSaved, "--max-saved"), maxGeneratedTokens: maxTokens,
                                deadline: try duration(jobDeadline, "--job-deadline"))
+        guard let flops = parseCount(maxFlops) else { throw ValidationError("--max-flops takes a count like 100T, 500G or 2e12, not \(maxFlops)") }
+        c.maxFLOPs = flops > 0 ? flops : nil
         c.keepResults = try duration(keepResults, "--keep-results")
         c.purgeInterval = max(0.05, try duration(purgeEvery, "--purge-every"))
         c.lease = max(1, try duration(lease, "--lease"))

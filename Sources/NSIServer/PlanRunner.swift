@@ -54,7 +54,8 @@ enum PlanRunner {
     /// the bytes as a loader would. Params are bound by the checker, as `nsi run` binds them.
     /// `load(...)` is refused by the checker's file policy (E0323): it reads files, and the
     /// server's files are not the client's.
-    static func compile(source: String, name: String, params: [String: String], model: HostedModel, limits: VMLimits) throws(PlanRejection) -> Data {
+    static func compile(source: String, name: String, params: [String: String], model: HostedModel, limits: VMLimits,
+                        maxFLOPs: Double? = nil) throws(PlanRejection) -> Data {
         let file = SourceFile(path: name, text: source)
         let parsed = Parser.parse(file)
         let outcome = Pipeline.check(parsed, signature: model.signature, params: params, baseDirectory: "/nonexistent",
@@ -63,7 +64,7 @@ enum PlanRunner {
         guard let program = outcome.program else {
             throw PlanRejection(TextRenderer(useColor: false).render(outcome.diagnostics, in: file))
         }
-        try admit(program, model: model, limits: limits)
+        try admit(program, model: model, limits: limits, maxFLOPs: maxFLOPs)
         do {
             let data = try Bytecode.encode(program)
             _ = try Bytecode.decode(data, for: model.target)
@@ -76,15 +77,17 @@ enum PlanRunner {
     /// What a job may ask for, refused at submission rather than when it runs: generated
     /// tokens within the server's limit, and every bound known before the run (positions,
     /// pass memory, the plan's own values, saved bytes; see `RunBounds`) within the job
-    /// limits, with the params it will run with.
-    static func admit(_ program: Program, params: [String: String] = [:], model: HostedModel, limits: VMLimits) throws(PlanRejection) {
+    /// limits, with the params it will run with; and its forward passes' work within
+    /// `maxFLOPs` (`--max-flops`).
+    static func admit(_ program: Program, params: [String: String] = [:], model: HostedModel, limits: VMLimits,
+                      maxFLOPs: Double? = nil) throws(PlanRejection) {
         for block in program.blocks {
             if case .generate(let o) = block.kind, o.maxTokens > limits.maxGeneratedTokens {
                 throw PlanRejection("a generate block asks for max_tokens \(o.maxTokens); this server generates at most \(limits.maxGeneratedTokens) tokens per job")
             }
         }
         let bounds = model.vm.bounds(program, params: params.mapValues { .str($0) })
-        let excess = bounds.excess(limits)
+        let excess = bounds.excess(limits, maxFLOPs: maxFLOPs)
         if !excess.isEmpty {
             throw PlanRejection("the job would pass this server's limits before it ran: " + excess.joined(separator: "; "), kind: JobFailure("limit"))
         }

@@ -205,11 +205,11 @@ extension ModelServer {
         let name = String((body.name ?? (body.script != nil ? "script.nsi" : "plan.nsb")).prefix(256))
         let plan: Data
         var runParams: [String: String] = [:]
-        let limits = config.jobLimits
+        let limits = config.jobLimits, maxFLOPs = config.maxFLOPs
         switch (body.script, body.plan) {
         case (let script?, nil):
             plan = try await Self.offLoop { () throws(PlanRejection) -> Data in
-                try PlanRunner.compile(source: script, name: name, params: params, model: model, limits: limits)
+                try PlanRunner.compile(source: script, name: name, params: params, model: model, limits: limits, maxFLOPs: maxFLOPs)
             }
         case (nil, let encoded?):
             guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
@@ -218,7 +218,7 @@ extension ModelServer {
             try await Self.offLoop { () throws(PlanRejection) -> Void in
                 let program = try PlanRunner.verify(bytes, for: model)
                 _ = try PlanRunner.bind(program, params: params)
-                try PlanRunner.admit(program, params: params, model: model, limits: limits)
+                try PlanRunner.admit(program, params: params, model: model, limits: limits, maxFLOPs: maxFLOPs)
             }
             plan = bytes
             runParams = params

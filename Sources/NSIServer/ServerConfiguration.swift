@@ -27,6 +27,11 @@ public struct ServerConfiguration: Sendable {
     /// What one job may use: deadline, generated tokens, saved bytes, instructions.
     public var jobLimits = VMLimits(maxSavedBytes: 256 << 20, maxGeneratedTokens: 512, deadline: 300)
 
+    /// Floating-point operations of a job's forward passes (`RunBounds.flops`, from the
+    /// plan, its params and the tokenizer), checked at submission: past it, 422 before
+    /// anything is queued. The default is more than 300 s at 300 GFLOP/s, so it refuses
+    /// only what no CPU finishes within the default deadline; nil: no bound.
+    public var maxFLOPs: Double? = 100e12
     /// How long a connection may go without a request's next part (its head, a body
     /// chunk, its end) or, between requests, without a new one, before it is closed: a
     /// client that opens connections and sends nothing, or a header a byte at a time,

@@ -17,3 +17,12 @@ public func parseByteSize(_ text: String) -> Int? {
     }
     return Int(text).flatMap { $0 >= 0 ? $0 : nil }
 }
+
+/// A count with a decimal prefix: `100T`, `500G`, `2.5M`, `1k`, or a plain number (`2e12`).
+public func parseCount(_ text: String) -> Double? {
+    let units: [(String, Double)] = [("k", 1e3), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+        if let v = Double(text.dropLast(suffix.count)), v >= 0, v.isFinite { return v * scale }
+    }
+    return Double(text).flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
+}

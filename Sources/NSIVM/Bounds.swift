@@ -1,3 +1,4 @@
+import Foundation
 import NSIIR
 import NSIModel
 import NSITensor
@@ -54,6 +55,16 @@ public struct RunBounds: Sendable, Equatable {
         public var tokens: Int?
         public var generated: Int
         public var pass: PassMemory?
+        /// The matmul weights one position's pass multiplies by (`RunBounds.passWeights`).
+        public var weights: Int = 0
+        /// The block's forward passes in floating-point operations: 2 × `weights` × the
+        /// positions computed (rows × prompt tokens, then rows for each generated step
+        /// after the first); attention scores and norms not counted. Nil with `tokens`.
+        public var flops: Double? {
+            guard let t = tokens else { return nil }
+            let positions = Double(rows) * (Double(t) + Double(max(generated - 1, 0)))
+            return 2 * Double(weights) * positions
+        }
     }
 
     public var blocks: [Block]
@@ -65,10 +76,38 @@ public struct RunBounds: Sendable, Equatable {
     public var generatedTokens: Int
     public var maxPositions: Int
 
+    /// Every block's forward passes in floating-point operations (`Block.flops`); nil
+    /// when a block's prompt is known only when the run gets there.
+    public var flops: Double? {
+        var total = 0.0
+        for b in blocks {
+            guard let f = b.flops else { return nil }
+            total += f
+        }
+        return total
+    }
+
+    /// The matmul weights a pass of `program`'s block `index` multiplies one position by,
+    /// and the point it stops after when a trace reads or writes nothing past it (the VM
+    /// stops the pass there); nil when it runs to the logits.
+    public static func passWeights(_ program: Program, block index: Int, signature: ModelSignature) -> (count: Int, stopsAfter: Int?) {
+        let all = signature.matmulWeights
+        let total = all.map(\.count).reduce(0, +)
+        guard case .trace = program.blocks[index].kind else { return (total, nil) }
+        let last = program.instructions.filter { $0.anchor.block == index }
+            .compactMap { ins -> Int? in if case .point(let p) = ins.anchor.phase { return p }; return nil }.max() ?? signature.points.embed
+        guard last < signature.points.logits else { return (total, nil) }
+        return (all.filter { $0.point <= last }.map(\.count).reduce(0, +), last)
+    }
+
     /// The limits this plan is known to pass before it runs, each as a sentence naming the
-    /// block, the bound and the limit. Empty when nothing known is over.
-    public func excess(_ limits: VMLimits) -> [String] {
+    /// block, the bound and the limit. Empty when nothing known is over. `maxFLOPs` bounds
+    /// the forward passes' work (a server's `--max-flops`).
+    public func excess(_ limits: VMLimits, maxFLOPs: Double? = nil) -> [String] {
         var out: [String] = []
+        if let limit = maxFLOPs, let f = flops, f > limit {
+            out.append("its forward passes need about \(Self.describe(flops: f)); the limit is \(Self.describe(flops: limit))")
+        }
         for (b, block) in blocks.enumerated() {
             if let t = block.tokens, Saturating.add(t, block.generated) > maxPositions {
                 out.append("block \(b): a prompt of \(t) tokens" + (block.generated > 0 ? " and \(block.generated) generated" : "")
@@ -94,6 +133,16 @@ public struct RunBounds: Sendable, Equatable {
 
     static func describe(_ bytes: Int) -> String {
         bytes == Int.max ? "more than \(Int.max) bytes" : "\(bytes) bytes"
+    }
+
+    /// A count of floating-point operations with its unit (`1.25 TFLOP`).
+    public static func describe(flops x: Double) -> String {
+        if x >= 1e15 { return String(format: "%.2f PFLOP", x / 1e15) }
+        if x >= 1e12 { return String(format: "%.2f TFLOP", x / 1e12) }
+        if x >= 1e9 { return String(format: "%.2f GFLOP", x / 1e9) }
+        if x >= 1e6 { return String(format: "%.2f MFLOP", x / 1e6) }
+        if x >= 1e3 { return String(format: "%.1f kFLOP", x / 1e3) }
+        return String(format: "%.0f FLOP", x)
     }
 }
 
@@ -145,7 +194,8 @@ extension RunBounds {
                 if let l = longest { longest = max(l, lengths.max() ?? 0) }
             }
             let pass = longest.map { PassMemory(config: config, rows: rows, tokens: $0, generated: generated) }
-            blocks.append(RunBounds.Block(rows: rows, tokens: longest, generated: generated, pass: pass))
+            blocks.append(RunBounds.Block(rows: rows, tokens: longest, generated: generated, pass: pass,
+                                          weights: Self.passWeights(program, block: index, signature: signature).count))
         }
         func symbols(_ b: Int) -> [String: Int]? {
             guard b >= 0 else { return [:] }

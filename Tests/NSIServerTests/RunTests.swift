@@ -232,10 +232,14 @@ struct JobLimitTests {
     }
 
     /// Bounds known before a job runs are checked at submission: a prompt param past the
-    /// model's positions, values no machine holds, saves past the job limit get 422 with
+    /// model's positions, values no machine holds, saves past the job limit, forward
+    /// passes past `maxFLOPs` get 422 with
     /// the bound and the limit, and no job is queued; a plan within them is queued.
     @Test func jobsPastTheirBoundsAreRefusedBeforeTheyAreQueued() async throws {
-        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.jobLimits.maxSavedBytes = 1 << 20 }
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in
+            c.jobLimits.maxSavedBytes = 1 << 20
+            c.maxFLOPs = 10e9
+        }
         defer { Task { await s.stop() } }
         let key = try await s.makeKey("judy")
         let lens = "param prompt: str = \"Hi\"\ntrace prompt { save l = model.logits[0, -1] }\n"
@@ -244,6 +248,8 @@ struct JobLimitTests {
             (["plan": plan, "params": ["prompt": String(repeating: " Paris", count: 9000)]], "exceeds the model's 8192 positions"),
             (["script": "trace \"Hi\" { save z = zeros(100000, 100000).sum() }\n"], "the plan's values need 40000000004 bytes"),
             (["script": "trace \"Hi\" { save z = ones(1000, 1000) }\n"], "the plan saves 4000000 bytes; the limit is 1048576 bytes"),
+            // 100 positions of SmolLM2's pass (about 0.27 GFLOP each) against 10 GFLOP.
+            (["script": "generate \"Hi\" (max_tokens = 100) { save ids = result.ids }\n"], "GFLOP; the limit is 10.00 GFLOP"),
         ]
         for c in cases {
             let answer = try await s.http("POST", "/v1/jobs", key: key, body: submitBody(c.body))

@@ -155,6 +155,18 @@ struct VMBehaviourTests {
             """))
         #expect(chained.blocks.map(\.tokens) == [4, 8])
         #expect(chained.generatedTokens == 4)
+
+        // Work: SmolLM2-135M's matmuls hold 134,479,872 weights (30 layers of q, k, v, o,
+        // gate, up and down projections, and the head); 2 FLOPs each per position.
+        #expect(block.weights == 134_479_872)
+        #expect(b.flops == Double(2 * 134_479_872 * 5), "\(b.flops ?? 0)")
+        // A trace that stops after layer 1 counts two layers; a generation counts its
+        // prompt and each step after the first.
+        let early = vm.bounds(try compile("trace \"The capital of France is\" { save h = model.layers[1].output[0, -1] }"))
+        #expect(early.blocks[0].weights == 2 * 3_538_944)
+        #expect(chained.blocks[0].flops == Double(2 * 134_479_872 * (4 + 3)))
+        #expect(b.excess(VMLimits(), maxFLOPs: 1e9).contains { $0.contains("about 1.34 GFLOP; the limit is 1.00 GFLOP") })
+        #expect(b.excess(VMLimits(), maxFLOPs: 2e9).isEmpty)
     }
 
     /// A product of seconds of work runs in blocks of rows, a batched one in blocks of its
