@@ -16,16 +16,15 @@ public enum WorkerMain {
             return 2
         }
         let output = Locked(Int32(1))
-        let send: @Sendable (WorkerWire.Writer) -> Void = { w in
-            let frame = w.frame
+        let send: @Sendable ([UInt8]) -> Void = { frame in
             let ok = output.withLock { WorkerWire.write(frame, to: $0) }
             // The server is gone: nothing is left to answer.
             if !ok { exit(0) }
         }
-        send(WorkerWire.Writer(.ready))
+        send(WorkerWire.Writer(.ready).frame)
         let cancellations = Locked([RunCancellation]())
         let vm = DispatchQueue(label: "nsi.worker.vm")
-        let maxFrame = WorkerWire.maxFrame(limits) + (64 << 20)
+        let maxFrame = WorkerWire.maxFrame(limits)
         while let body = WorkerWire.read(from: 0, maxBytes: maxFrame) {
             var r = WorkerWire.Reader(body)
             do {
@@ -48,23 +47,10 @@ public enum WorkerMain {
                             var w = WorkerWire.Writer(.progress)
                             w.int(index)
                             w.string(line)
-                            send(w)
+                            send(w.frame)
                         }
-                        var w = WorkerWire.Writer(.outcomes)
-                        w.int(outcomes.count)
-                        for outcome in outcomes {
-                            switch outcome {
-                            case .results(let stored):
-                                w.int(1)
-                                w.bytes(stored.safetensors)
-                                w.string(stored.sidecar)
-                            case .failed(let message, let kind):
-                                w.int(0)
-                                w.string(message)
-                                w.string(kind.description)
-                            }
-                        }
-                        send(w)
+                        for (i, outcome) in outcomes.enumerated() { send(WorkerWire.outcomeFrame(index: i, outcome)) }
+                        send(WorkerWire.Writer(.done).frame)
                     }
                 case .cancel:
                     let index = try r.int()

@@ -48,13 +48,36 @@ enum WorkerWire {
         case ready = 10
         /// Worker to server: a progress line of the job at an index.
         case progress = 11
-        /// Worker to server: every job's outcome, in the batch's order.
-        case outcomes = 12
+        /// Worker to server: the outcome of the job at an index (one frame per job, so no
+        /// frame holds more than one job's results).
+        case outcome = 12
+        /// Worker to server: the batch is over; every job's outcome was sent.
+        case done = 13
     }
 
-    /// The largest frame either side reads: results up to the saved-bytes limit, and room
-    /// for sidecars and names.
-    static func maxFrame(_ limits: VMLimits) -> Int { limits.maxSavedBytes.addingReportingOverflow(64 << 20).overflow ? Int.max : limits.maxSavedBytes + (64 << 20) }
+    /// The largest frame either side reads: one job's results up to the saved-bytes limit,
+    /// with room for its sidecar; a batch of plans (each within the request body limit).
+    static func maxFrame(_ limits: VMLimits) -> Int {
+        let (n, overflow) = max(limits.maxSavedBytes, 0).addingReportingOverflow(256 << 20)
+        return overflow ? Int.max : n
+    }
+
+    /// One job's outcome as the worker sends it.
+    static func outcomeFrame(index: Int, _ outcome: JobOutcome) -> [UInt8] {
+        var w = Writer(.outcome)
+        w.int(index)
+        switch outcome {
+        case .results(let stored):
+            w.int(1)
+            w.bytes(stored.safetensors)
+            w.string(stored.sidecar)
+        case .failed(let message, let kind):
+            w.int(0)
+            w.string(message)
+            w.string(kind.description)
+        }
+        return w.frame
+    }
 
     struct Writer {
         private(set) var body: [UInt8]
@@ -280,6 +303,7 @@ final class WorkerProcess: @unchecked Sendable {
         }
         let sent = lock.withLock { WorkerWire.write(frame, to: to) }
         guard sent else { throw reap(during: "before it took the batch") }
+        var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
         while true {
             guard let body = WorkerWire.read(from: from, maxBytes: WorkerWire.maxFrame(limits)) else {
                 throw reap(during: "while running the batch")
@@ -291,20 +315,20 @@ final class WorkerProcess: @unchecked Sendable {
                     let index = try r.int()
                     let line = try r.string()
                     if index < jobs.count { progress(index, line) }
-                case .outcomes:
-                    let n = try r.int()
-                    guard n == jobs.count else { throw WorkerWire.Malformed(description: "\(n) outcomes for \(jobs.count) jobs") }
-                    var outcomes: [JobOutcome] = []
-                    for _ in 0..<n {
-                        if try r.int() == 1 {
-                            let data = Data(try r.bytes())
-                            outcomes.append(.results(StoredResults(safetensors: data, sidecar: try r.string())))
-                        } else {
-                            let message = try r.string()
-                            outcomes.append(.failed(message: message, kind: JobFailure(try r.string())))
-                        }
+                case .outcome:
+                    let index = try r.int()
+                    guard index < jobs.count, outcomes[index] == nil else { throw WorkerWire.Malformed(description: "an outcome for job \(index) of \(jobs.count)") }
+                    if try r.int() == 1 {
+                        let data = Data(try r.bytes())
+                        outcomes[index] = .results(StoredResults(safetensors: data, sidecar: try r.string()))
+                    } else {
+                        let message = try r.string()
+                        outcomes[index] = .failed(message: message, kind: JobFailure(try r.string()))
                     }
-                    return outcomes
+                case .done:
+                    let all = outcomes.compactMap { $0 }
+                    guard all.count == jobs.count else { throw WorkerWire.Malformed(description: "\(all.count) outcomes for \(jobs.count) jobs") }
+                    return all
                 default:
                     throw WorkerWire.Malformed(description: "an unexpected frame")
                 }

@@ -83,27 +83,8 @@ struct WorkerProcessTests {
 
         /// One `GET /v1/health` on a new connection: nil when it answered 200.
         static func health(port: UInt16) -> String? {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var wait = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = port.bigEndian
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard ok == 0 else { return "connect: errno \(errno)" }
-            let request = Array("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-            guard request.withUnsafeBytes({ write(fd, $0.baseAddress, request.count) }) == request.count else { return "write: errno \(errno)" }
-            var answer: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-                if n <= 0 { break }
-                answer += buffer[0..<n]
-            }
-            let text = String(decoding: answer, as: UTF8.self)
-            return text.hasPrefix("HTTP/1.1 200") ? nil : "answer: \(text.prefix(40))"
+            guard let (status, body) = WorkerProcessTests.blockingGet(port: port, path: "/v1/health") else { return "no answer" }
+            return status == 200 ? nil : "status \(status): \(String(decoding: body, as: UTF8.self).prefix(40))"
         }
 
         func stop() async {
@@ -116,50 +97,62 @@ struct WorkerProcessTests {
     }
 
     /// Waits until the job runs as its `attempt`th claim and has reported progress: its
-    /// worker is computing it.
-    func waitUntilComputing(_ client: ServerClient, _ id: String, attempt: Int) async throws -> ServerClient.Job {
+    /// worker is computing it. It polls with blocking requests and never suspends, so
+    /// other tests busy on this process's threads cannot make it look late.
+    func waitUntilComputing(_ served: Served, _ id: String, attempt: Int) throws {
+        let port = UInt16(served.serve.url.split(separator: ":").last!)!
         for _ in 0..<6000 {
-            let job = try await client.job(id)
-            if job.state == "running", job.attempts == attempt, job.progress != nil { return job }
-            if job.isFinal { throw ClientError("job \(id) ended (\(job.state): \(job.error ?? "")) before its attempt \(attempt) was seen running") }
-            try await Task.sleep(for: .milliseconds(20))
+            guard let (status, body) = Self.blockingGet(port: port, path: "/v1/jobs/\(id)", key: served.key), status == 200,
+                  let job = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let state = job["state"] as? String else {
+                throw ClientError("GET /v1/jobs/\(id) failed")
+            }
+            if state == "running", job["attempts"] as? Int == attempt, job["progress"] is String { return }
+            if ["completed", "failed", "cancelled"].contains(state) {
+                throw ClientError("job \(id) ended (\(state): \(job["error"] ?? "")) before its attempt \(attempt) was seen running")
+            }
+            usleep(20_000)
         }
         throw ClientError("job \(id) was not seen running its attempt \(attempt) within 2 minutes")
     }
 
     @Test func aWorkerKilledMidBatchFailsNoOtherJobAndNotTheServer() async throws {
-        let served = try await Served(["--max-batch", "2", "--max-attempts", "2"])
+        let served = try await Served(["--max-batch", "2", "--max-attempts", "2", "--max-tokens", "4000"])
         defer { served.stop() }
         let probe = HealthProbe(url: served.serve.url)
         let client = served.client
-        let generation = "generate \"The capital of France is\" (max_tokens = 100) { save ids = result.ids }\n"
-        // A job that cannot share holds the worker until both below are queued, then is
-        // cancelled, so that they are taken together.
-        let first = try await client.submit(script: "generate \"Paris is\" (max_tokens = 400) { save ids = result.ids }\n", name: "first.nsi", model: nil, params: [:]).id
-        try await waitWhileQueued(client, first)
+        let generation = "generate \"The capital of France is\" (max_tokens = 200) { save ids = result.ids }\n"
+        // A job that cannot share holds the worker (stopped with SIGSTOP, so that it holds
+        // it however slowly this test runs) until both below are queued; cancelled, its
+        // worker is killed, and they are taken together.
+        let first = try await client.submit(script: "generate \"Paris is\" (max_tokens = 4000) { save ids = result.ids }\n", name: "first.nsi", model: nil, params: [:]).id
+        try waitUntilComputing(served, first, attempt: 1)
+        let holder = try #require(served.workerPID)
+        kill(holder, SIGSTOP)
         let poison = try await client.submit(script: generation, name: "poison.nsi", model: nil, params: [:]).id
         let cotenant = try await client.submit(script: generation, name: "cotenant.nsi", model: nil, params: [:]).id
         #expect(try await client.job(cotenant).state == "queued")
         _ = try await client.cancel(first)
+        kill(holder, SIGKILL)
 
         // First attempt: both share the worker's batch, and the worker is killed.
-        _ = try await waitUntilComputing(client, poison, attempt: 1)
-        #expect(try await client.job(first).state == "cancelled")
-        #expect(try await client.job(cotenant).state == "running", "the co-tenant shares the batch")
+        try waitUntilComputing(served, poison, attempt: 1)
         let pid1 = try #require(served.workerPID)
         kill(pid1, SIGKILL)
+        #expect(pid1 != holder, "a new worker process runs the next batch")
         // Second attempt: the poison job runs alone (jobs taken before run alone), and its
         // worker is killed again: its two attempts are spent.
-        _ = try await waitUntilComputing(client, poison, attempt: 2)
+        try waitUntilComputing(served, poison, attempt: 2)
         let pid2 = try #require(served.workerPID)
         #expect(pid2 != pid1, "a new worker process runs the second attempt")
         kill(pid2, SIGKILL)
 
+        let cancelled = try await client.follow(first, stream: false, pollInterval: 0.05)
+        #expect(cancelled.state == "cancelled", "\(cancelled.state): \(cancelled.error ?? "")")
         let failed = try await client.follow(poison, stream: false, pollInterval: 0.05)
         #expect(failed.state == "failed" && failed.errorKind == "crash", "\(failed.state) \(failed.errorKind ?? "")")
         let message = failed.error ?? ""
         #expect(message.contains("killed by signal 9") && message.contains("2 attempts"), "\(message)")
-        // The co-tenant of the first batch ran again, alone, in a third worker process.
+        // The co-tenant of the first batch ran again, alone, in another worker process.
         let done = try await client.follow(cotenant, stream: false, pollInterval: 0.05)
         #expect(done.state == "completed" && done.attempts == 2 && done.batchSize == 1, "\(done.state) \(done.attempts ?? 0) \(done.error ?? "")")
         let results = try await client.results(cotenant)
@@ -168,7 +161,7 @@ struct WorkerProcessTests {
         #expect(try await client.follow(again, stream: false, pollInterval: 0.05).state == "completed")
         #expect(try await client.results(again).safetensors == results.safetensors)
 
-        #expect(try await served.metrics().contains("nsi_worker_exits_total 2"))
+        #expect(try await served.metrics().contains("nsi_worker_exits_total 3"))
         await probe.stop()
         #expect(probe.failures.withLock { $0 }.isEmpty, "health: \(probe.failures.withLock { $0 })")
         #expect(probe.slowest.withLock { $0 } < 1, "slowest health answer \(probe.slowest.withLock { $0 }) s")
@@ -180,13 +173,13 @@ struct WorkerProcessTests {
     /// `workerGrace` past the job deadline; the job fails as `crash`, and the next job
     /// runs in a new worker.
     @Test func aHungWorkerIsStoppedPastTheDeadline() async throws {
-        let served = try await Served(["--max-attempts", "1", "--job-deadline", "3s", "--worker-grace", "1s"])
+        let served = try await Served(["--max-attempts", "1", "--job-deadline", "5s", "--worker-grace", "1s", "--max-tokens", "4000"])
         defer { served.stop() }
         let probe = HealthProbe(url: served.serve.url)
         let client = served.client
-        let long = "generate \"The capital of France is\" (max_tokens = 400) { save ids = result.ids }\n"
+        let long = "generate \"The capital of France is\" (max_tokens = 4000) { save ids = result.ids }\n"
         let hung = try await client.submit(script: long, name: "hung.nsi", model: nil, params: [:]).id
-        _ = try await waitUntilComputing(client, hung, attempt: 1)
+        try waitUntilComputing(served, hung, attempt: 1)
         let pid = try #require(served.workerPID)
         kill(pid, SIGSTOP)
         let stoppedAt = Date()
@@ -204,6 +197,43 @@ struct WorkerProcessTests {
         print("hung worker: health's slowest answer \(String(format: "%.3f", probe.slowest.withLock { $0 })) s")
     }
 
+    /// `GET path` on a new loopback connection, blocking: status and body, or nil.
+    static func blockingGet(port: UInt16, path: String, key: String? = nil) -> (Int, Data)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var wait = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return nil }
+        let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Connection: close\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, request.count) }) == request.count else { return nil }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        guard answer.count > 12, let status = Int(String(decoding: answer[9..<12], as: UTF8.self)) else { return nil }
+        let end = answer.indices.dropLast(3).first { answer[$0] == 13 && answer[$0 + 1] == 10 && answer[$0 + 2] == 13 && answer[$0 + 3] == 10 }
+        var body = Data(answer[(end.map { $0 + 4 } ?? answer.count)...])
+        // A chunked body: the chunks' data, their sizes dropped.
+        if String(decoding: answer[0..<(end ?? 0)], as: UTF8.self).lowercased().contains("transfer-encoding: chunked") {
+            var out = Data(), rest = body[...]
+            while let lineEnd = rest.firstRange(of: Data([13, 10])), let size = Int(String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self), radix: 16), size > 0 {
+                out += rest[lineEnd.upperBound..<lineEnd.upperBound + size]
+                rest = rest[(lineEnd.upperBound + size + 2)...]
+            }
+            body = out
+        }
+        return (status, body)
+    }
+
     /// The frames between server and worker: what is written reads back, and a frame cut
     /// short or too long is refused, not trusted.
     @Test func framesRoundTripAndMalformedOnesAreRefused() throws {
@@ -214,7 +244,7 @@ struct WorkerProcessTests {
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]) }
         #expect(WorkerWire.write(w.frame, to: fds[1]))
-        var long = WorkerWire.Writer(.outcomes)
+        var long = WorkerWire.Writer(.outcome)
         long.bytes([UInt8](repeating: 7, count: 5000))
         #expect(WorkerWire.write(long.frame, to: fds[1]))
         #expect(WorkerWire.write(Array(w.frame.prefix(10)), to: fds[1]))
