@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Run batches on a thread of this process, not in a worker process per model.",
                                           discussion: "By default each hosted model's batches run in a worker process (nsi serve-worker), so a process that dies running a job is the worker's: its jobs go back to the queue and the server keeps answering."))
     var inProcess = false
-    @Option(name: .long, help: ArgumentHelp("How long past --job-deadline a worker process may run a batch before it is stopped.", valueName: "duration"))
+    @Option(name: .long, help: ArgumentHelp("How long past --job-deadline (times the jobs in the batch) a worker process may run a batch before it is stopped.", valueName: "duration"))
     var workerGrace = "30s"
     @Flag(name: .long, help: "Log requests and the queue's events.") var verbose = false
 

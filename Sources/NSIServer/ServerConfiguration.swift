@@ -64,8 +64,9 @@ public struct ServerConfiguration: Sendable {
     /// --in-process`, and tests of everything else). A job whose worker died goes back to
     /// the queue and runs alone, up to `maxAttempts` times, then fails as `crash`.
     public var workerCommand: [String]?
-    /// How long past the job deadline a worker may run one batch before it is stopped:
-    /// one instruction that does not stop in time cannot hold the model's worker.
+    /// How long past the job deadline (times the jobs in the batch) a worker may run one
+    /// batch before it is stopped: one instruction that does not stop in time cannot hold
+    /// the model's worker.
     public var workerGrace: TimeInterval = 30
     /// Serve /v1/metrics without a key (for a scraper on a private network); off, it needs
     /// one like every route but health and the API description.

@@ -284,7 +284,9 @@ final class WorkerProcess: @unchecked Sendable {
         }
         let frame = w.frame
         // A batch that runs well past its deadline (one instruction that does not stop)
-        // has its worker stopped: the deadline bounds every job's time.
+        // has its worker stopped: the deadline bounds every job's time. Each member's own
+        // instructions count against its own deadline only, so a batch may take the
+        // deadline once per member.
         let serial = lock.withLock { () -> Int in
             busy = true
             batchSerial += 1
@@ -292,7 +294,7 @@ final class WorkerProcess: @unchecked Sendable {
         }
         defer { lock.withLock { busy = false } }
         if let deadline = limits.deadline {
-            DispatchQueue.global().asyncAfter(deadline: .now() + deadline + grace) { [weak self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + deadline * Double(jobs.count) + grace) { [weak self] in
                 guard let self else { return }
                 self.lock.withLock {
                     guard self.busy, self.batchSerial == serial, let p = self.process, p.isRunning else { return }
