@@ -112,10 +112,12 @@ extension ForwardPass {
             for pair in pairs {
                 let r = pair / h, head = pair % h
                 let t = tokens - first[r], block = sp.p + (offset[r] * h + head * t) * s
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(s), Int32(d), scale,
-                            qp.p + offset[r] * h * d + head * d, Int32(h * d),
-                            kp.p + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
-                            0, block, Int32(s))
+                // nsi's own product, whose rows do not depend on the rows beside them (sgemm's
+                // rounding may depend on their count): a row computed from a later position
+                // (shared prefixes) gets the bits it gets whole.
+                SmallGemm.runHere(m: t, n: s, k: d, x: qp.p + offset[r] * h * d + head * d, ldx: h * d,
+                                  w: kp.p + r * cap * kvh * d + (head / group) * d, ldw: kvh * d, y: block, ldy: s)
+                for i in 0..<(t * s) { block[i] *= scale }
                 let rowValid = valid[r]
                 for i in 0..<t {
                     let row = block + i * s
@@ -153,13 +155,18 @@ extension ForwardPass {
         let pp = UncheckedPointer(pattern.contiguous().floatPointer), vp = UncheckedPointer(values.floatPointer)
         let zp = UncheckedPointer(z.floatPointer)
         parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
+            // The values transposed ([d, S]), so that the product is nsi's own, row by row
+            // (as for the scores above).
+            var transposed = [Float](repeating: 0, count: d * s)
             for pair in pairs {
                 let r = pair / h, head = pair % h
                 let t = tokens - first[r]
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(s), 1,
-                            pp.p + (offset[r] * h + head * t) * s, Int32(s),
-                            vp.p + r * cap * kvh * d + (head / group) * d, Int32(kvh * d),
-                            0, zp.p + offset[r] * h * d + head * d, Int32(h * d))
+                let v = vp.p + r * cap * kvh * d + (head / group) * d
+                transposed.withUnsafeMutableBufferPointer { vt in
+                    for j in 0..<s { for c in 0..<d { vt[c * s + j] = v[j * kvh * d + c] } }
+                    SmallGemm.runHere(m: t, n: d, k: s, x: pp.p + (offset[r] * h + head * t) * s, ldx: s,
+                                      w: vt.baseAddress!, ldw: s, y: zp.p + offset[r] * h * d + head * d, ldy: h * d)
+                }
             }
         }
         try visit(ids.z, &z)

@@ -270,7 +270,6 @@ final class WorkerProcess: @unchecked Sendable {
     /// job's outcome in order, or `WorkerDied` when the worker ended first. `progress` gets
     /// each job's progress lines.
     func run(_ jobs: [WorkerJob], progress: @escaping (Int, String) -> Void) throws(WorkerDied) -> [JobOutcome] {
-        let (to, from) = try ensureStarted()
         var w = WorkerWire.Writer(.batch)
         w.int(jobs.count)
         for job in jobs {
@@ -303,6 +302,7 @@ final class WorkerProcess: @unchecked Sendable {
                 }
             }
         }
+        let (to, from) = try ensureStarted()
         let sent = lock.withLock { WorkerWire.write(frame, to: to) }
         guard sent else { throw reap(during: "before it took the batch") }
         var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)

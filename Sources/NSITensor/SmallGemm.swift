@@ -38,4 +38,13 @@ public enum SmallGemm {
             nsi_gemm_xwt(level, Int32(m), Int32(lo), Int32(hi), Int32(k), xp.p, ldx, wp.p, ldw, yp.p, ldy, beta)
         }
     }
+
+    /// The same product on the calling thread, for callers that split their work over the
+    /// threads themselves (attention, by row and head). Each row's outputs are the bits it
+    /// gets beside any other rows, so a window of a row's queries gives the bits the whole
+    /// row gives (shared prefixes rely on it).
+    public static func runHere(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
+                               w: UnsafePointer<Float>, ldw: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        nsi_gemm_xwt(level, Int32(m), 0, Int32(n), Int32(k), x, ldx, w, ldw, y, ldy, 0)
+    }
 }
