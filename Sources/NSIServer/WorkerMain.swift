@@ -25,9 +25,10 @@ public enum WorkerMain {
         let cancellations = Locked([RunCancellation]())
         let vm = DispatchQueue(label: "nsi.worker.vm")
         let maxFrame = WorkerWire.maxFrame(limits)
-        while let body = WorkerWire.read(from: 0, maxBytes: maxFrame) {
-            var r = WorkerWire.Reader(body)
+        while true {
             do {
+                guard let body = try WorkerWire.read(from: 0, maxBytes: maxFrame) else { break }
+                var r = WorkerWire.Reader(body)
                 switch r.tag {
                 case .batch:
                     let n = try r.int()

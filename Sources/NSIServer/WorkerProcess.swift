@@ -133,9 +133,9 @@ enum WorkerWire {
         return true
     }
 
-    /// Reads one frame's body; nil at the end of the stream, on an error, or for a frame
-    /// longer than `maxBytes`.
-    static func read(from fd: Int32, maxBytes: Int) -> [UInt8]? {
+    /// Reads one frame's body; nil at the end of the stream or on a read error. A frame
+    /// that says it is empty or longer than `maxBytes` is refused unread.
+    static func read(from fd: Int32, maxBytes: Int) throws(Malformed) -> [UInt8]? {
         func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
             var done = 0
             while done < buffer.count {
@@ -150,7 +150,8 @@ enum WorkerWire {
         guard header.withUnsafeMutableBytes(fill) else { return nil }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(header[i]) << (8 * UInt64(i)) }
-        guard length >= 1, length <= UInt64(maxBytes) else { return nil }
+        guard length >= 1 else { throw Malformed(description: "an empty frame") }
+        guard length <= UInt64(maxBytes) else { throw Malformed(description: "a frame of \(length) bytes, past the bound of \(maxBytes)") }
         var body = [UInt8](repeating: 0, count: Int(length))
         guard body.withUnsafeMutableBytes(fill) else { return nil }
         return body
@@ -218,9 +219,10 @@ final class WorkerProcess: @unchecked Sendable {
             return ((input.fileHandleForWriting.fileDescriptor, output.fileHandleForReading.fileDescriptor), true)
         }()
         if fresh {
-            guard let body = WorkerWire.read(from: fds.1, maxBytes: 1 << 16), body.first == WorkerWire.Tag.ready.rawValue else {
-                throw reap(during: "while loading the model")
-            }
+            let body: [UInt8]?
+            do { body = try WorkerWire.read(from: fds.1, maxBytes: 1 << 16) } catch { throw malformed(error) }
+            guard let body else { throw reap(during: "while loading the model") }
+            guard body.first == WorkerWire.Tag.ready.rawValue else { throw malformed(.init(description: "a first frame other than ready")) }
         }
         return fds
     }
@@ -307,11 +309,11 @@ final class WorkerProcess: @unchecked Sendable {
         guard sent else { throw reap(during: "before it took the batch") }
         var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
         while true {
-            guard let body = WorkerWire.read(from: from, maxBytes: WorkerWire.maxFrame(limits)) else {
-                throw reap(during: "while running the batch")
-            }
+            let read: [UInt8]?
+            do { read = try WorkerWire.read(from: from, maxBytes: WorkerWire.maxFrame(limits)) } catch { throw malformed(error) }
+            guard let body = read else { throw reap(during: "while running the batch") }
             var r = WorkerWire.Reader(body)
-            do {
+            do throws(WorkerWire.Malformed) {
                 switch r.tag {
                 case .progress:
                     let index = try r.int()
@@ -335,11 +337,17 @@ final class WorkerProcess: @unchecked Sendable {
                     throw WorkerWire.Malformed(description: "an unexpected frame")
                 }
             } catch {
-                stopCurrent()
-                _ = reap(during: "after a malformed answer")
-                throw WorkerDied(description: "the worker process sent a malformed answer (\(error)); it was stopped")
+                throw malformed(error)
             }
         }
+    }
+
+    /// Stops a worker that answered with something other than the protocol: it is not
+    /// trusted further.
+    private func malformed(_ error: WorkerWire.Malformed) -> WorkerDied {
+        stopCurrent()
+        _ = reap(during: "after a malformed answer")
+        return WorkerDied(description: "the worker process sent a malformed answer (\(error)); it was stopped")
     }
 
     /// A batch is running; which one (the watchdog stops only its own batch's worker).

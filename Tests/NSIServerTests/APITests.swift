@@ -193,5 +193,10 @@ import NSITestSupport
         #expect(parseByteSize("4MB") == 4 << 20)
         #expect(parseByteSize("12") == 12)
         #expect(parseByteSize("x") == nil)
+        #expect(parseCount("100T") == 1e14)
+        #expect(parseCount("500G") == 5e11)
+        #expect(parseCount("2e12") == 2e12)
+        #expect(parseCount("0") == 0)
+        for bad in ["-5T", "12Q", "inf", "nanG", "", "T"] { #expect(parseCount(bad) == nil, "\(bad)") }
     }
 }

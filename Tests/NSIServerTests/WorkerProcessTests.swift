@@ -126,18 +126,20 @@ struct WorkerProcessTests {
         let probe = HealthProbe(url: served.serve.url)
         let client = served.client
         let generation = "generate \"The capital of France is\" (max_tokens = 200) { save ids = result.ids }\n"
-        // A job that cannot share and runs for minutes holds the worker (then stopped with
-        // SIGSTOP, so that it holds it however late this test resumes after an await) until
-        // both below are queued; cancelled, its worker is killed, and they are taken
-        // together. From that kill on, nothing here awaits until both attempts are killed.
-        let holding = "trace \"Hi\" { for i in 0..<20000 { save z[i] = ((zeros(1024, 1024) + 1.0) @ (zeros(1024, 1024) + 1.0))[0, 0] } }\n"
-        let first = try await client.submit(script: holding, name: "first.nsi", model: nil, params: [:]).id
+        // A job that cannot share and runs for a while holds the worker (then stopped with
+        // SIGSTOP, so that it holds it however long what follows takes) until both below are
+        // queued; cancelled, its worker is killed, and they are taken together. From the
+        // first submission until both attempts are killed, every step is a blocking request:
+        // nothing here awaits, so no late resumption (the whole suite busy on this process's
+        // threads) can let a job run out before it is seen.
+        // (Each product depends on `i`, so none is computed once for all: about 27 TFLOP.)
+        let holding = "trace \"Hi\" { for i in 0..<200 { save z[i] = ((zeros(4096, 4096) + i) @ (zeros(4096, 4096) + 1.0))[0, 0] } }\n"
+        let first = try blockingSubmit(served, holding, name: "first.nsi")
         let holder = try waitUntilRunning(served, first, attempt: 1)
         kill(holder, SIGSTOP)
-        let poison = try await client.submit(script: generation, name: "poison.nsi", model: nil, params: [:]).id
-        let cotenant = try await client.submit(script: generation, name: "cotenant.nsi", model: nil, params: [:]).id
-        #expect(try await client.job(cotenant).state == "queued")
-        _ = try await client.cancel(first)
+        let poison = try blockingSubmit(served, generation, name: "poison.nsi")
+        let cotenant = try blockingSubmit(served, generation, name: "cotenant.nsi")
+        try blockingCancel(served, first)
         kill(holder, SIGKILL)
 
         // First attempt: both share the worker's batch, and the worker is killed.
@@ -203,9 +205,36 @@ struct WorkerProcessTests {
 
     /// `GET path` on a new loopback connection, blocking: status and body, or nil.
     static func blockingGet(port: UInt16, path: String, key: String? = nil) -> (Int, Data)? {
+        blockingRequest(port: port, method: "GET", path: path, key: key)
+    }
+
+    /// Submits a script with a blocking request (no await, so no late resumption between
+    /// this and the test's next step): the job's id.
+    func blockingSubmit(_ served: Served, _ script: String, name: String) throws -> String {
+        let port = UInt16(served.serve.url.split(separator: ":").last!)!
+        let body = try JSONSerialization.data(withJSONObject: ["script": script, "name": name, "params": [String: String]()])
+        let answer = Self.blockingRequest(port: port, method: "POST", path: "/v1/jobs", key: served.key, body: body)
+        guard let (status, data) = answer, status == 202,
+              let job = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let id = job["id"] as? String else {
+            throw ClientError("POST /v1/jobs failed for \(name): \(answer.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no answer")")
+        }
+        return id
+    }
+
+    /// Cancels a job with a blocking request.
+    func blockingCancel(_ served: Served, _ id: String) throws {
+        let port = UInt16(served.serve.url.split(separator: ":").last!)!
+        guard let (status, _) = Self.blockingRequest(port: port, method: "POST", path: "/v1/jobs/\(id)/cancel", key: served.key), status == 200 else {
+            throw ClientError("POST /v1/jobs/\(id)/cancel failed")
+        }
+    }
+
+    /// One request on a new loopback connection, blocking: status and body, or nil.
+    static func blockingRequest(port: UInt16, method: String, path: String, key: String? = nil, body: Data = Data()) -> (Int, Data)? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var wait = timeval(tv_sec: 5, tv_usec: 0)
+        // Long enough for a submission compiled while the whole suite runs.
+        var wait = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -214,7 +243,8 @@ struct WorkerProcessTests {
         let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard ok == 0 else { return nil }
         let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Connection: close\r\n\r\n".utf8)
+        let type = body.isEmpty ? "" : "Content-Type: application/json\r\n"
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\(type)Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + Array(body)
         guard request.withUnsafeBytes({ write(fd, $0.baseAddress, request.count) }) == request.count else { return nil }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -225,17 +255,17 @@ struct WorkerProcessTests {
         }
         guard answer.count > 12, let status = Int(String(decoding: answer[9..<12], as: UTF8.self)) else { return nil }
         let end = answer.indices.dropLast(3).first { answer[$0] == 13 && answer[$0 + 1] == 10 && answer[$0 + 2] == 13 && answer[$0 + 3] == 10 }
-        var body = Data(answer[(end.map { $0 + 4 } ?? answer.count)...])
+        var received = Data(answer[(end.map { $0 + 4 } ?? answer.count)...])
         // A chunked body: the chunks' data, their sizes dropped.
         if String(decoding: answer[0..<(end ?? 0)], as: UTF8.self).lowercased().contains("transfer-encoding: chunked") {
-            var out = Data(), rest = body[...]
+            var out = Data(), rest = received[...]
             while let lineEnd = rest.firstRange(of: Data([13, 10])), let size = Int(String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self), radix: 16), size > 0 {
                 out += rest[lineEnd.upperBound..<lineEnd.upperBound + size]
                 rest = rest[(lineEnd.upperBound + size + 2)...]
             }
-            body = out
+            received = out
         }
-        return (status, body)
+        return (status, received)
     }
 
     /// The frames between server and worker: what is written reads back, and a frame cut
@@ -253,12 +283,12 @@ struct WorkerProcessTests {
         #expect(WorkerWire.write(long.frame, to: fds[1]))
         #expect(WorkerWire.write(Array(w.frame.prefix(10)), to: fds[1]))
         close(fds[1])
-        var r = WorkerWire.Reader(try #require(WorkerWire.read(from: fds[0], maxBytes: 1 << 20)))
+        var r = WorkerWire.Reader(try #require(try WorkerWire.read(from: fds[0], maxBytes: 1 << 20)))
         #expect(r.tag == .progress)
         #expect(try r.int() == 3 && r.string() == "step 4/12 é")
         #expect(throws: WorkerWire.Malformed.self) { try r.int() }
         // Past the reader's bound: refused.
-        #expect(WorkerWire.read(from: fds[0], maxBytes: 1000) == nil)
+        #expect(throws: WorkerWire.Malformed.self) { _ = try WorkerWire.read(from: fds[0], maxBytes: 1000) }
         var cut = WorkerWire.Reader([WorkerWire.Tag.batch.rawValue, 200, 0, 0, 0, 0, 0, 0, 0, 1, 2])
         #expect(throws: WorkerWire.Malformed.self) { _ = try cut.bytes() }
     }
