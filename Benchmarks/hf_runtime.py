@@ -49,8 +49,8 @@ def main():
                               f"{torch.get_num_threads()} threads"}), flush=True)
     with torch.inference_mode():
         for name in args.only.split(","):
-            if name in ("forward10", "forward128"):
-                ids = prompt_ids(10 if name == "forward10" else 128)
+            if name.startswith("forward") and name[7:].isdigit():
+                ids = prompt_ids(int(name[7:]))
                 model(ids)
                 emit(name, timed(lambda: model(ids), args.repeats))
             elif name == "generate32":

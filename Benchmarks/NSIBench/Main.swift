@@ -20,7 +20,7 @@ struct NSIBench: ParsableCommand {
 
     @Option(help: "Model folder.") var model = "models/smollm2-135m"
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
-    @Option(help: "Comma-separated measurements: forward10, forward128, generate32, check10k, vm, scale, lsp1000, concurrency8.") var only = "forward10,forward128,generate32"
+    @Option(help: "Comma-separated measurements: forwardN (N prompt tokens: forward10, forward128, forward1024, ...), generate32, check10k, vm, scale, lsp1000, concurrency8.") var only = "forward10,forward128,generate32"
 
     /// The token ids both runners use: a fixed cycle, so no tokenizer is involved.
     static func promptIds(_ n: Int) -> [Int] {
@@ -39,8 +39,10 @@ struct NSIBench: ParsableCommand {
         emitMachine()
         for name in only.split(separator: ",").map(String.init) {
             switch name {
-            case "forward10", "forward128":
-                let ids = Self.promptIds(name == "forward10" ? 10 : 128)
+            case _ where name.hasPrefix("forward") && Int(name.dropFirst(7)).map({ $0 >= 1 }) == true:
+                // forwardN: one pass over N prompt tokens (forward10 and forward128 by default;
+                // forward512, forward2048 for attention's share at long prompts).
+                let ids = Self.promptIds(Int(name.dropFirst(7))!)
                 _ = try m.trace(prompts: [ids])     // warm-up: pages in the weights
                 emit(name, try (0..<repeats).map { _ in try time { _ = try m.trace(prompts: [ids]) } })
             case "scale":

@@ -6,6 +6,7 @@
 // sits in L1. Every output is one dot product over k in a fixed order, so a row's
 // result does not depend on the other rows (nor on how m is split).
 #include "nsi_kernels.h"
+#include <math.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -178,4 +179,133 @@ void nsi_gemm_xwt(int level, int m, int n0, int n1, int k, const float *x, long 
 #endif
     (void)level;
     gemm_xwt_portable(m, n0, n1, k, x, ldx, w, ldw, y, ldy, beta);
+}
+
+// Y = X W for W stored [k, n] row-major (values as the attention's pattern weighs them):
+// each output is one chain of fused multiply-adds over p = 0 ..< k in order, from 0, so a
+// row's outputs do not depend on the other rows, on how the columns are split, nor on
+// zero terms past the last nonzero one (a zero term leaves the sum as it is).
+static void gemm_xw_portable(int m, int n, int k, const float *x, long ldx, const float *w, long ldw,
+                             float *y, long ldy) {
+    for (int i = 0; i < m; i++) {
+        const float *xi = x + (long)i * ldx;
+        float *yi = y + (long)i * ldy;
+        for (int j = 0; j < n; j++) yi[j] = 0;
+        for (int p = 0; p < k; p++) {
+            const float a = xi[p], *wp = w + (long)p * ldw;
+            for (int j = 0; j < n; j++) yi[j] = fmaf(a, wp[j], yi[j]);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// R (1 to 4) rows of X against 16 columns of W (8 + 8), with the scalar chain for the
+// last columns (fmaf gives the bits a vector lane gives).
+__attribute__((target("avx2,fma"), always_inline))
+static inline void xw_block_avx2(const int R, int k, const float *const *xr, const float *w, long ldw,
+                                 float *y, long ldy, int cols) {
+    __m256 acc[4][2];
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    if (cols == 16) {
+        for (int p = 0; p < k; p++) {
+            __m256 b0 = _mm256_loadu_ps(w + (long)p * ldw), b1 = _mm256_loadu_ps(w + (long)p * ldw + 8);
+            for (int r = 0; r < R; r++) {
+                __m256 a = _mm256_broadcast_ss(xr[r] + p);
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            _mm256_storeu_ps(y + (long)r * ldy, acc[r][0]);
+            _mm256_storeu_ps(y + (long)r * ldy + 8, acc[r][1]);
+        }
+        return;
+    }
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < cols; j++) {
+            float s = 0;
+            for (int p = 0; p < k; p++) s = fmaf(xr[r][p], w[(long)p * ldw + j], s);
+            y[(long)r * ldy + j] = s;
+        }
+}
+
+__attribute__((target("avx2,fma")))
+static void gemm_xw_avx2(int m, int n, int k, const float *x, long ldx, const float *w, long ldw,
+                         float *y, long ldy) {
+    for (int j = 0; j < n; j += 16) {
+        int cols = n - j < 16 ? n - j : 16;
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *xr[4] = {x + (long)i * ldx, x + (long)(i + 1) * ldx, x + (long)(i + 2) * ldx, x + (long)(i + 3) * ldx};
+            xw_block_avx2(4, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols);
+        }
+        const float *xr[3];
+        for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + r < m ? i + r : i) * ldx;
+        switch (m - i) {
+        case 3: xw_block_avx2(3, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
+        case 2: xw_block_avx2(2, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
+        case 1: xw_block_avx2(1, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
+        default: break;
+        }
+    }
+}
+
+// R (1 to 4) rows of X against up to 64 columns of W (4 vectors of 16, the last masked).
+__attribute__((target("avx512f"), always_inline))
+static inline void xw_block_avx512(const int R, int k, const float *const *xr, const float *w, long ldw,
+                                   float *y, long ldy, int cols) {
+    __mmask16 mask[4];
+    for (int c = 0; c < 4; c++) {
+        int left = cols - 16 * c;
+        mask[c] = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+    }
+    __m512 acc[4][4];
+    for (int r = 0; r < R; r++) for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+    for (int p = 0; p < k; p++) {
+        const float *wp = w + (long)p * ldw;
+        __m512 b0 = _mm512_maskz_loadu_ps(mask[0], wp), b1 = _mm512_maskz_loadu_ps(mask[1], wp + 16);
+        __m512 b2 = _mm512_maskz_loadu_ps(mask[2], wp + 32), b3 = _mm512_maskz_loadu_ps(mask[3], wp + 48);
+        for (int r = 0; r < R; r++) {
+            __m512 a = _mm512_set1_ps(xr[r][p]);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < 4; c++)
+            if (mask[c]) _mm512_mask_storeu_ps(y + (long)r * ldy + 16 * c, mask[c], acc[r][c]);
+}
+
+__attribute__((target("avx512f")))
+static void gemm_xw_avx512(int m, int n, int k, const float *x, long ldx, const float *w, long ldw,
+                           float *y, long ldy) {
+    for (int j = 0; j < n; j += 64) {
+        int cols = n - j < 64 ? n - j : 64;
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *xr[4] = {x + (long)i * ldx, x + (long)(i + 1) * ldx, x + (long)(i + 2) * ldx, x + (long)(i + 3) * ldx};
+            xw_block_avx512(4, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols);
+        }
+        const float *xr[3];
+        for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + r < m ? i + r : i) * ldx;
+        switch (m - i) {
+        case 3: xw_block_avx512(3, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
+        case 2: xw_block_avx512(2, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
+        case 1: xw_block_avx512(1, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
+        default: break;
+        }
+    }
+}
+#endif
+
+void nsi_gemm_xw(int level, int m, int n, int k, const float *x, long ldx, const float *w, long ldw,
+                 float *y, long ldy) {
+#if defined(__x86_64__)
+    if (level >= 2) { gemm_xw_avx512(m, n, k, x, ldx, w, ldw, y, ldy); return; }
+    if (level == 1) { gemm_xw_avx2(m, n, k, x, ldx, w, ldw, y, ldy); return; }
+#endif
+    (void)level;
+    gemm_xw_portable(m, n, k, x, ldx, w, ldw, y, ldy);
 }

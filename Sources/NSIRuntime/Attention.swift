@@ -114,9 +114,13 @@ extension ForwardPass {
                 let t = tokens - first[r], block = sp.p + (offset[r] * h + head * t) * s
                 // nsi's own product, whose rows do not depend on the rows beside them (sgemm's
                 // rounding may depend on their count): a row computed from a later position
-                // (shared prefixes) gets the bits it gets whole.
-                SmallGemm.runHere(m: t, n: s, k: d, x: qp.p + offset[r] * h * d + head * d, ldx: h * d,
-                                  w: kp.p + r * cap * kvh * d + (head / group) * d, ldw: kvh * d, y: block, ldy: s)
+                // (shared prefixes) gets the bits it gets whole. Each block of rows stops at
+                // the last key its last row may see: the later ones are masked below anyway.
+                for i0 in stride(from: 0, to: t, by: 16) {
+                    let m = min(16, t - i0)
+                    SmallGemm.runHere(m: m, n: min(s, start + first[r] + i0 + m), k: d, x: qp.p + (offset[r] + i0) * h * d + head * d, ldx: h * d,
+                                      w: kp.p + r * cap * kvh * d + (head / group) * d, ldw: kvh * d, y: block + i0 * s, ldy: s)
+                }
                 for i in 0..<(t * s) { block[i] *= scale }
                 let rowValid = valid[r]
                 for i in 0..<t {
@@ -154,18 +158,23 @@ extension ForwardPass {
         var z = Tensor(zeros: [total, h, d])                                   // [N, heads, hd]
         let pp = UncheckedPointer(pattern.contiguous().floatPointer), vp = UncheckedPointer(values.floatPointer)
         let zp = UncheckedPointer(z.floatPointer)
+        // Where the pattern is the causal softmax itself (no hook on scores or pattern), a
+        // query's weights past its own position are exact zeros, and each block of rows
+        // leaves them out: leaving out zero terms changes no bit of the chain.
+        let causal = fused && !(hooks?.isHooked(ids.pattern) ?? false)
         parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
-            // The values transposed ([d, S]), so that the product is nsi's own, row by row
-            // (as for the scores above).
-            var transposed = [Float](repeating: 0, count: d * s)
             for pair in pairs {
                 let r = pair / h, head = pair % h
                 let t = tokens - first[r]
                 let v = vp.p + r * cap * kvh * d + (head / group) * d
-                transposed.withUnsafeMutableBufferPointer { vt in
-                    for j in 0..<s { for c in 0..<d { vt[c * s + j] = v[j * kvh * d + c] } }
-                    SmallGemm.runHere(m: t, n: d, k: s, x: pp.p + (offset[r] * h + head * t) * s, ldx: s,
-                                      w: vt.baseAddress!, ldw: s, y: zp.p + offset[r] * h * d + head * d, ldy: h * d)
+                // nsi's own product, row-independent as for the scores above, reading the
+                // values in place.
+                let rows = causal ? 16 : t
+                for i0 in stride(from: 0, to: t, by: rows) {
+                    let m = min(rows, t - i0)
+                    let keys = causal ? min(s, start + first[r] + i0 + m) : s
+                    SmallGemm.productHere(m: m, n: d, k: keys, x: pp.p + (offset[r] * h + head * t + i0) * s, ldx: s,
+                                          w: v, ldw: kvh * d, y: zp.p + (offset[r] + i0) * h * d + head * d, ldy: h * d)
                 }
             }
         }

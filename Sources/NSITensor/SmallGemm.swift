@@ -47,4 +47,15 @@ public enum SmallGemm {
                                w: UnsafePointer<Float>, ldw: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
         nsi_gemm_xwt(level, Int32(m), 0, Int32(n), Int32(k), x, ldx, w, ldw, y, ldy, 0)
     }
+
+    /// y[m, n] = x[m, k] · w[k, n] on the calling thread, for `w` stored [k, n] (values, as
+    /// attention's pattern weighs them; no transposed copy). Each output is one chain of
+    /// fused multiply-adds over k in order: a row's bits do not depend on the rows beside
+    /// it, and zero terms past a row's last nonzero one may be left out (a smaller `k`)
+    /// without changing them.
+    public static func productHere(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
+                                   w: UnsafePointer<Float>, ldw: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+                                   level: Int32 = SmallGemm.level) {
+        nsi_gemm_xw(level, Int32(m), Int32(n), Int32(k), x, ldx, w, ldw, y, ldy)
+    }
 }

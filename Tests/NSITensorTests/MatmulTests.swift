@@ -139,6 +139,52 @@ import NSITestSupport
             #expect(one.toFloats().map(\.bitPattern) == Array(all.toFloats()[(i * n)..<((i + 1) * n)]).map(\.bitPattern), "row \(i)")
         }
     }
+
+    /// `productHere` (x · w, w stored [k, n]: attention's values) equals the oracle within
+    /// relative 1e-4 over row counts 1...9 and 64, odd k and n (column tails of every
+    /// vector width), strided x and w.
+    @Test(arguments: levels)
+    func productMatchesTheOracle(level: Int32) {
+        var rng = SeededRandom(seed: UInt64(300 + level))
+        var worst: Float = 0
+        for m in Array(1...9) + [64] {
+            for (k, n) in [(1, 1), (5, 7), (33, 17), (64, 64), (129, 67), (300, 80), (17, 130)] {
+                let x = rng.tensor([m, k + 3]).slice(dim: 1, start: 2, end: 2 + k)
+                let w = rng.tensor([k, n + 5]).slice(dim: 1, start: 1, end: 1 + n)    // rows n + 5 apart
+                let y = Tensor(zeros: [m, n])
+                SmallGemm.productHere(m: m, n: n, k: k, x: x.floatPointer, ldx: k + 3, w: w.floatPointer, ldw: n + 5,
+                                      y: y.floatPointer, ldy: n, level: level)
+                let d = maxRelDiff(y.toFloats(), x.contiguous().matmulNaive(w.contiguous()).toFloats())
+                worst = max(worst, d)
+                #expect(d < 1e-4, "level \(level): [\(m), \(k)] x [\(k), \(n)] relative difference \(d)")
+            }
+        }
+        print("SmallGemm.productHere level \(level): max relative difference vs naive = \(worst)")
+    }
+
+    /// What shared prefixes and the causal bound rely on: a row's bits are the same alone
+    /// and in a block, and the same when zero terms past its last nonzero weight are left
+    /// out (a smaller k).
+    @Test(arguments: levels)
+    func aProductRowIsTheSameAloneInABlockAndWithoutItsZeroTail(level: Int32) {
+        var rng = SeededRandom(seed: 9)
+        let m = 11, k = 150, n = 67
+        var xs = rng.tensor([m, k]).toFloats()
+        // Row i's weights past position 40 + 9i are zeros, as a causal pattern's are.
+        for i in 0..<m { for p in (40 + 9 * i)..<k { xs[i * k + p] = 0 } }
+        let x = Tensor(shape: [m, k], floats: xs), w = rng.tensor([k, n])
+        let all = Tensor(zeros: [m, n])
+        SmallGemm.productHere(m: m, n: n, k: k, x: x.floatPointer, ldx: k, w: w.floatPointer, ldw: n, y: all.floatPointer, ldy: n, level: level)
+        for i in [0, 3, 10] {
+            let want = Array(all.toFloats()[(i * n)..<((i + 1) * n)]).map(\.bitPattern)
+            for keys in [k, 40 + 9 * i] {
+                let one = Tensor(zeros: [1, n])
+                SmallGemm.productHere(m: 1, n: n, k: keys, x: x.floatPointer + i * k, ldx: k, w: w.floatPointer, ldw: n,
+                                      y: one.floatPointer, ldy: n, level: level)
+                #expect(one.toFloats().map(\.bitPattern) == want, "row \(i), k = \(keys)")
+            }
+        }
+    }
 }
 
 /// Products against weights kept at their stored width (`HalfGemm`), bf16 and f16, at

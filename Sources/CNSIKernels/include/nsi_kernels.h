@@ -44,6 +44,13 @@ int nsi_blas_switch(const char *core);
 void nsi_gemm_xwt(int level, int m, int n0, int n1, int k, const float *x, long ldx,
                   const float *w, long ldw, float *y, long ldy, float beta);
 
+// Y[i, j] = sum_p X[i, p] * W[p, j] for i < m, j < n: W stored [k, n] row-major (the
+// values attention weighs). Each output is one chain of fused multiply-adds over p in
+// order, so a row's result does not depend on the other rows, and zero terms after the
+// last nonzero one may be left out (pass a smaller k) without changing a bit.
+void nsi_gemm_xw(int level, int m, int n, int k, const float *x, long ldx, const float *w, long ldw,
+                 float *y, long ldy);
+
 // Weights at their stored width. kind: NSI_BF16 or NSI_F16.
 enum { NSI_BF16 = 0, NSI_F16 = 1 };
 // dst[i] = src[i] widened to f32, for i < n. level as above (1 and 2 use AVX2 and F16C).
