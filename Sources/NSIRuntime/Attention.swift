@@ -107,6 +107,8 @@ extension ForwardPass {
         // Without a hook on the scores, each task also turns its rows into the pattern
         // (softmax over the unmasked keys; masked ones are 0 without an exp).
         let fused = !(hooks?.isHooked(ids.scores) ?? false)
+        // Rows with padding among their first `s` slots (the others skip the per-key check).
+        let padded = (0..<active).map { valid[$0].prefix(s).contains(false) }
         // One (row, head) pair per task, over nsi's threads (OpenBLAS runs one per call).
         parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
             for pair in pairs {
@@ -121,27 +123,34 @@ extension ForwardPass {
                     SmallGemm.runHere(m: m, n: min(s, start + first[r] + i0 + m), k: d, x: qp.p + (offset[r] + i0) * h * d + head * d, ldx: h * d,
                                       w: kp.p + r * cap * kvh * d + (head / group) * d, ldw: kvh * d, y: block + i0 * s, ldy: s)
                 }
-                for i in 0..<(t * s) { block[i] *= scale }
                 let rowValid = valid[r]
                 for i in 0..<t {
                     let row = block + i * s
                     let slot = start + first[r] + i
-                    let selfOnly = !rowValid[slot]   // a pad query attends only to itself, never to nothing
-                    if let cap = softcap { for j in 0..<s { row[j] = cap * tanhf(row[j] / cap) } }
-                    for j in 0..<s where !(selfOnly ? j == slot : (j <= slot && slot - j < window && rowValid[j])) {
-                        row[j] = -Float.greatestFiniteMagnitude
-                    }
+                    // The keys this query sees: [lo, slot], less the padding; a pad query
+                    // attends only to itself, never to nothing. Only those are scaled and
+                    // weighed; the rest are masked (-max) or, once the pattern, exact zeros,
+                    // the bits the whole row would hold.
+                    let selfOnly = !rowValid[slot]
+                    let lo = selfOnly ? slot : (window == Int.max ? 0 : max(0, slot - window + 1)), hi = slot + 1
+                    for j in lo..<hi { row[j] *= scale }
+                    if let cap = softcap { for j in lo..<hi { row[j] = cap * tanhf(row[j] / cap) } }
+                    let masked = -Float.greatestFiniteMagnitude
+                    if padded[r] && !selfOnly { for j in lo..<hi where !rowValid[j] { row[j] = masked } }
+                    let outside: Float = fused ? 0 : masked
+                    for j in 0..<lo { row[j] = outside }
+                    for j in hi..<s { row[j] = outside }
                     guard fused else { continue }
-                    var top = -Float.greatestFiniteMagnitude
-                    for j in 0..<s { top = max(top, row[j]) }
+                    var top = masked
+                    for j in lo..<hi { top = max(top, row[j]) }
                     var sum: Float = 0
-                    for j in 0..<s {
-                        let e: Float = row[j] == -Float.greatestFiniteMagnitude ? 0 : expf(row[j] - top)
+                    for j in lo..<hi {
+                        let e: Float = row[j] == masked ? 0 : expf(row[j] - top)
                         row[j] = e
                         sum += e
                     }
                     let inv = 1 / sum
-                    for j in 0..<s { row[j] *= inv }
+                    for j in lo..<hi { row[j] *= inv }
                 }
             }
         }
