@@ -92,3 +92,23 @@ trace prompt {
     np.testing.assert_allclose(b - a, 1.0, atol=1e-4)
     with pytest.raises(nsi.ParamError):
         plan.run(v=np.zeros(3, dtype=np.float32))
+
+
+def test_numpy_scalars_fix_compile_time_params(model):
+    source = """param layer: int
+param last: bool
+trace "The capital of France is" {
+    if last {
+        save h = model.layers[layer].output[0, -1]
+    } else {
+        save h = model.layers[layer].output[0, 0]
+    }
+}
+"""
+    a = model.compile(source, layer=np.int64(3), last=np.bool_(True)).run()["h"]
+    b = model.compile(source, layer=3, last=True).run()["h"]
+    c = model.compile(source, layer=3, last=np.bool_(False)).run()["h"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    with pytest.raises(nsi.ParamError, match="layer"):
+        model.compile(source, layer=[3], last=True)

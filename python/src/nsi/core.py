@@ -12,7 +12,7 @@ from .results import Results
 
 def _param_text(name, value):
     """A compile-time param as the language writes it (what `nsi run --param` passes)."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, (str, int, float, np.integer, np.floating)):
         return str(value) if not isinstance(value, (float, np.floating)) else repr(float(value))
