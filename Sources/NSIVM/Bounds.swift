@@ -204,40 +204,13 @@ extension RunBounds {
             return ["T": t, "S": s, "L": s]
         }
         func bytes(_ type: ValueType?, block: Int) -> Int? {
-            let dims: [ShapeDim], size: Int
-            switch type {
-            case .tensor(let d, let s)?: (dims, size) = (s, d.size)
-            case .topk(let s)?: (dims, size) = (s, 12)
-            default: return 0
-            }
-            var factors = [size]
-            for d in dims {
-                switch d {
-                case .known(let k): factors.append(k)
-                case .symbol(let name):
-                    guard let k = symbols(block)?[name] else { return nil }
-                    factors.append(k)
-                }
-            }
-            return Saturating.product(factors)
+            let (n, exact) = MemoryPlan.bytes(type, symbols: symbols(block) ?? [:])
+            return exact ? n : nil
         }
-        // The plan's own values, in the order the VM computes them, each released after its last use.
-        let plan = MemoryPlan(program, elideCopies: true)
-        var live = 0, peak: Int? = 0
-        var held = Array(repeating: 0, count: program.instructions.count)
-        for i in plan.order where peak != nil {
-            let ins = program.instructions[i]
-            if plan.storage[i] == .owned || plan.storage[i] == .copy {
-                guard let b = bytes(ins.type, block: ins.anchor.block) else { peak = nil; break }
-                held[i] = b
-                live = Saturating.add(live, b)
-                peak = max(peak ?? 0, live)
-            }
-            for r in plan.releaseAfter[i] {
-                live -= held[r]
-                held[r] = 0
-            }
-        }
+        // The plan's own values, in the order the VM computes them, each released after its
+        // last use: the walk `nsi dump`'s memory line makes, known only when every size is.
+        let walk = MemoryPlan(program, elideCopies: true).peak(program) { symbols($0) ?? [:] }
+        let peak: Int? = walk.exact ? walk.peak : nil
         var saved: Int? = 0
         for save in program.saves {
             let block = program.instructions.first { if case .save(let key, _) = $0.op { return key == save.key }; return false }?.anchor.block ?? -1

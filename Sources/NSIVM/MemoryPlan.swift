@@ -164,28 +164,24 @@ public struct MemoryPlan: Sendable {
     // MARK: Sizes
 
     /// Bytes a value of this type holds, with each symbol's size from `symbols` (an
-    /// unknown symbol counts as 1 and makes the estimate a lower bound).
+    /// unknown symbol counts as 1 and makes the estimate a lower bound); past Int.max,
+    /// Int.max.
     public static func bytes(_ type: ValueType?, symbols: [String: Int]) -> (bytes: Int, exact: Bool) {
-        func count(_ shape: [ShapeDim]) -> (Int, Bool) {
-            var n = 1, exact = true
+        func count(_ shape: [ShapeDim], _ size: Int) -> (Int, Bool) {
+            var factors = [size], exact = true
             for d in shape {
                 switch d {
-                case .known(let k): n = n.multipliedReportingOverflow(by: k).partialValue
+                case .known(let k): factors.append(k)
                 case .symbol(let s):
-                    if let k = symbols[s] { n = n.multipliedReportingOverflow(by: k).partialValue } else { exact = false }
+                    if let k = symbols[s] { factors.append(k) } else { exact = false }
                 }
             }
-            return (n, exact)
+            return (Saturating.product(factors), exact)
         }
         switch type {
-        case .tensor(let d, let s)?:
-            let (n, e) = count(s)
-            return (n * d.size, e)
-        case .topk(let s)?:
-            let (n, e) = count(s)
-            return (n * 12, e)
-        default:
-            return (0, true)
+        case .tensor(let d, let s)?: return count(s, d.size)
+        case .topk(let s)?: return count(s, 12)
+        default: return (0, true)
         }
     }
 
@@ -201,8 +197,8 @@ public struct MemoryPlan: Sendable {
                 let (b, e) = Self.bytes(ins.type, symbols: ins.anchor.block >= 0 ? symbols(ins.anchor.block) : [:])
                 exact = exact && e
                 held[i] = b
-                live += b
-                total += b
+                live = Saturating.add(live, b)
+                total = Saturating.add(total, b)
                 if live > peak { peak = live; at = i }
             }
             for r in releaseAfter[i] {
