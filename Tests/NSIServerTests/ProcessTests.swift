@@ -50,17 +50,19 @@ struct ProcessTests {
         #expect(status == 0)
         let k = key.trimmingCharacters(in: .whitespacesAndNewlines)
         let serveArgs = ["--model", "m=" + Paths.smollm!, "--store", store, "--max-batch", "2", "--max-attempts", "2"]
-        let long = "generate \"The capital of France is\" (max_tokens = 400) { save ids = result.ids }\n"
+        // Minutes of products if it ran to its end; each attempt is killed once seen running.
+        // Until the second kill every step blocks (no await), so however late this test
+        // would resume after an await, the job cannot finish first.
+        let long = "trace \"Hi\" { for i in 0..<200 { save z[i] = ((zeros(4096, 4096) + i) @ (zeros(4096, 4096) + 1.0))[0, 0] } }\n"
         var serve = try ServeProcess(nsi: nsi, args: serveArgs)
-        var client = try ServerClient(server: serve.url, key: k)
-        let poison = try await client.submit(script: long, name: "poison.nsi", model: nil, params: [:]).id
-        let harmless = try await client.submit(script: generateScript, name: "g.nsi", model: nil, params: [:]).id
+        let poison = try BlockingClient(url: serve.url, key: k).submit(long, name: "poison.nsi")
+        let harmless = try BlockingClient(url: serve.url, key: k).submit(generateScript, name: "g.nsi")
         for _ in 0..<2 {
-            try await waitWhileQueued(client, poison)
+            try BlockingClient(url: serve.url, key: k).waitWhileQueued(poison)
             serve.kill()
             serve = try ServeProcess(nsi: nsi, args: serveArgs)
-            client = try ServerClient(server: serve.url, key: k)
         }
+        let client = try ServerClient(server: serve.url, key: k)
         defer { serve.stop() }
         let failed = try await client.follow(poison)
         #expect(failed.state == "failed" && failed.errorKind == "crash", "\(failed.state) \(failed.errorKind ?? "")")

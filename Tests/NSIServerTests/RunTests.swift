@@ -93,13 +93,14 @@ struct RunTests {
     @Test func cancelQueuedAndRunningJobs() async throws {
         let s = try await LiveServer.start(model: Paths.smollm!) { c in
             c.maxRunningPerKey = 1
-            c.jobLimits.maxGeneratedTokens = 1000
+            c.jobLimits.deadline = 3600
         }
         defer { Task { await s.stop() } }
         let key = try await s.makeKey("erin")
         let client = try ServerClient(server: s.url, key: key)
-        // About a minute of generation here if it ran to the end: the cancel stops it mid-run.
-        let long = "generate \"Once upon a time\" (max_tokens = 1000) { save ids = result.ids }\n"
+        // Minutes of products if it ran to its end (so it is still running however late this
+        // test resumes after an await): the cancel stops it mid-run, between tiles.
+        let long = "trace \"Hi\" { for i in 0..<200 { save z[i] = ((zeros(4096, 4096) + i) @ (zeros(4096, 4096) + 1.0))[0, 0] } }\n"
         let first = try await client.submit(script: long, name: "long.nsi", model: nil, params: [:])
         let second = try await client.submit(script: long, name: "long.nsi", model: nil, params: [:])
         // Wait until the first runs; the second waits behind it (one running job per key).
@@ -115,7 +116,7 @@ struct RunTests {
         #expect(final.state == "cancelled")
         // A missed cancel would have ended `completed`; the delay is printed, not asserted.
         let seconds = Date().timeIntervalSince(cancelAt)
-        print("a running 1000-token job reached cancelled \(seconds) s after the cancel request")
+        print("a running job of 4096-square products reached cancelled \(seconds) s after the cancel request")
         let results = try await s.http("GET", "/v1/jobs/\(first.id)/results", key: key)
         #expect(results.status == 409)
         #expect(LiveServer.errorCode(results.body) == "not_completed")

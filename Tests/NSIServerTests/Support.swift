@@ -174,3 +174,88 @@ func waitWhileQueued(_ client: ServerClient, _ id: String) async throws {
     }
     throw StillQueued(id: id)
 }
+
+/// Requests that block their thread and never suspend: a test that must act within a
+/// job's run time (see it running, then kill or cancel it) uses these, since an `await`
+/// may resume minutes late while the whole suite holds this process's threads.
+struct BlockingClient {
+    let port: UInt16
+    let key: String?
+
+    init(url: String, key: String?) {
+        port = UInt16(url.split(separator: ":").last!)!
+        self.key = key
+    }
+
+    /// `GET path`: status and body, or nil.
+    func get(_ path: String) -> (Int, Data)? { Self.request(port: port, method: "GET", path: path, key: key) }
+
+    /// Submits a script: the job's id.
+    func submit(_ script: String, name: String) throws -> String {
+        let body = try JSONSerialization.data(withJSONObject: ["script": script, "name": name, "params": [String: String]()])
+        let answer = Self.request(port: port, method: "POST", path: "/v1/jobs", key: key, body: body)
+        guard let (status, data) = answer, status == 202,
+              let job = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let id = job["id"] as? String else {
+            throw ClientError("POST /v1/jobs failed for \(name): \(answer.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no answer")")
+        }
+        return id
+    }
+
+    func cancel(_ id: String) throws {
+        guard let (status, _) = Self.request(port: port, method: "POST", path: "/v1/jobs/\(id)/cancel", key: key), status == 200 else {
+            throw ClientError("POST /v1/jobs/\(id)/cancel failed")
+        }
+    }
+
+    /// Returns once the job has left `queued` (it runs, or has ended).
+    func waitWhileQueued(_ id: String) throws {
+        for _ in 0..<15_000 {
+            guard let (status, body) = get("/v1/jobs/\(id)"), status == 200,
+                  let job = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let state = job["state"] as? String else {
+                throw ClientError("GET /v1/jobs/\(id) failed")
+            }
+            if state != "queued" { return }
+            usleep(20_000)
+        }
+        throw StillQueued(id: id)
+    }
+
+    /// One request on a new loopback connection, blocking: status and body, or nil.
+    static func request(port: UInt16, method: String, path: String, key: String? = nil, body: Data = Data()) -> (Int, Data)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        // Long enough for a submission compiled while the whole suite runs.
+        var wait = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return nil }
+        let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        let type = body.isEmpty ? "" : "Content-Type: application/json\r\n"
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\(type)Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + Array(body)
+        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, request.count) }) == request.count else { return nil }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        guard answer.count > 12, let status = Int(String(decoding: answer[9..<12], as: UTF8.self)) else { return nil }
+        let end = answer.indices.dropLast(3).first { answer[$0] == 13 && answer[$0 + 1] == 10 && answer[$0 + 2] == 13 && answer[$0 + 3] == 10 }
+        var received = Data(answer[(end.map { $0 + 4 } ?? answer.count)...])
+        // A chunked body: the chunks' data, their sizes dropped.
+        if String(decoding: answer[0..<(end ?? 0)], as: UTF8.self).lowercased().contains("transfer-encoding: chunked") {
+            var out = Data(), rest = received[...]
+            while let lineEnd = rest.firstRange(of: Data([13, 10])), let size = Int(String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self), radix: 16), size > 0 {
+                out += rest[lineEnd.upperBound..<lineEnd.upperBound + size]
+                rest = rest[(lineEnd.upperBound + size + 2)...]
+            }
+            received = out
+        }
+        return (status, received)
+    }
+}

@@ -45,6 +45,9 @@ struct WorkerProcessTests {
             return nil
         }
 
+        /// Requests to this server that block their thread and never suspend.
+        var blocking: BlockingClient { BlockingClient(url: serve.url, key: key) }
+
         func metrics() async throws -> String {
             var r = URLRequest(url: URL(string: serve.url + "/v1/metrics")!)
             r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -83,7 +86,7 @@ struct WorkerProcessTests {
 
         /// One `GET /v1/health` on a new connection: nil when it answered 200.
         static func health(port: UInt16) -> String? {
-            guard let (status, body) = WorkerProcessTests.blockingGet(port: port, path: "/v1/health") else { return "no answer" }
+            guard let (status, body) = BlockingClient.request(port: port, method: "GET", path: "/v1/health") else { return "no answer" }
             return status == 200 ? nil : "status \(status): \(String(decoding: body, as: UTF8.self).prefix(40))"
         }
 
@@ -101,10 +104,10 @@ struct WorkerProcessTests {
     /// with blocking requests and never suspends, so other tests busy on this process's
     /// threads cannot make it look late.
     func waitUntilRunning(_ served: Served, _ id: String, attempt: Int, besides: Int32? = nil) throws -> Int32 {
-        let port = UInt16(served.serve.url.split(separator: ":").last!)!
+        let blocking = served.blocking
         var last = "nothing"
         for _ in 0..<15_000 {
-            guard let (status, body) = Self.blockingGet(port: port, path: "/v1/jobs/\(id)", key: served.key), status == 200,
+            guard let (status, body) = blocking.get("/v1/jobs/\(id)"), status == 200,
                   let job = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let state = job["state"] as? String else {
                 throw ClientError("GET /v1/jobs/\(id) failed")
             }
@@ -134,12 +137,12 @@ struct WorkerProcessTests {
         // threads) can let a job run out before it is seen.
         // (Each product depends on `i`, so none is computed once for all: about 27 TFLOP.)
         let holding = "trace \"Hi\" { for i in 0..<200 { save z[i] = ((zeros(4096, 4096) + i) @ (zeros(4096, 4096) + 1.0))[0, 0] } }\n"
-        let first = try blockingSubmit(served, holding, name: "first.nsi")
+        let first = try served.blocking.submit(holding, name: "first.nsi")
         let holder = try waitUntilRunning(served, first, attempt: 1)
         kill(holder, SIGSTOP)
-        let poison = try blockingSubmit(served, generation, name: "poison.nsi")
-        let cotenant = try blockingSubmit(served, generation, name: "cotenant.nsi")
-        try blockingCancel(served, first)
+        let poison = try served.blocking.submit(generation, name: "poison.nsi")
+        let cotenant = try served.blocking.submit(generation, name: "cotenant.nsi")
+        try served.blocking.cancel(first)
         kill(holder, SIGKILL)
 
         // First attempt: both share the worker's batch, and the worker is killed.
@@ -201,71 +204,6 @@ struct WorkerProcessTests {
         #expect(probe.failures.withLock { $0 }.isEmpty, "health: \(probe.failures.withLock { $0 })")
         #expect(probe.slowest.withLock { $0 } < 1, "slowest health answer \(probe.slowest.withLock { $0 }) s")
         print("hung worker: health's slowest answer \(String(format: "%.3f", probe.slowest.withLock { $0 })) s")
-    }
-
-    /// `GET path` on a new loopback connection, blocking: status and body, or nil.
-    static func blockingGet(port: UInt16, path: String, key: String? = nil) -> (Int, Data)? {
-        blockingRequest(port: port, method: "GET", path: path, key: key)
-    }
-
-    /// Submits a script with a blocking request (no await, so no late resumption between
-    /// this and the test's next step): the job's id.
-    func blockingSubmit(_ served: Served, _ script: String, name: String) throws -> String {
-        let port = UInt16(served.serve.url.split(separator: ":").last!)!
-        let body = try JSONSerialization.data(withJSONObject: ["script": script, "name": name, "params": [String: String]()])
-        let answer = Self.blockingRequest(port: port, method: "POST", path: "/v1/jobs", key: served.key, body: body)
-        guard let (status, data) = answer, status == 202,
-              let job = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let id = job["id"] as? String else {
-            throw ClientError("POST /v1/jobs failed for \(name): \(answer.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no answer")")
-        }
-        return id
-    }
-
-    /// Cancels a job with a blocking request.
-    func blockingCancel(_ served: Served, _ id: String) throws {
-        let port = UInt16(served.serve.url.split(separator: ":").last!)!
-        guard let (status, _) = Self.blockingRequest(port: port, method: "POST", path: "/v1/jobs/\(id)/cancel", key: served.key), status == 200 else {
-            throw ClientError("POST /v1/jobs/\(id)/cancel failed")
-        }
-    }
-
-    /// One request on a new loopback connection, blocking: status and body, or nil.
-    static func blockingRequest(port: UInt16, method: String, path: String, key: String? = nil, body: Data = Data()) -> (Int, Data)? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        // Long enough for a submission compiled while the whole suite runs.
-        var wait = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard ok == 0 else { return nil }
-        let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-        let type = body.isEmpty ? "" : "Content-Type: application/json\r\n"
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\(type)Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + Array(body)
-        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, request.count) }) == request.count else { return nil }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-            if n <= 0 { break }
-            answer += buffer[0..<n]
-        }
-        guard answer.count > 12, let status = Int(String(decoding: answer[9..<12], as: UTF8.self)) else { return nil }
-        let end = answer.indices.dropLast(3).first { answer[$0] == 13 && answer[$0 + 1] == 10 && answer[$0 + 2] == 13 && answer[$0 + 3] == 10 }
-        var received = Data(answer[(end.map { $0 + 4 } ?? answer.count)...])
-        // A chunked body: the chunks' data, their sizes dropped.
-        if String(decoding: answer[0..<(end ?? 0)], as: UTF8.self).lowercased().contains("transfer-encoding: chunked") {
-            var out = Data(), rest = received[...]
-            while let lineEnd = rest.firstRange(of: Data([13, 10])), let size = Int(String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self), radix: 16), size > 0 {
-                out += rest[lineEnd.upperBound..<lineEnd.upperBound + size]
-                rest = rest[(lineEnd.upperBound + size + 2)...]
-            }
-            received = out
-        }
-        return (status, received)
     }
 
     /// The frames between server and worker: what is written reads back, and a frame cut
