@@ -12,6 +12,28 @@
 #include <immintrin.h>
 #endif
 
+#if defined(__x86_64__)
+// Runs BLOCK(R, xr, i) over the rows of X four at a time (xr: the rows' starts, i: the
+// first row's index), then over the last 1 to 3 together. R is a constant at each
+// expansion, so a block's loops unroll and no lane does another row's work.
+#define EACH_ROW_BLOCK(m, x, ldx, BLOCK) do { \
+    int i_ = 0; \
+    for (; i_ + 4 <= (m); i_ += 4) { \
+        const float *xr_[4] = {(x) + (long)i_ * (ldx), (x) + (long)(i_ + 1) * (ldx), \
+                               (x) + (long)(i_ + 2) * (ldx), (x) + (long)(i_ + 3) * (ldx)}; \
+        BLOCK(4, xr_, i_); \
+    } \
+    const float *xt_[3]; \
+    for (int r_ = 0; r_ < 3; r_++) xt_[r_] = (x) + (long)(i_ + r_ < (m) ? i_ + r_ : i_) * (ldx); \
+    switch ((m) - i_) { \
+    case 3: BLOCK(3, xt_, i_); break; \
+    case 2: BLOCK(2, xt_, i_); break; \
+    case 1: BLOCK(1, xt_, i_); break; \
+    default: break; \
+    } \
+} while (0)
+#endif
+
 static void gemm_xwt_portable(int m, int n0, int n1, int k, const float *x, long ldx,
                               const float *w, long ldw, float *y, long ldy, float beta) {
     for (int j = n0; j < n1; j++) {
@@ -138,19 +160,9 @@ static void gemm_xwt_avx512(int m, int n0, int n1, int k, const float *x, long l
     int j = n0;
     for (; j + 4 <= n1; j += 4) {
         const float *wj = w + (long)j * ldw;
-        int i = 0;
-        for (; i + 4 <= m; i += 4) {
-            const float *xr[4] = {x + (long)i * ldx, x + (long)(i + 1) * ldx, x + (long)(i + 2) * ldx, x + (long)(i + 3) * ldx};
-            block_avx512(4, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta);
-        }
-        const float *xr[3];
-        for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + r < m ? i + r : i) * ldx;
-        switch (m - i) {
-        case 3: block_avx512(3, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta); break;
-        case 2: block_avx512(2, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta); break;
-        case 1: block_avx512(1, k, xr, wj, ldw, y + (long)i * ldy + j, ldy, beta); break;
-        default: break;
-        }
+#define XWT_BLOCK(R, xr, i) block_avx512(R, k, xr, wj, ldw, y + (long)(i) * ldy + j, ldy, beta)
+        EACH_ROW_BLOCK(m, x, ldx, XWT_BLOCK);
+#undef XWT_BLOCK
     }
     // The last rows of W (fewer than 4) one at a time, the same way.
     for (; j < n1; j++) {
@@ -234,19 +246,9 @@ static void gemm_xw_avx2(int m, int n, int k, const float *x, long ldx, const fl
                          float *y, long ldy) {
     for (int j = 0; j < n; j += 16) {
         int cols = n - j < 16 ? n - j : 16;
-        int i = 0;
-        for (; i + 4 <= m; i += 4) {
-            const float *xr[4] = {x + (long)i * ldx, x + (long)(i + 1) * ldx, x + (long)(i + 2) * ldx, x + (long)(i + 3) * ldx};
-            xw_block_avx2(4, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols);
-        }
-        const float *xr[3];
-        for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + r < m ? i + r : i) * ldx;
-        switch (m - i) {
-        case 3: xw_block_avx2(3, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
-        case 2: xw_block_avx2(2, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
-        case 1: xw_block_avx2(1, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
-        default: break;
-        }
+#define XW_BLOCK(R, xr, i) xw_block_avx2(R, k, xr, w + j, ldw, y + (long)(i) * ldy + j, ldy, cols)
+        EACH_ROW_BLOCK(m, x, ldx, XW_BLOCK);
+#undef XW_BLOCK
     }
 }
 
@@ -283,19 +285,9 @@ static void gemm_xw_avx512(int m, int n, int k, const float *x, long ldx, const 
                            float *y, long ldy) {
     for (int j = 0; j < n; j += 64) {
         int cols = n - j < 64 ? n - j : 64;
-        int i = 0;
-        for (; i + 4 <= m; i += 4) {
-            const float *xr[4] = {x + (long)i * ldx, x + (long)(i + 1) * ldx, x + (long)(i + 2) * ldx, x + (long)(i + 3) * ldx};
-            xw_block_avx512(4, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols);
-        }
-        const float *xr[3];
-        for (int r = 0; r < 3; r++) xr[r] = x + (long)(i + r < m ? i + r : i) * ldx;
-        switch (m - i) {
-        case 3: xw_block_avx512(3, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
-        case 2: xw_block_avx512(2, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
-        case 1: xw_block_avx512(1, k, xr, w + j, ldw, y + (long)i * ldy + j, ldy, cols); break;
-        default: break;
-        }
+#define XW_BLOCK(R, xr, i) xw_block_avx512(R, k, xr, w + j, ldw, y + (long)(i) * ldy + j, ldy, cols)
+        EACH_ROW_BLOCK(m, x, ldx, XW_BLOCK);
+#undef XW_BLOCK
     }
 }
 #endif
