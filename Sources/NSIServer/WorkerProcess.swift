@@ -172,20 +172,27 @@ final class WorkerProcess: @unchecked Sendable {
     let limits: VMLimits
     /// How long past its deadline a batch may run before its worker is stopped.
     let grace: Double
+    /// How long a new worker may take to load the model before it is stopped. The batch's
+    /// own clock starts when the worker is ready, so a slow load costs no job its deadline.
+    let loadLimit: Double
 
     private let lock = NSLock()
     private var process: Process?
     private var toChild: Pipe?
     private var fromChild: Pipe?
     private var stopped = false
-    private var watchdogFired = false
+    /// Why the watchdog stopped the worker, when it did.
+    private var watchdogReason: String?
+    /// A worker was started and has not said it is ready.
+    private var loading = false
 
-    init(command: [String], name: String, directory: String, limits: VMLimits, grace: Double = 30) {
+    init(command: [String], name: String, directory: String, limits: VMLimits, grace: Double = 30, loadLimit: Double = 120) {
         self.command = command
         self.name = name
         self.directory = directory
         self.limits = limits
         self.grace = grace
+        self.loadLimit = loadLimit
     }
 
     /// The worker's arguments after `command`.
@@ -216,6 +223,7 @@ final class WorkerProcess: @unchecked Sendable {
             process = p
             toChild = input
             fromChild = output
+            loading = true
             return ((input.fileHandleForWriting.fileDescriptor, output.fileHandleForReading.fileDescriptor), true)
         }()
         if fresh {
@@ -223,6 +231,7 @@ final class WorkerProcess: @unchecked Sendable {
             do { body = try WorkerWire.read(from: fds.1, maxBytes: 1 << 16) } catch { throw malformed(error) }
             guard let body else { throw reap(during: "while loading the model") }
             guard body.first == WorkerWire.Tag.ready.rawValue else { throw malformed(.init(description: "a first frame other than ready")) }
+            lock.withLock { loading = false }
         }
         return fds
     }
@@ -234,17 +243,18 @@ final class WorkerProcess: @unchecked Sendable {
             process = nil
             toChild = nil
             fromChild = nil
+            loading = false
             return p
         }
         guard let p else { return WorkerDied(description: "the worker process stopped \(during)") }
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
-        let fired = lock.withLock { () -> Bool in
-            defer { watchdogFired = false }
-            return watchdogFired
+        let fired = lock.withLock { () -> String? in
+            defer { watchdogReason = nil }
+            return watchdogReason
         }
-        if fired {
-            return WorkerDied(description: "the worker process was stopped \(during): the batch ran \(Int(grace)) s past its deadline")
+        if let fired {
+            return WorkerDied(description: "the worker process was stopped \(during): \(fired)")
         }
         switch p.terminationReason {
         case .uncaughtSignal:
@@ -284,27 +294,22 @@ final class WorkerProcess: @unchecked Sendable {
             }
         }
         let frame = w.frame
-        // A batch that runs well past its deadline (one instruction that does not stop)
-        // has its worker stopped: the deadline bounds every job's time. Each member's own
-        // instructions count against its own deadline only, so a batch may take the
-        // deadline once per member.
         let serial = lock.withLock { () -> Int in
             busy = true
             batchSerial += 1
             return batchSerial
         }
         defer { lock.withLock { busy = false } }
-        if let deadline = limits.deadline {
-            DispatchQueue.global().asyncAfter(deadline: .now() + deadline * Double(jobs.count) + grace) { [weak self] in
-                guard let self else { return }
-                self.lock.withLock {
-                    guard self.busy, self.batchSerial == serial, let p = self.process, p.isRunning else { return }
-                    self.watchdogFired = true
-                    kill(p.processIdentifier, SIGKILL)
-                }
-            }
-        }
+        // A worker that does not load the model in time is stopped.
+        watch(serial, after: loadLimit, whileLoading: true, "it did not load the model within \(String(format: "%g", loadLimit)) s")
         let (to, from) = try ensureStarted()
+        // A batch that runs well past its deadline (one instruction that does not stop)
+        // has its worker stopped: the deadline bounds every job's time. Each member's own
+        // instructions count against its own deadline only, so a batch may take the
+        // deadline once per member. The clock starts once the worker is ready.
+        if let deadline = limits.deadline {
+            watch(serial, after: deadline * Double(jobs.count) + grace, whileLoading: false, "the batch ran \(String(format: "%g", grace)) s past its deadline")
+        }
         let sent = lock.withLock { WorkerWire.write(frame, to: to) }
         guard sent else { throw reap(during: "before it took the batch") }
         var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
@@ -348,6 +353,20 @@ final class WorkerProcess: @unchecked Sendable {
         stopCurrent()
         _ = reap(during: "after a malformed answer")
         return WorkerDied(description: "the worker process sent a malformed answer (\(error)); it was stopped")
+    }
+
+    /// Stops the worker `seconds` from now if batch `serial` is still running then (and,
+    /// with `whileLoading`, its worker still loading), saying `reason`.
+    private func watch(_ serial: Int, after seconds: Double, whileLoading: Bool, _ reason: String) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+            guard let self else { return }
+            self.lock.withLock {
+                guard self.busy, self.batchSerial == serial, !whileLoading || self.loading,
+                      let p = self.process, p.isRunning else { return }
+                self.watchdogReason = reason
+                kill(p.processIdentifier, SIGKILL)
+            }
+        }
     }
 
     /// A batch is running; which one (the watchdog stops only its own batch's worker).

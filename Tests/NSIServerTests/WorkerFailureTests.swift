@@ -82,6 +82,18 @@ import NSITestSupport
         #expect(Date().timeIntervalSince(started) < 20)
     }
 
+    /// A worker that never says it is ready (a load that hangs) is stopped after the load
+    /// limit, which is its own: the batch's deadline clock has not started.
+    @Test func aWorkerThatDoesNotLoadInTimeIsStopped() {
+        let process = WorkerProcess(command: ["/bin/sh", "-c", "exec sleep 30", "worker"], name: "m", directory: "/nonexistent",
+                                    limits: VMLimits(deadline: 60), grace: 1, loadLimit: 0.5)
+        defer { process.stop() }
+        let started = Date()
+        let ended = Self.run(process)
+        #expect(ended == "died: the worker process was stopped while loading the model: it did not load the model within 0.5 s", "\(ended)")
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
     /// After a worker is stopped for a malformed answer, the next batch starts a new one and
     /// reads its answers: the first start of this script misbehaves, the second answers.
     @Test func theNextBatchStartsANewWorker() throws {
