@@ -109,6 +109,9 @@ extension ForwardPass {
         let fused = !(hooks?.isHooked(ids.scores) ?? false)
         // Rows with padding among their first `s` slots (the others skip the per-key check).
         let padded = (0..<active).map { valid[$0].prefix(s).contains(false) }
+        // Both products go by blocks of this many queries, each stopping at the last key
+        // its last query sees.
+        let queryBlock = 16
         // One (row, head) pair per task, over nsi's threads (OpenBLAS runs one per call).
         parallelFor(active * h, cost: tokens * s * d, grain: 1 << 15) { pairs in
             for pair in pairs {
@@ -118,8 +121,8 @@ extension ForwardPass {
                 // rounding may depend on their count): a row computed from a later position
                 // (shared prefixes) gets the bits it gets whole. Each block of rows stops at
                 // the last key its last row may see: the later ones are masked below anyway.
-                for i0 in stride(from: 0, to: t, by: 16) {
-                    let m = min(16, t - i0)
+                for i0 in stride(from: 0, to: t, by: queryBlock) {
+                    let m = min(queryBlock, t - i0)
                     SmallGemm.runHere(m: m, n: min(s, start + first[r] + i0 + m), k: d, x: qp.p + (offset[r] + i0) * h * d + head * d, ldx: h * d,
                                       w: kp.p + r * cap * kvh * d + (head / group) * d, ldw: kvh * d, y: block + i0 * s, ldy: s)
                 }
@@ -178,7 +181,7 @@ extension ForwardPass {
                 let v = vp.p + r * cap * kvh * d + (head / group) * d
                 // nsi's own product, row-independent as for the scores above, reading the
                 // values in place.
-                let rows = causal ? 16 : t
+                let rows = causal ? queryBlock : t
                 for i0 in stride(from: 0, to: t, by: rows) {
                     let m = min(rows, t - i0)
                     let keys = causal ? min(s, start + first[r] + i0 + m) : s

@@ -61,6 +61,8 @@ import NSITestSupport
         ("printf '\(done)'; exec sleep 30", "malformed answer (a first frame other than ready)"),
         // Ready, then ends mid-batch.
         ("printf '\(ready)'; head -c 1 > /dev/null; exit 0", "exited with status 0 while running the batch"),
+        // Ready with its input already closed: the batch cannot be sent.
+        ("exec 0<&-; printf '\(ready)'; exec sleep 30", "before it took the batch"),
         // Ready, then frames the protocol does not have, or cannot be.
         ("printf '\(ready)\(frame([99]))'; exec sleep 30", "malformed answer (an unexpected frame)"),
         ("printf '\(ready)\(frame([WorkerWire.Tag.outcome.rawValue] + int(5)))'; exec sleep 30", "malformed answer (an outcome for job 5 of 1)"),
