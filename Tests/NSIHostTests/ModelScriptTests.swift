@@ -39,7 +39,7 @@ struct ModelScriptTests {
         let (half, f16) = try lastLogits(dir + "/f16")
         let (_, reference) = try lastLogits(Self.tiny)
         #expect(half.weights.lmHead.dtype == .f16)
-        let d = zip(f16, reference).map { abs($0 - $1) }.max() ?? .infinity
+        let d = maxAbsDiff(f16, reference)
         print("tiny-llama3 converted to f16 by Scripts/convert-model: max |logits - f32| = \(d)")
         #expect(d < 1e-2)
 

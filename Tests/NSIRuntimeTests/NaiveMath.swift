@@ -1,5 +1,7 @@
 import Foundation
 import NSITensor
+import NSITestSupport
+import Testing
 
 /// Plain double-precision loops over [rows][cols] arrays: the independent reference the
 /// hook tests compare the runtime's points against. Nothing here shares code with the runtime.
@@ -97,8 +99,7 @@ enum Naive {
     static func silu(_ x: Double) -> Double { x / (1 + exp(-x)) }
     static func geluTanh(_ x: Double) -> Double { 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) }
 
-    static func maxDiff(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
-        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    static func maxDiff(_ a: [Float], _ b: [Float], sourceLocation: SourceLocation = #_sourceLocation) -> Float {
+        maxAbsDiff(a, b, sourceLocation: sourceLocation)
     }
 }

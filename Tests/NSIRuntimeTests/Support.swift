@@ -19,16 +19,6 @@ struct TinyReference: Decodable {
     }
 }
 
-/// The largest difference of two equally long lists; a length mismatch fails the test
-/// (and counts as an infinite difference) instead of stopping the test process.
-func maxAbsDiff(_ a: [Float], _ b: [Float], sourceLocation: SourceLocation = #_sourceLocation) -> Float {
-    guard a.count == b.count else {
-        Issue.record("length \(a.count) vs \(b.count)", sourceLocation: sourceLocation)
-        return .infinity
-    }
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-}
-
 /// Cache of loaded models: loading once per test process keeps the suite fast.
 final class ModelCache: @unchecked Sendable {
     static let shared = ModelCache()

@@ -2,6 +2,7 @@ import Foundation
 import NSIVM
 import Testing
 import NSITensor
+import NSITestSupport
 @testable import NSIServer
 
 /// Co-tenancy: one user's plan cannot read or change another's rows in a shared batch.
@@ -111,11 +112,8 @@ struct IsolationTests {
             var worst: Float = 0
             for (key, expected) in soloValues {
                 let got = try #require(values[key], "\(name): \(key) missing")
-                #expect(got.count == expected.count)
-                for (g, e) in zip(got, expected) {
-                    #expect(g.isFinite, "\(name): \(key) has a non-finite value")
-                    worst = max(worst, abs(g - e) / (1 + abs(e)))
-                }
+                #expect(got.allSatisfy { $0.isFinite }, "\(name): \(key) has a non-finite value")
+                worst = max(worst, maxDifference(got, expected, .onePlusReference))
             }
             print("isolation beside the \(name) neighbour: max |shared - solo| / (1 + |solo|) = \(worst) (tolerance \(Self.soloTolerance))")
             #expect(worst <= Self.soloTolerance, "\(name): alice's rows moved by \(worst)")
@@ -123,7 +121,7 @@ struct IsolationTests {
             // The neighbour's own rows changed when it wrote, and only then (a large change,
             // or a non-finite value; within the tolerance for the harmless one).
             let mine = try #require(try Self.values(try await server.store.results(id: neighbour.id)!.safetensors)["mine"])
-            let moved = zip(mine, soloValues["after"]!).map { $0.isFinite ? abs($0 - $1) / (1 + abs($1)) : .infinity }.max() ?? 0
+            let moved = maxDifference(mine, soloValues["after"]!, .onePlusReference)
             if name == "harmless" {
                 #expect(moved <= Self.soloTolerance, "the harmless neighbour's own rows moved by \(moved)")
             } else {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITensor
+import NSITestSupport
 
 @Suite struct ElementwiseTests {
     @Test func binaryOpsBroadcast() {

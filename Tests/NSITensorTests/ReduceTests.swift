@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSITensor
+import NSITestSupport
 
 @Suite struct ReduceTests {
     let x = Tensor(shape: [2, 3], floats: [1, 5, 3, -4, 0, 2])

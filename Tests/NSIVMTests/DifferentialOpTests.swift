@@ -272,9 +272,7 @@ struct DifferentialOpTests {
             let want = c.want(inputs)
             #expect(got.shape == want.shape, "\(c.expr): shape \(got.shape), expected \(want.shape)")
             guard got.shape == want.shape else { return }
-            for (x, y) in Swift.zip(got.toFloats(), want.data) {
-                worst = max(worst, Swift.abs(Double(x) - y) / (1 + Swift.abs(y)))
-            }
+            worst = max(worst, maxDifference(got.toFloats().map(Double.init), want.data, .onePlusReference))
         }
         #expect(worst <= Self.tolerance, "\(c.expr): largest relative difference \(worst)")
     }
@@ -305,7 +303,7 @@ struct DifferentialOpTests {
             let before = try #require(r.value("before")?.tensor).toFloats(), after = try #require(r.value("after")?.tensor).toFloats()
             for i in 0..<4 {
                 let want = f(Double(before[i]), row.data[i])
-                worst = max(worst, abs(Double(after[i]) - want) / (1 + abs(want)))
+                worst = max(worst, difference(Double(after[i]), want, .onePlusReference))
             }
             #expect(before != after, "`\(op)` changed nothing")
         }
@@ -345,9 +343,8 @@ struct DifferentialOpTests {
         let weight = model.transformer.weights.norm.toFloats().map(Double.init)
         let eps = model.transformer.config.normEps
         let scale = 1 / (h.map { $0 * $0 }.reduce(0, +) / Double(h.count) + eps).squareRoot()
-        var normWorst = 0.0
-        for i in h.indices { normWorst = max(normWorst, abs(n[i] - h[i] * scale * weight[i]) / (1 + abs(h[i] * scale * weight[i]))) }
-        #expect(n.count == h.count && normWorst <= Self.tolerance, "model.norm: largest relative difference \(normWorst)")
+        let normWorst = maxDifference(n, h.indices.map { h[$0] * scale * weight[$0] }, .onePlusReference)
+        #expect(normWorst <= Self.tolerance, "model.norm: largest relative difference \(normWorst)")
     }
 
     /// Edits of a `let` by each assignment, on slices, a row, a stepped slice and one

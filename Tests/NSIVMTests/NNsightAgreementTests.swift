@@ -39,14 +39,14 @@ struct NNsightAgreementTests {
             if ref.dtype.isInteger {
                 #expect(mine.toInt64s() == ref.toInt64s(), "\(name): integers differ")
             } else {
-                let diff = zip(mine.toFloats(), ref.toFloats()).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                let diff = maxDifference(mine, ref, .relative)
                 worst = max(worst, diff)
                 #expect(diff <= 1e-3, "\(name): difference \(diff)")
                 if Self.probabilities[sample]?.contains(where: { name.hasPrefix($0) }) == true {
                     var logWorst: Float = 0
                     for (a, b) in zip(mine.toFloats(), ref.toFloats()) where b > 0 {
                         #expect(a > 0, "\(name): probability \(a) where NNsight has \(b)")
-                        logWorst = max(logWorst, abs(log(max(a, .leastNonzeroMagnitude)) - log(b)))
+                        logWorst = max(logWorst, difference(log(max(a, .leastNonzeroMagnitude)), log(b)))
                     }
                     worstLog = max(worstLog, logWorst)
                     #expect(logWorst <= 1e-3, "\(name): log-probabilities differ by \(logWorst)")
@@ -88,7 +88,7 @@ struct NNsightAgreementTests {
         for step in 0..<12 {
             for (id, expected) in zip(topIDs[step], topLogits[step]) {
                 let got = rows[step * 49152 + id]
-                worst = max(worst, abs(got - Float(expected)) / max(1, abs(Float(expected))))
+                worst = max(worst, difference(got, Float(expected), .relative))
             }
             let best = (0..<49152).max { rows[step * 49152 + $0] < rows[step * 49152 + $1] }!
             if margins[step] > 0.05 { #expect(best == generated[step], "step \(step): best token \(best), NNsight's \(generated[step]) (margin \(margins[step]))") }

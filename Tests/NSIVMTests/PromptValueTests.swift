@@ -28,7 +28,7 @@ struct PromptValueTests {
         let base = try logits(r, "text")
         for key in ["list", "toks"] { #expect(try logits(r, key) == base, "\(key)") }
         // Batched beside a shorter prompt (left padding), as any two text prompts.
-        let d = zip(try logits(r, "mixed"), base).map { abs($0 - $1) }.max() ?? 1
+        let d = maxAbsDiff(try logits(r, "mixed"), base)
         #expect(d <= 1e-4, "batched ids differ from their text alone by \(d)")
         let rows = try logits(r, "rows")
         #expect(Array(rows[0..<base.count]) == base && Array(rows[base.count...]) == base)
@@ -52,7 +52,7 @@ struct PromptValueTests {
         """)
         let generated = try #require(r.blocks.first?.generatedText?.first)
         let whole = try run("trace \"The capital of France is\(generated.replacingOccurrences(of: "\n", with: "\\n"))\" { save l = model.logits[0, -1] }")
-        let d = zip(try logits(r, "from_ids"), try logits(whole, "l")).map { abs($0 - $1) }.max() ?? 1
+        let d = maxAbsDiff(try logits(r, "from_ids"), try logits(whole, "l"))
         print("generate-then-trace: result.ids traced like the full text, max difference \(d) (tolerance 1e-4)")
         #expect(d <= 1e-4)
         let alone = try run("trace \"\(generated.replacingOccurrences(of: "\n", with: "\\n"))\" { save l = model.logits[0, -1] }")

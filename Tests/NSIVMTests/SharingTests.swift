@@ -121,7 +121,7 @@ struct SharingTests {
         var worst: Float = 0
         for (key, value) in alone.values {
             let a = try #require(value.tensor).toFloats(), b = try #require(shared.value(key)?.tensor).toFloats()
-            for (x, y) in zip(b, a) { worst = max(worst, abs(x - y) / (1 + abs(y))) }
+            worst = max(worst, maxDifference(b, a, .onePlusReference))
         }
         print("patching sample: \(report.tokenLayersComputed) of \(report.tokenLayersTotal) token-layers with sharing; max relative difference \(worst) (tolerance 1e-4)")
         #expect(worst <= 1e-4)
