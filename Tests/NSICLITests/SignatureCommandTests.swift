@@ -4,8 +4,7 @@ import Testing
 import NSITestSupport
 
 @Suite struct SignatureCommandTests {
-    @Test(arguments: ["tiny/tiny-gpt2", "tiny/tiny-llama3", "tiny/tiny-qwen2", "tiny/tiny-qwen3", "tiny/tiny-gpt-neox", "tiny/tiny-gemma2",
-                      "tiny/tiny-gemma3", "tiny/tiny-olmo2", "tiny/tiny-phi3", "tiny/tiny-llama3-bf16", "smollm2-135m"])
+    @Test(arguments: Fixtures.tinyModels.map { "tiny/\($0)" } + ["smollm2-135m"])
     func goldenSignatures(model: String) throws {
         let dir = Golden.fixture(model)
         let name = model.split(separator: "/").last!

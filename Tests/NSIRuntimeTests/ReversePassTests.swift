@@ -18,8 +18,7 @@ import NSITestSupport
 /// eps = 1e-2, and the tolerance is 1e-2 of the largest gradient at the point plus 2e-3 of
 /// |m|/eps's rounding, stated per check with the largest difference seen.
 @Suite struct ReversePassTests {
-    static let models = ["tiny-gpt2", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-gpt-neox", "tiny-gemma2",
-                         "tiny-gemma3", "tiny-olmo2", "tiny-phi3", "tiny-llama3-bf16"]
+    static let models = Fixtures.tinyModels
     static let eps: Float = 1e-2
 
     /// The forward with hooks: `perturb` adds to one element of one point; the metric in double.
@@ -64,7 +63,7 @@ import NSITestSupport
         // The recorded forward computes what the plain one does.
         let recorded = try #require(try model.trace(prompts: prompts, hooks: hooks).logits).toFloats()
         let plain = try #require(try model.trace(prompts: prompts).logits).toFloats()
-        let forwardDiff = zip(recorded, plain).map { abs($0 - $1) }.max() ?? 1
+        let forwardDiff = maxAbsDiff(recorded, plain)
         #expect(forwardDiff <= 1e-4, "\(name): the recorded forward's logits differ by \(forwardDiff)")
         var grads: [Int: Tensor] = [:]
         try tape.run(atPoint: { point, g in if checked.contains(point) { grads[point] = g.copy() } })
@@ -83,7 +82,7 @@ import NSITestSupport
                 let minus = try Self.metric(model, prompts, weights: weights, perturb: (point, i, -Self.eps))
                 let fd = Float((plus - minus) / (2 * Double(Self.eps)))
                 let rounding = Float(max(abs(plus), abs(minus))) * 2e-7 / Self.eps * 10
-                let diff = abs(fd - g[i])
+                let diff = difference(g[i], fd)
                 worst = max(worst, diff / max(largest, .leastNonzeroMagnitude))
                 #expect(diff <= 1e-2 * largest + rounding,
                         "\(name) \(model.points.points[point].name)[\(i)]: tape \(g[i]), finite difference \(fd) (largest gradient \(largest))")

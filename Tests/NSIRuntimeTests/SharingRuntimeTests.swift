@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import NSIRuntime
 import NSITensor
+import NSITestSupport
 
 /// Shared prefixes in the runtime, on every tiny architecture: rows with the same tokens
 /// written at different layers and positions (and one never written) give the values
 /// they give when every row is computed everywhere, at every point the hooks see.
 @Suite struct SharingRuntimeTests {
-    static let models = ["tiny-gpt2", "tiny-llama3", "tiny-qwen2", "tiny-qwen3"]
+    static let models = Fixtures.tinyModels
     /// Products of other row counts round differently (OpenBLAS), so the two runs agree
     /// within |a - b| <= 1e-5 * (1 + |b|).
     static let tolerance: Float = 1e-5
@@ -55,7 +56,7 @@ import NSITensor
     }
 
     static func worst(_ a: Tensor, _ b: Tensor) -> Float {
-        zip(a.toFloats(), b.toFloats()).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+        maxDifference(a, b, .onePlusReference)
     }
 
     @Test(arguments: models)

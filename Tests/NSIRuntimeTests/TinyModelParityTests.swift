@@ -1,17 +1,20 @@
+import Foundation
 import Testing
 import NSITensor
 import NSIModel
 @testable import NSIRuntime
+import NSITestSupport
 
-/// Parity with Hugging Face transformers on the four tiny random models: logits at every
+/// Parity with Hugging Face transformers on every tiny random model: logits at every
 /// position and the last row of each hidden state within 1e-4, greedy ids equal.
 @Suite struct TinyModelParityTests {
     static let tolerance: Float = 1e-4
 
-    /// Every family of the registry, and a Llama stored in bf16 (its reference is f32
-    /// arithmetic on the bf16 weights, which nsi reads at their stored width).
-    static let models = ["tiny-gpt2", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-gpt-neox", "tiny-gemma2",
-                         "tiny-gemma3", "tiny-olmo2", "tiny-phi3", "tiny-llama3-bf16"]
+    /// Every tiny model (Fixtures.tinyModels): every family of the registry, their variants
+    /// (linear and llama3 RoPE scaling, sliding windows, sequential NeoX), and a Llama stored
+    /// in bf16 (its reference is f32 arithmetic on the bf16 weights, which nsi reads at
+    /// their stored width).
+    static let models = Fixtures.tinyModels
 
     @Test(arguments: models)
     func logitsHiddenStatesAndGreedyMatchReference(model name: String) throws {
@@ -44,8 +47,7 @@ import NSIModel
     }
 
     /// Prompts of different lengths batched (left-padded) give each row the logits it gets alone.
-    @Test(arguments: ["tiny-gpt2", "tiny-llama3", "tiny-qwen3", "tiny-gpt-neox", "tiny-gemma2", "tiny-gemma3",
-                      "tiny-olmo2", "tiny-phi3", "tiny-llama3-bf16"])
+    @Test(arguments: models)
     func batchedPromptsMatchSingleRuns(model name: String) throws {
         let model = try ModelCache.shared.tiny(name)
         let prompts = [[5, 17, 300, 2, 9], [44], [100, 101, 102, 103, 104, 105, 106, 7]]
@@ -114,6 +116,36 @@ import NSIModel
         let r = try eosModel.generate(prompts: [ref.input_ids], options: SamplingOptions(maxTokens: 8))
         #expect(r.generated[0] == [ref.greedy8_ids[0]])
         #expect(r.steps == 1)
+    }
+
+    /// The shared list names every folder of Tests/Fixtures/tiny, so every test that runs
+    /// "each tiny model" runs a new one too.
+    @Test func theListNamesEveryTinyModel() throws {
+        let folders = try FileManager.default.contentsOfDirectory(atPath: Fixtures.path("tiny")).filter { !$0.hasPrefix(".") }
+        #expect(Set(folders) == Set(Fixtures.tinyModels))
+        #expect(Fixtures.tinyModelsStoredInF32.count == Fixtures.tinyModels.count - 1)
+    }
+
+    /// The fixtures are what their parity results claim to test (Tests/Fixtures/README.md):
+    /// windows shorter than the 12-token prompt, Gemma 3's global layer with its own rotary
+    /// base, linear RoPE scaling, a sequential GPT-NeoX, soft-caps the logits reach.
+    @Test func fixturesHaveTheBehaviourTheyTest() throws {
+        let ref = try TinyReference.load("tiny-gemma3")
+        #expect(ref.input_ids.count == 12)
+        let gemma3 = try ModelCache.shared.tiny("tiny-gemma3").config
+        #expect(gemma3.block.windows == [4, 4, nil] && gemma3.block.localRope == [true, true, false])
+        #expect(gemma3.ropeTheta == 1_000_000 && gemma3.localRopeTheta == 10_000)
+        #expect(try ModelCache.shared.tiny("tiny-mistral").config.block.windows == [4, 4])
+        #expect(try ModelCache.shared.tiny("tiny-phi3").config.block.windows == [4, 4, 4])
+        #expect(try ModelCache.shared.tiny("tiny-llama-linear").config.ropeScaling == .linear(factor: 4))
+        #expect(try ModelCache.shared.tiny("tiny-gpt-neox-sequential").config.block.parallel == false)
+        #expect(try ModelCache.shared.tiny("tiny-gpt-neox").config.block.parallel == true)
+        // Gemma 2's final soft-cap: the reference logits come within 10% of the cap, where
+        // tanh's derivative is below 0.2 (ReversePassTests fails without it).
+        let gemma2 = try ModelCache.shared.tiny("tiny-gemma2").config
+        let cap = Float(try #require(gemma2.block.logitSoftcap))
+        let largest = try TinyReference.load("tiny-gemma2").logits.flatMap { $0 }.map(abs).max() ?? 0
+        #expect(largest > 0.9 * cap, "largest |logit| \(largest) of the cap \(cap)")
     }
 }
 

@@ -9,8 +9,7 @@ import NSITestSupport
 /// exactly the tensors the runtime loads, with their shapes, in every family; a read gives
 /// the checkpoint's values.
 @Suite struct WeightTableTests {
-    static let families = ["tiny-gpt2", "tiny-llama3", "tiny-llama3-bf16", "tiny-qwen2", "tiny-qwen3", "tiny-gpt-neox",
-                           "tiny-gemma2", "tiny-gemma3", "tiny-olmo2", "tiny-phi3"]
+    static let families = Fixtures.tinyModels
 
     @Test(arguments: families)
     func tableNamesTheCheckpointsTensors(family: String) throws {

@@ -8,7 +8,7 @@ import NSITestSupport
 /// `model.attention_mask` marks the left padding of an invoke's rows: with it, a mean over
 /// positions of a ragged batch is the mean of the short prompt alone.
 @Suite struct AttentionMaskTests {
-    @Test(arguments: ["tiny-gpt2", "tiny-llama3", "tiny-gemma2"])
+    @Test(arguments: Fixtures.tinyModels)
     func maskedMeanIsTheMeanAlone(family: String) throws {
         let dir = Fixtures.path("tiny/\(family)")
         let vm = VM(model: try LanguageModel(directory: dir))
@@ -28,7 +28,7 @@ import NSITestSupport
         #expect(m1.dtype == .i64 && m1.shape == [1, 5] && m1.toInt64s() == [1, 1, 1, 1, 1])
         #expect(m2.dtype == .i64 && m2.shape == [1, 5] && m2.toInt64s() == [0, 0, 0, 1, 1])
         let mean = try #require(r.value("mean")?.tensor).toFloats(), alone = try #require(r.value("alone")?.tensor).toFloats()
-        let d = zip(mean, alone).map { abs($0 - $1) }.max() ?? 1
+        let d = maxAbsDiff(mean, alone)
         #expect(mean.count == alone.count && d <= 1e-5, "\(family): masked mean differs from the prompt alone by \(d) (tolerance 1e-5)")
         print("\(family): masked mean over a left-padded row = the row alone within \(d) (tolerance 1e-5)")
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSIIR
 import NSIOpt
+import NSIRuntime
 import NSITensor
 import NSIVM
 import NSITestSupport
@@ -36,7 +37,7 @@ struct GradientTests {
             let ref = try golden.tensor(name)
             #expect(mine.shape == ref.shape, "\(name): shape \(mine.shape) vs \(ref.shape)")
             let scale = max(largest[family(name)] ?? 1, .leastNonzeroMagnitude)
-            let diff = (zip(mine.toFloats(), ref.toFloats()).map { abs($0 - $1) }.max() ?? 0) / scale
+            let diff = maxDifference(mine, ref) / scale
             worst[family(name)] = max(worst[family(name)] ?? 0, diff)
             #expect(diff <= 1e-3, "\(name): differs from autograd by \(diff) of the largest \(family(name)) value")
         }
@@ -106,7 +107,7 @@ struct GradientTests {
             }
             let fd = Float((try m(eps) - m(-eps)) / (2 * eps))
             let tape = g[i * width + j]
-            let diff = abs(fd - tape)
+            let diff = difference(tape, fd)
             worst = max(worst, diff / largest)
             #expect(diff <= 1e-3 * largest + 2e-4, "element [\(i), \(j)]: tape \(tape), finite difference \(fd)")
         }
@@ -139,7 +140,7 @@ struct GradientTests {
         """)
         let a = try #require(together.value("a")?.tensor), b = try #require(together.value("b")?.tensor)
         let b0 = try #require(alone.value("b")?.tensor)
-        let diff = zip(b.toFloats(), b0.toFloats()).map { abs($0 - $1) }.max() ?? 1
+        let diff = maxDifference(b, b0)
         let scale = b0.toFloats().map(abs).max() ?? 1
         print("batched invokes: second invoke's gradient differs from alone by \(diff / scale) of its largest (tolerance 1e-4)")
         #expect(diff <= 1e-4 * scale)
@@ -173,7 +174,7 @@ struct GradientTests {
         """)
         let b = try #require(together.value("b")?.tensor).toFloats(), b0 = try #require(alone.value("b")?.tensor).toFloats()
         let scale = b0.map(abs).max() ?? 1
-        let diff = zip(b, b0).map { abs($0 - $1) }.max() ?? 1
+        let diff = maxAbsDiff(b, b0)
         print("emulated skips: gradient differs from the runtime's skip by \(diff / scale) of its largest (tolerance 1e-4)")
         #expect(diff <= 1e-4 * scale)
     }
@@ -259,7 +260,7 @@ struct GradientTests {
         for l in [0, 12, 29] {
             let mine = try #require(attribution.value("attr.\(l)")?.tensor).toFloats(), ref = try golden.tensor("attr.\(l)").toFloats()
             let scale = ref.map(abs).max() ?? 1
-            #expect(zip(mine, ref).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "attr.\(l)")
+            #expect(maxAbsDiff(mine, ref) <= 1e-3 * scale, "attr.\(l)")
         }
         let saliency = try run("""
         trace "The Eiffel Tower is located in the city of" {
@@ -275,6 +276,40 @@ struct GradientTests {
         let frozen = try SafetensorsFile(path: Fixtures.path("nnsight/frozen_saliency.safetensors"))
         let mine = try #require(saliency.value("saliency")?.tensor).toFloats(), ref = try frozen.tensor("saliency").toFloats()
         let scale = ref.map(abs).max() ?? 1
-        #expect(zip(mine, ref).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "saliency")
+        #expect(maxAbsDiff(mine, ref) <= 1e-3 * scale, "saliency")
+    }
+}
+
+/// The gradients of the selecting ops (`max`, `max(dim)`, `topk`, `where`) on a tiny model:
+/// the upstream value at each selected element and exactly zero at every other one, each
+/// term with its own upstream factor so that a gradient sent to the wrong term's elements
+/// shows. (Finite differences, above, only see the elements they move.)
+@Suite struct SelectionGradientTests {
+    @Test func selectedElementsGetTheUpstreamValueAndOthersZero() throws {
+        let dir = Fixtures.tiny("tiny-llama3")
+        let r = try VM(model: try LanguageModel(directory: dir)).run(try compile("""
+        trace [5, 17, 42, 99, 7, 3] {
+            let h = model.layers[0].output[0]
+            let a = h[1].max() + h[2:4].max(-1).sum() * 2.0
+            let b = h[4].topk(3).values.sum() * 3.0 + where(h[5] > 0, h[5], h[0] * 2.0).sum() * 5.0
+            backward a + b
+            save h = h
+            save g = model.layers[0].output.grad[0]
+        }
+        """, model: dir))
+        let h = try #require(r.value("h")?.tensor), g = try #require(r.value("g")?.tensor)
+        #expect(h.shape == [6, 64] && g.shape == [6, 64])
+        let hv = h.toFloats(), gv = g.toFloats()
+        func row(_ i: Int) -> [Float] { Array(hv[(i * 64)..<((i + 1) * 64)]) }
+        var expected = [Float](repeating: 0, count: 6 * 64)
+        func argmax(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] }! }
+        expected[1 * 64 + argmax(row(1))] = 1
+        for i in 2...3 { expected[i * 64 + argmax(row(i))] = 2 }
+        for j in row(4).indices.sorted(by: { row(4)[$0] > row(4)[$1] }).prefix(3) { expected[4 * 64 + j] = 3 }
+        for (j, x) in row(5).enumerated() { expected[(x > 0 ? 5 : 0) * 64 + j] = x > 0 ? 5 : 10 }
+        let wrong = gv.indices.filter { gv[$0] != expected[$0] }
+        #expect(wrong.isEmpty, "gradient differs at \(wrong.prefix(8).map { "[\($0 / 64), \($0 % 64)]: \(gv[$0]) vs \(expected[$0])" })")
+        // Most elements are not selected: their gradient is exactly zero.
+        #expect(gv.filter { $0 == 0 }.count >= 3 * 64)
     }
 }

@@ -9,8 +9,7 @@ import NSITestSupport
 /// exactly its output zero-ablated (a post-norm after it included), alone and when only
 /// one invoke of a batch skips it; a skipped layer passes its input through.
 @Suite struct SkipSemanticsTests {
-    static let families = ["tiny-gpt2", "tiny-llama3", "tiny-llama3-bf16", "tiny-qwen2", "tiny-qwen3", "tiny-gpt-neox",
-                           "tiny-gemma2", "tiny-gemma3", "tiny-olmo2", "tiny-phi3"]
+    static let families = Fixtures.tinyModels
 
     @Test(arguments: families)
     func skipIsZeroAblation(family: String) throws {
@@ -28,15 +27,15 @@ import NSITestSupport
             // Emulated: only the second invoke of the batch skips.
             let batched = try logits("invoke [1, 2, 3] { save other = model.logits[0] }\ninvoke \(ids) {\n skip model.layers[1].\(module)\n save l = model.logits[0]\n}")
             let plain = try logits("invoke \(ids) { save l = model.logits[0] }")
-            let d1 = zip(skipped, zeroed).map { abs($0 - $1) }.max() ?? 1
-            let d2 = zip(batched, zeroed).map { abs($0 - $1) }.max() ?? 1
+            let d1 = maxAbsDiff(skipped, zeroed)
+            let d2 = maxAbsDiff(batched, zeroed)
             worst = max(worst, d1, d2)
             #expect(d1 <= 1e-5 && d2 <= 1e-4, "\(family) \(module): skip differs from zero-ablation by \(d1), batched by \(d2)")
-            #expect(zip(skipped, plain).map { abs($0 - $1) }.max()! > 1e-4, "\(family) \(module): the skip changed nothing")
+            #expect(maxAbsDiff(skipped, plain) > 1e-4, "\(family) \(module): the skip changed nothing")
         }
         let layerSkipped = try logits("invoke \(ids) {\n skip model.layers[1]\n save l = model.logits[0]\n}")
         let passed = try logits("invoke \(ids) {\n model.layers[1].output = model.layers[0].output\n save l = model.logits[0]\n}")
-        let d = zip(layerSkipped, passed).map { abs($0 - $1) }.max() ?? 1
+        let d = maxAbsDiff(layerSkipped, passed)
         #expect(d <= 1e-5, "\(family): a skipped layer differs from passing its input through by \(d)")
         print("\(family): skip of attention and MLP = zero-ablation within \(worst), of a layer = its input within \(d) (tolerance 1e-5 alone, 1e-4 batched)")
     }
