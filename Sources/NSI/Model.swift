@@ -34,9 +34,11 @@ public final class Model: Sendable {
     }
 
     /// Runs `plan` with run-time `params` (by name; unbound ones take their defaults).
-    /// Many runs may go at once on one model, of one plan or several.
+    /// Many runs may go at once on one model, of one plan or several. `progress`, if
+    /// given, is called on the running thread after each block starts and each generated
+    /// token ("generate 0: step 3/400"); it may cancel the run.
     public func run(_ plan: Plan, params: [String: Value] = [:], cancellation: Cancellation? = nil,
-                    limits: Limits = Limits()) throws(NSIError) -> Results {
+                    limits: Limits = Limits(), progress: ((String) -> Void)? = nil) throws(NSIError) -> Results {
         let program = plan.program
         // The VM refuses a plan of another model (kind mismatch, here `.plan`).
         do {
@@ -51,7 +53,7 @@ public final class Model: Sendable {
         }
         let vm = VM(model: model, limits: limits.vm, elideCopies: plan.elideCopies)
         do {
-            let results = try vm.run(program, params: bound, cancellation: cancellation?.token)
+            let results = try vm.run(program, params: bound, cancellation: cancellation?.token, progress: progress)
             return Results(results, planName: plan.name, model: model)
         } catch {
             throw NSIError(VMError(wrapping: error))

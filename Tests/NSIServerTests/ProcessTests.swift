@@ -18,16 +18,38 @@ struct ProcessTests {
         #expect(status == 0)
         let serveArgs = ["--model", "m=" + Paths.smollm!, "--store", store, "--max-batch", "1", "--max-running-per-key", "1"]
         var serve = try ServeProcess(nsi: nsi, args: serveArgs)
-        var client = try ServerClient(server: serve.url, key: key.trimmingCharacters(in: .whitespacesAndNewlines))
+        let k = key.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Blocking requests from the first submission to the kill: nothing here awaits.
+        let blocking = BlockingClient(url: serve.url, key: k)
         var ids: [String] = []
-        for _ in 0..<4 { ids.append(try await client.submit(script: generateScript, name: "g.nsi", model: nil, params: [:]).id) }
-        // Kill it while the first job runs and the rest wait.
-        try await waitWhileQueued(client, ids[0])
-        serve.kill()
+        for _ in 0..<4 { ids.append(try blocking.submit(generateScript, name: "g.nsi")) }
+        // Kill it while a job runs and the rest wait. A job of 6 tokens may end before any
+        // kill lands, so the kill is made to land mid-run: the worker process is stopped
+        // (SIGSTOP) once a job is seen running, and only then are both killed. A worker
+        // stopped between jobs is let go on and caught again.
+        try blocking.waitWhileQueued(ids[0])
+        var caught = false
+        for _ in 0..<1_000 where !caught {
+            guard let worker = serve.workerPID else { usleep(5_000); continue }
+            kill(worker, SIGSTOP)
+            if try ids.contains(where: { try blocking.state($0) == "running" }) {
+                serve.kill()
+                kill(worker, SIGKILL)
+                caught = true
+            } else {
+                kill(worker, SIGCONT)
+                usleep(5_000)
+            }
+        }
+        try #require(caught, "no job was seen running in 1,000 tries")
+        // What the store held when the server died: one job mid-run, none lost yet.
+        let atKill = try await SQLiteJobStore(path: store).countsByState()
+        #expect(atKill[.running] == 1, "\(atKill)")
+        #expect(atKill.values.reduce(0, +) == 4, "\(atKill)")
 
         serve = try ServeProcess(nsi: nsi, args: serveArgs)
         defer { serve.stop() }
-        client = try ServerClient(server: serve.url, key: key.trimmingCharacters(in: .whitespacesAndNewlines))
+        let client = try ServerClient(server: serve.url, key: k)
         var files: [Data] = []
         for id in ids {
             let job = try await client.follow(id)
@@ -53,7 +75,7 @@ struct ProcessTests {
         // Minutes of products if it ran to its end; each attempt is killed once seen running.
         // Until the second kill every step blocks (no await), so however late this test
         // would resume after an await, the job cannot finish first.
-        let long = "trace \"Hi\" { for i in 0..<200 { save z[i] = ((zeros(4096, 4096) + i) @ (zeros(4096, 4096) + 1.0))[0, 0] } }\n"
+        let long = holdingScript
         var serve = try ServeProcess(nsi: nsi, args: serveArgs)
         let poison = try BlockingClient(url: serve.url, key: k).submit(long, name: "poison.nsi")
         let harmless = try BlockingClient(url: serve.url, key: k).submit(generateScript, name: "g.nsi")

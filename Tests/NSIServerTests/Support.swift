@@ -14,18 +14,16 @@ enum Paths {
     /// A tiny random Llama (no tokenizer): enough to host for tests that run nothing.
     static let tiny = Fixtures.tiny("tiny-llama3")
     /// The built `nsi` executable beside the test bundle, or nil.
-    static let nsi: String? = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("nsi").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static let nsi = Fixtures.nsiExecutable
 
     static func temporaryDirectory(_ tag: String) throws -> String { try Fixtures.temporaryDirectory(tag) }
 }
+
+/// A job that holds its worker for minutes unless cancelled or killed: 200 products of
+/// 4096-square matrices (about 27 TFLOP), each depending on `i`, so none is computed once
+/// for all. Tests that must see a job active (running, or queued behind it), whatever the
+/// machine's load and however late the test resumes after an await, use it.
+let holdingScript = "trace \"Hi\" { for i in 0..<200 { save z[i] = ((zeros(4096, 4096) + i) @ (zeros(4096, 4096) + 1.0))[0, 0] } }\n"
 
 /// A short probe: two layers' last-token residual on a four-token prompt.
 let probeScript = """
@@ -153,6 +151,19 @@ final class ServeProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// The server's worker process (its child running `serve-worker`), if one runs.
+    var workerPID: Int32? {
+        let me = process.processIdentifier
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == me, fields[0] != "Z" else { continue }
+            return pid
+        }
+        return nil
+    }
+
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
@@ -205,6 +216,15 @@ struct BlockingClient {
         guard let (status, _) = Self.request(port: port, method: "POST", path: "/v1/jobs/\(id)/cancel", key: key), status == 200 else {
             throw ClientError("POST /v1/jobs/\(id)/cancel failed")
         }
+    }
+
+    /// The job's state (`queued`, `running`, `completed`, ...).
+    func state(_ id: String) throws -> String {
+        guard let (status, body) = get("/v1/jobs/\(id)"), status == 200,
+              let job = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let state = job["state"] as? String else {
+            throw ClientError("GET /v1/jobs/\(id) failed")
+        }
+        return state
     }
 
     /// Returns once the job has left `queued` (it runs, or has ended).

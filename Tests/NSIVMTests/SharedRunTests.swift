@@ -7,9 +7,7 @@ import NSIVM
 import NSITestSupport
 
 private func maxDiff(_ a: RunValue?, _ b: RunValue?) throws -> Float {
-    let x = try #require(a?.tensor), y = try #require(b?.tensor)
-    #expect(x.shape == y.shape)
-    return zip(x.toFloats(), y.toFloats()).map { abs($0 - $1) }.max() ?? 0
+    maxDifference(try #require(a?.tensor), try #require(b?.tensor))
 }
 
 /// Plans from different users sharing one forward pass (the server's co-tenancy), and
@@ -145,20 +143,18 @@ struct SharedRunTests {
         let vm = VM(model: try Fixtures.model())
         let program = try compile(#"generate "Once upon a time" (max_tokens = 400) { save ids = result.ids }"#)
         let c = RunCancellation()
-        // A thread of its own: a timer on Dispatch's global queue can wait behind the
-        // tensor loops of every suite running at once, and the test would time the queue.
-        final class Stamp: @unchecked Sendable { let lock = NSLock(); var date = Date.distantFuture }
-        let cancelledAt = Stamp()
-        Thread {
-            Thread.sleep(forTimeInterval: 0.3)
-            cancelledAt.lock.withLock { cancelledAt.date = Date() }
-            c.cancel()
-        }.start()
-        #expect { try vm.run(program, cancellation: c) } throws: { String(describing: $0).contains("cancelled") }
-        // Had the cancel been missed, the run would have ended with its 400 tokens; how
-        // soon it stopped is a measurement of this machine, printed, not asserted.
-        let seconds = Date().timeIntervalSince(cancelledAt.lock.withLock { cancelledAt.date })
-        print("a 400-token generation ended \(seconds) s after cancel()")
+        // Cancelled from the run's own progress, at its third step, however fast or busy
+        // the machine: mid-run by construction, not by a timer.
+        let steps = Guarded([String]())
+        #expect {
+            try vm.run(program, cancellation: c) { message in
+                steps.update { $0.append(message) }
+                if message.hasPrefix("generate 0: step 3/") { c.cancel() }
+            }
+        } throws: { String(describing: $0).contains("cancelled") }
+        // It stopped at the next step: a missed cancel would have gone on to step 400.
+        let last = steps.get().last ?? ""
+        #expect(last == "generate 0: step 3/400", "progress ended at \(last)")
     }
 
     /// A shared generation where one plan steers every step: each plan gets what it gets

@@ -26,6 +26,17 @@ public enum Fixtures {
         return FileManager.default.fileExists(atPath: dir + "/model.safetensors") ? dir : nil
     }
 
+    /// The built `nsi` executable beside the test bundle (`swift build` builds both), or nil.
+    public static let nsiExecutable: String? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("nsi").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
     /// The text of a sample script (Samples/NAME).
     public static func sample(_ name: String) throws -> String {
         try String(contentsOf: repository.appendingPathComponent("Samples/\(name)"), encoding: .utf8)
