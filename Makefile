@@ -38,7 +38,8 @@ demo: model release
 # Setup installed PostgreSQL, numpy and rsvg-convert: the tests that need them fail here
 # rather than skip (NSI_TEST_REQUIRE), so CI runs everything the suite claims.
 # The editor grammar's check installs its TextMate engine from PyPI into .build; the
-# Python package's tests install the wheel, pytest, matplotlib and Jupyter's runner there.
+# Python package's tests install the wheel, pytest, matplotlib and Jupyter's runner there,
+# and torch once into .build/python-test-torch (about 3 GB from PyPI, kept between runs).
 # The C ABI under AddressSanitizer (test-asan-c) runs every time: a few minutes on a
 # fresh clone, about one once its build folder exists.
 test: model

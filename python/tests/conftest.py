@@ -1,7 +1,9 @@
 """Fixtures of the Python package's tests. `make test` runs them (Scripts/test-python)
 with the built wheel installed in a fresh virtual environment; the environment names
-the model folder (NSI_MODEL), the `nsi` command line to compare with (NSI_CLI), and the
-Swift toolchain the wheel must not load from (NSI_TOOLCHAIN)."""
+the model folder (NSI_MODEL), the `nsi` command line to compare with (NSI_CLI), the
+Swift toolchain the wheel must not load from (NSI_TOOLCHAIN), and the optional packages
+whose tests must fail rather than skip when they are missing (NSI_TEST_REQUIRE, e.g.
+"torch": Scripts/test-python installs them)."""
 import os
 import subprocess
 
@@ -17,6 +19,18 @@ def _path(variable, default):
 MODEL = _path("NSI_MODEL", "models/smollm2-135m")
 CLI = _path("NSI_CLI", ".build/debug/nsi")
 SAMPLES = os.path.join(ROOT, "Samples")
+
+
+def optional(name):
+    """Imports an optional package; its tests skip without it, or fail when
+    NSI_TEST_REQUIRE names it (as `make test` does, having installed it)."""
+    required = name in os.environ.get("NSI_TEST_REQUIRE", "").split(",")
+    try:
+        return __import__(name)
+    except ImportError as error:
+        if required:
+            pytest.fail(f"NSI_TEST_REQUIRE names {name}, but it cannot be imported: {error}")
+        pytest.skip(f"{name} is not installed")
 
 
 @pytest.fixture(scope="session")

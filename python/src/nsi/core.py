@@ -2,7 +2,9 @@
 import ctypes
 import json
 import os
+import signal
 import threading
+import _thread
 
 import numpy as np
 
@@ -25,8 +27,8 @@ def _param_json(value):
         return value.tolist()
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy().tolist()
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor (bf16 too: no numpy)
+        return value.detach().cpu().tolist()
     return value
 
 
@@ -34,16 +36,29 @@ def _is_tensor(value):
     return isinstance(value, (np.ndarray, list, tuple)) or (hasattr(value, "detach") and hasattr(value, "numpy"))
 
 
-def _call(function, cancel, abandon=None):
+def _call(function, cancel, cause=None):
     """Calls `function()` (a native call that may run long) so that Ctrl-C cancels it.
 
-    On the main thread the call runs on a helper thread while this one waits, so a
-    KeyboardInterrupt (Ctrl-C in a terminal, the interrupt button in Jupyter) arrives here,
-    triggers the cancel token and waits for the run to stop before it propagates. On
-    other threads the call is made directly (signals go to the main thread only)."""
+    On the main thread the call runs on a helper thread while this one waits. While it
+    waits, SIGINT (Ctrl-C in a terminal, the interrupt button in Jupyter) is taken by a
+    handler of nsi's that only triggers the cancel token: no KeyboardInterrupt is thrown
+    into the wait or into the starting of the thread, so there is no moment at which an
+    interrupt can be lost or leave the run going. Once the run has stopped the previous
+    handler is back and KeyboardInterrupt is raised, its __cause__ being `cause(value)`
+    of what the run ended with (nsi.Cancelled when it saw the cancel).
+
+    Only Python's own SIGINT handler is replaced (the one that raises
+    KeyboardInterrupt): a process that ignores SIGINT (as a job started in the
+    background by a non-interactive shell does) or has its own handler keeps it. An
+    exception such a handler (or any other) raises during the wait cancels the run
+    too and is raised once the run has stopped. On other threads the call is made
+    directly (signals go to the main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         return function()
-    outcome, finished = {}, threading.Event()
+    lib = _native.lib()
+    outcome = {}
+    wake = threading.Lock()  # held until the call returns: the wait sleeps on it
+    wake.acquire()
 
     def target():
         try:
@@ -51,21 +66,54 @@ def _call(function, cancel, abandon=None):
         except BaseException as error:  # handed to the caller below
             outcome["error"] = error
         finally:
-            finished.set()
+            outcome["finished"] = True
+            wake.release()
 
-    # An Event, not Thread.join: a join a KeyboardInterrupt broke may not wait again.
-    threading.Thread(target=target, name="nsi-run", daemon=True).start()
+    def wait():
+        # Polls as well as sleeps: a signal the kernel handed to another thread sets
+        # Python's flag but does not wake this one.
+        while "finished" not in outcome:
+            wake.acquire(timeout=0.05)
+
+    interrupts = []
+
+    def on_sigint(signum, frame):
+        interrupts.append(signum)
+        lib.nsi_cancel_trigger(cancel)
+
+    # From the moment signal.signal returns, a SIGINT (even one that arrived before
+    # and is handled only now) goes to on_sigint: Python looks the handler up when it
+    # runs it.
+    previous = signal.signal(signal.SIGINT, on_sigint) if signal.getsignal(signal.SIGINT) is signal.default_int_handler else None
+    started = False
     try:
-        while not finished.wait(0.05):
-            pass
-    except KeyboardInterrupt as interrupt:
-        _native.lib().nsi_cancel_trigger(cancel)
-        finished.wait()
-        if abandon is not None and "value" in outcome:
-            # What the run ended with: nsi.Cancelled, chained to the interrupt, or a
-            # result it finished before it saw the cancel (freed here).
-            interrupt.__cause__ = abandon(outcome["value"])
-        raise
+        try:
+            _thread.start_new_thread(target, ())
+            started = True
+            wait()
+        except BaseException as error:  # from another handler: stop the run, then raise it
+            lib.nsi_cancel_trigger(cancel)
+            while started:  # (not started: the thread, if it runs, stops at once)
+                try:
+                    wait()
+                    break
+                except BaseException:  # the run stops within an instruction: wait for it
+                    continue
+            if cause is not None and "value" in outcome and error.__cause__ is None:
+                error.__cause__ = cause(outcome["value"])
+            raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupts:
+        interrupt = KeyboardInterrupt()
+        # What the run ended with: nsi.Cancelled, or None for a run that had finished
+        # before it saw the cancel (its results are dropped).
+        if "value" in outcome:
+            interrupt.__cause__ = cause(outcome["value"]) if cause is not None else None
+        else:
+            interrupt.__cause__ = outcome.get("error")
+        raise interrupt
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -239,21 +287,19 @@ class Plan:
         bound = {k: _param_json(v) for k, v in params.items()}
         text = json.dumps(bound).encode() if bound else None
         token = cancel or CancelToken()
-        handle = ctypes.c_void_p()
         lib = _native.lib()
 
         def native():
+            # On the helper thread: the last error is per thread, and the results are
+            # owned by a Python object as soon as they exist (nothing to leak whatever
+            # the main thread is doing).
+            handle = ctypes.c_void_p()
             status = lib.nsi_run(self.model._handle, self._handle, text, token._handle, ctypes.byref(handle))
-            # The last error is per thread: read it on the thread that failed.
-            return status, (lib.nsi_last_error().decode("utf-8", "replace") if status else "")
+            if status != 0:
+                return errors.from_status(status, lib.nsi_last_error().decode("utf-8", "replace"))
+            return Results.native(handle, model=self.model)
 
-        def abandon(outcome):
-            if outcome[0] == 0:
-                lib.nsi_result_free(handle)
-                return None
-            return errors.from_status(*outcome)
-
-        status, message = _call(native, token._handle, abandon)
-        if status != 0:
-            raise errors.from_status(status, message)
-        return Results.native(handle, model=self.model)
+        outcome = _call(native, token._handle, cause=lambda value: value if isinstance(value, BaseException) else None)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
