@@ -133,7 +133,7 @@ extension CheckContext {
         }
         let v = tensorValue(value)
         let fn = AssignFn(a.op)
-        emit(.write(point: point.id, index: items, fn: fn, value: v.id!), type: nil, operands: operands.map { $0.id == nil ? materialize($0) : $0 },
+        emit(.write(point: point.id, index: items, fn: fn, value: operandID(v)), type: nil, operands: operands.map { $0.id == nil ? materialize($0) : $0 },
              range: range, phase: phaseHere)
     }
 
@@ -198,7 +198,7 @@ extension CheckContext {
         let v = tensorValue(value)
         let fn = AssignFn(a.op)
         let operands = [baseValue] + items.flatMap(\.operands).map { refFor($0) } + [v]
-        var edited = emit(.update(baseValue.id!, index: items, fn: fn, value: v.id!), type: base.type,
+        var edited = emit(.update(operandID(baseValue), index: items, fn: fn, value: operandID(v)), type: base.type,
                           operands: operands.map { $0.id == nil ? materialize($0) : $0 }, range: range)
         edited.range = base.range
         scope.symbols[name] = (.value(edited), defined)

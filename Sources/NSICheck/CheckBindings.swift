@@ -74,7 +74,7 @@ extension CheckContext {
         }
         saveRanges[key] = range
         let v = materialize(value)
-        emit(.save(key: key, v.id!), type: nil, operands: [v], range: range)
+        emit(.save(key: key, operandID(v)), type: nil, operands: [v], range: range)
         saves.append(SaveInfo(key: key, type: value.type, range: span(range)))
     }
 
@@ -122,7 +122,7 @@ extension CheckContext {
             return
         }
         block?.backwards[invoke ?? -1] = range
-        emit(.backward(v.id!), type: nil, operands: [v], range: range)
+        emit(.backward(operandID(v)), type: nil, operands: [v], range: range)
     }
 
     /// The module a point belongs to when that module is skipped in the current invoke.

@@ -104,26 +104,26 @@ extension CheckContext {
             let fn = ReduceFn(rawValue: name.name)!
             let outType: DType = (fn == .argmax || fn == .argmin) ? .i64 : .f32
             let t = tensorValue(base)
-            return emit(.reduce(fn, t.id!, dim: dim, keepdim: keep), type: .tensor(outType, outShape), operands: [t], range: range)
+            return emit(.reduce(fn, operandID(t), dim: dim, keepdim: keep), type: .tensor(outType, outShape), operands: [t], range: range)
         case "softmax", "log_softmax":
             guard let a = bind(builtin, args, range), let d = constInt(a, "dim", what) else { return nil }
             guard let r = resolveDim(d ?? -1, rank: rank, a.range("dim") ?? range) else { return nil }
             let t = tensorValue(base)
-            return emit(.softmax(t.id!, dim: r, log: name.name == "log_softmax"), type: .tensor(.f32, shape), operands: [t], range: range)
+            return emit(.softmax(operandID(t), dim: r, log: name.name == "log_softmax"), type: .tensor(.f32, shape), operands: [t], range: range)
         case "abs", "exp", "log", "sqrt", "relu", "sigmoid", "tanh":
             guard bind(builtin, args, range) != nil else { return nil }
             let t = tensorValue(base)
             let outType: DType = name.name == "abs" && dtype != .bool ? (dtype == .f32 ? .f32 : dtype) : .f32
-            return emit(.unary(UnaryFn(rawValue: name.name)!, t.id!), type: .tensor(outType, shape), operands: [t], range: range)
+            return emit(.unary(UnaryFn(rawValue: name.name)!, operandID(t)), type: .tensor(outType, shape), operands: [t], range: range)
         case "detach":
             guard bind(builtin, args, range) != nil else { return nil }
             let t = tensorValue(base)
-            return emit(.detach(t.id!), type: base.type, operands: [t], range: range)
+            return emit(.detach(operandID(t)), type: base.type, operands: [t], range: range)
         case "clone", "float":
             guard bind(builtin, args, range) != nil else { return nil }
             let t = tensorValue(base)
-            if name.name == "float" { return emit(.cast(t.id!, .f32), type: .tensor(.f32, shape), operands: [t], range: range) }
-            return emit(.clone(t.id!), type: base.type, operands: [t], range: range)
+            if name.name == "float" { return emit(.cast(operandID(t), .f32), type: .tensor(.f32, shape), operands: [t], range: range) }
+            return emit(.clone(operandID(t)), type: base.type, operands: [t], range: range)
         case "gather":
             guard let a = bind(builtin, args, range), let d = constInt(a, "dim", what), let index = a["index"] else { return nil }
             return gather(base, d!, a.range("dim")!, index, a.range("index")!, range)
@@ -141,7 +141,7 @@ extension CheckContext {
             var outShape = shape
             outShape[d] = .known(k)
             let t = tensorValue(base)
-            return emit(.topk(t.id!, k: k, dim: d), type: .topk(values: outShape), operands: [t], range: range)
+            return emit(.topk(operandID(t), k: k, dim: d), type: .topk(values: outShape), operands: [t], range: range)
         case "reshape", "view":
             var dims: [Int] = []
             for arg in args {
@@ -158,7 +158,7 @@ extension CheckContext {
                 return nil
             }
             let t = tensorValue(base)
-            return emit(.reshape(t.id!, newShape), type: .tensor(dtype, newShape), operands: [t], range: range)
+            return emit(.reshape(operandID(t), newShape), type: .tensor(dtype, newShape), operands: [t], range: range)
         case "transpose":
             guard let a = bind(builtin, args, range),
                   let x = constInt(a, "dim0", what), let y = constInt(a, "dim1", what),
@@ -166,14 +166,14 @@ extension CheckContext {
             var s = shape
             s.swapAt(d0, d1)
             let t = tensorValue(base)
-            return emit(.transpose(t.id!, d0, d1), type: .tensor(dtype, s), operands: [t], range: range)
+            return emit(.transpose(operandID(t), d0, d1), type: .tensor(dtype, s), operands: [t], range: range)
         case "unsqueeze":
             guard let a = bind(builtin, args, range), let x = constInt(a, "dim", what),
                   let d = resolveDim(x!, rank: rank, a.range("dim")!, extra: 1) else { return nil }
             var s = shape
             s.insert(.known(1), at: d)
             let t = tensorValue(base)
-            return emit(.unsqueeze(t.id!, d), type: .tensor(dtype, s), operands: [t], range: range)
+            return emit(.unsqueeze(operandID(t), d), type: .tensor(dtype, s), operands: [t], range: range)
         case "squeeze":
             guard let a = bind(builtin, args, range), let x = constInt(a, "dim", what) else { return nil }
             var s = shape
@@ -186,7 +186,7 @@ extension CheckContext {
                 s.removeAll { $0 == .known(1) }
             }
             let t = tensorValue(base)
-            return emit(.squeeze(t.id!, dim), type: .tensor(dtype, s), operands: [t], range: range)
+            return emit(.squeeze(operandID(t), dim), type: .tensor(dtype, s), operands: [t], range: range)
         default:
             return nil
         }

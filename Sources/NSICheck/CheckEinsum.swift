@@ -58,7 +58,7 @@ extension CheckContext {
             var x = v, ls = inputs[k]
             for (d, l) in ls.enumerated().reversed() where !output.contains(l) && !inputs.enumerated().contains(where: { $0.offset != k && $0.element.contains(l) }) {
                 ls.remove(at: d)
-                x = emit(.reduce(.sum, x.id!, dim: d, keepdim: false), type: .tensor(.f32, ls.map { sizes[$0]! }), operands: [x], range: whole)
+                x = emit(.reduce(.sum, operandID(x), dim: d, keepdim: false), type: .tensor(.f32, ls.map { sizes[$0]! }), operands: [x], range: whole)
             }
             current.append((x, ls))
         }
@@ -76,16 +76,16 @@ extension CheckContext {
             var resultLetters: [Character] = batch + aLead + bLead
             var shape = resultLetters.map { sizes[$0]! }
             shape += [aFree.last.map { sizes[$0]! } ?? .known(1), bFree.last.map { sizes[$0]! } ?? .known(1)]
-            result = emit(.binary(.matmul, x.id!, y.id!), type: .tensor(.f32, shape), operands: [x, y], range: whole)
+            result = emit(.binary(.matmul, operandID(x), operandID(y)), type: .tensor(.f32, shape), operands: [x, y], range: whole)
             // Drop the unit M or N of a side with no free letter.
             if bFree.isEmpty {
                 shape.removeLast()
-                result = emit(.squeeze(result.id!, shape.count), type: .tensor(.f32, shape), operands: [result], range: whole)
+                result = emit(.squeeze(operandID(result), shape.count), type: .tensor(.f32, shape), operands: [result], range: whole)
             } else { resultLetters.append(contentsOf: aFree.isEmpty ? [] : [aFree.last!]) }
             if aFree.isEmpty {
                 let d = shape.count - (bFree.isEmpty ? 1 : 2)
                 shape.remove(at: d)
-                result = emit(.squeeze(result.id!, d), type: .tensor(.f32, shape), operands: [result], range: whole)
+                result = emit(.squeeze(operandID(result), d), type: .tensor(.f32, shape), operands: [result], range: whole)
             } else if bFree.isEmpty { resultLetters.append(aFree.last!) }
             if let last = bFree.last { resultLetters.append(last) }
             order = resultLetters
@@ -115,27 +115,27 @@ extension CheckContext {
                 report(.argumentValue("`einsum`", expected: "sizes known when compiling for a product over several letters", got: "\(ValueType.tensor(.f32, shape))"), at: whole)
                 return nil
             }
-            x = emit(.reshape(x.id!, merged), type: .tensor(.f32, merged), operands: [x], range: whole)
+            x = emit(.reshape(operandID(x), merged), type: .tensor(.f32, merged), operands: [x], range: whole)
             shape = merged
         }
         // The unit M (X without a free letter) or N (Y without one).
         if free == nil {
             let d = left ? shape.count - 1 : shape.count
             shape.insert(.known(1), at: d)
-            x = emit(.unsqueeze(x.id!, d), type: .tensor(.f32, shape), operands: [x], range: whole)
+            x = emit(.unsqueeze(operandID(x), d), type: .tensor(.f32, shape), operands: [x], range: whole)
         }
         // Unit dimensions where the other operand has its free letters.
         var at = 0
         for l in lead {
             if l == "1" {
                 shape.insert(.known(1), at: at)
-                x = emit(.unsqueeze(x.id!, at), type: .tensor(.f32, shape), operands: [x], range: whole)
+                x = emit(.unsqueeze(operandID(x), at), type: .tensor(.f32, shape), operands: [x], range: whole)
             }
             at += 1
         }
         for _ in 0..<units {
             shape.insert(.known(1), at: at)
-            x = emit(.unsqueeze(x.id!, at), type: .tensor(.f32, shape), operands: [x], range: whole)
+            x = emit(.unsqueeze(operandID(x), at), type: .tensor(.f32, shape), operands: [x], range: whole)
             at += 1
         }
         return x
@@ -147,7 +147,7 @@ extension CheckContext {
         for (i, l) in to.enumerated() {
             guard let j = order.firstIndex(of: l), j != i else { continue }
             order.swapAt(i, j)
-            x = emit(.transpose(x.id!, i, j), type: .tensor(.f32, order.map { sizes[$0]! }), operands: [x], range: whole)
+            x = emit(.transpose(operandID(x), i, j), type: .tensor(.f32, order.map { sizes[$0]! }), operands: [x], range: whole)
         }
         return x
     }

@@ -140,12 +140,12 @@ extension CheckContext {
             }
             guard v.type.isNumeric, v.type != .bool else { report(.operandType("-", v.type, nil), at: range); return nil }
             let t = tensorValue(v)
-            return emit(.unary(.neg, t.id!), type: v.type, operands: [t], range: range)
+            return emit(.unary(.neg, operandID(t)), type: v.type, operands: [t], range: range)
         case .not:
             if case .bool(let b) = v.constant { return constant(.bool(!b), type: .bool, range: range) }
             guard v.type == .bool || v.type.elementType == .bool else { report(.operandType("not", v.type, nil), at: range); return nil }
             let t = tensorValue(v)
-            return emit(.unary(.not, t.id!), type: v.type, operands: [t], range: range)
+            return emit(.unary(.not, operandID(t)), type: v.type, operands: [t], range: range)
         }
     }
 
@@ -183,7 +183,7 @@ extension CheckContext {
         guard l.type.isNumeric, r.type.isNumeric else {
             if l.type == .str && r.type == .str && (fn == .eq || fn == .ne) {
                 let a = materialize(l), c = materialize(r)
-                return emit(.binary(fn, a.id!, c.id!), type: .bool, operands: [a, c], range: range)
+                return emit(.binary(fn, operandID(a), operandID(c)), type: .bool, operands: [a, c], range: range)
             }
             report(.operandType(spelling, l.type, r.type), at: operatorRange,
                    secondary: [Label(lhsRange, l.type.description), Label(rhsRange, r.type.description)])
@@ -236,7 +236,7 @@ extension CheckContext {
             }
         }
         let a = tensorValue(l), c = tensorValue(r)
-        return emit(.binary(fn, a.id!, c.id!), type: type, operands: [a, c], range: range)
+        return emit(.binary(fn, operandID(a), operandID(c)), type: type, operands: [a, c], range: range)
     }
 
     func isTensor(_ v: ValueRef) -> Bool { if case .tensor = v.type { return true }; return false }

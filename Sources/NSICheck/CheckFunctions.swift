@@ -41,7 +41,7 @@ extension CheckContext {
                 return nil
             }
             let tx = tensorValue(x), ty = tensorValue(y)
-            let column = emit(.unsqueeze(tx.id!, 1), type: .tensor(dx, sx + [.known(1)]), operands: [tx], range: whole)
+            let column = emit(.unsqueeze(operandID(tx), 1), type: .tensor(dx, sx + [.known(1)]), operands: [tx], range: whole)
             return binary(.mul, column, ty, spelling: "outer", operatorRange: nameRange, lhs: a.range(names[0])!, rhs: a.range(names[1])!, whole)
         case "one_hot":
             guard let a = bind(builtin, args, range), let x = a["input"], let n = constInt(a, "num_classes", what), let n else { return nil }
@@ -51,10 +51,10 @@ extension CheckContext {
             }
             guard n >= 1, n <= 1 << 20 else { report(.argumentValue("`num_classes` of `one_hot`", expected: "in 1...\(1 << 20)", got: String(n)), at: a.range("num_classes")!); return nil }
             let t = tensorValue(x)
-            let column = emit(.unsqueeze(t.id!, s.count), type: .tensor(d, s + [.known(1)]), operands: [t], range: whole)
+            let column = emit(.unsqueeze(operandID(t), s.count), type: .tensor(d, s + [.known(1)]), operands: [t], range: whole)
             let classes = tensorValue(materialize(constant(.list((0..<n).map { .int($0) }), type: .tensor(.i64, [.known(n)]), range: whole)))
             guard let eq = binary(.eq, column, classes, spelling: "one_hot", operatorRange: nameRange, lhs: whole, rhs: whole, whole) else { return nil }
-            return emit(.cast(eq.id!, .i64), type: .tensor(.i64, s + [.known(n)]), operands: [eq], range: whole)
+            return emit(.cast(operandID(eq), .i64), type: .tensor(.i64, s + [.known(n)]), operands: [eq], range: whole)
         case "einsum":
             guard let a = bind(builtin, args, range), let eq = a["equation"], let x = a["a"] else { return nil }
             guard case .str(let equation)? = eq.constant else {
@@ -78,11 +78,11 @@ extension CheckContext {
             // [..., n, m] laid out as [..., n·m]: the diagonal is every (m+1)-th element, min(n, m) of them.
             let lead = Array(s.dropLast(2)), k = min(rows, cols)
             let t = tensorValue(x)
-            let flat = emit(.reshape(t.id!, lead + [.known(rows * cols)]), type: .tensor(d, lead + [.known(rows * cols)]), operands: [t], range: whole)
+            let flat = emit(.reshape(operandID(t), lead + [.known(rows * cols)]), type: .tensor(d, lead + [.known(rows * cols)]), operands: [t], range: whole)
             func int(_ v: Int) -> ValueRef { materialize(constant(.int(v), type: .int, range: whole)) }
             let (start, end, step) = (int(0), int(k == 0 ? 0 : (k - 1) * (cols + 1) + 1), int(cols + 1))
             let items: [IndexItem] = lead.map { _ in IndexItem.slice(nil, nil, nil) } + [.slice(start.id, end.id, step.id)]
-            return emit(.index(flat.id!, items), type: .tensor(d, lead + [.known(k)]), operands: [flat, start, end, step], range: whole)
+            return emit(.index(operandID(flat), items), type: .tensor(d, lead + [.known(k)]), operands: [flat, start, end, step], range: whole)
         case "len":
             guard let a = bind(builtin, args, range), let v = a["input"] else { return nil }
             switch v.type {
@@ -118,7 +118,7 @@ extension CheckContext {
             guard let a = bind(builtin, args, range), let v = a["input"] else { return nil }
             guard case .tensor(_, let s) = v.type else { report(.notATensor(what, v.type), at: a.range("input")!); return nil }
             let t = tensorValue(v)
-            return emit(.fillLike(t.id!, value: name == "ones_like" ? 1 : 0), type: .tensor(.f32, s), operands: [t], range: whole)
+            return emit(.fillLike(operandID(t), value: name == "ones_like" ? 1 : 0), type: .tensor(.f32, s), operands: [t], range: whole)
         case "cat", "stack":
             let items: [ValueRef], dOpt: Int?, dimRange: SourceRange?
             var grid: [Int]?
@@ -163,15 +163,15 @@ extension CheckContext {
             let ids = items.map { tensorValue($0) }
             if name == "stack" {
                 out.insert(.known(items.count), at: d)
-                let stacked = emit(.stack(ids.map { $0.id! }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
+                let stacked = emit(.stack(ids.map { operandID($0) }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
                 // A full grid of indices stacks to one axis per index: `c[l, p]` gives [L, P, ...].
                 guard let grid, d == 0 else { return stacked }
                 let shape = grid.map { ShapeDim.known($0) } + first
-                return emit(.reshape(stacked.id!, shape), type: .tensor(dtype, shape), operands: [stacked], range: whole)
+                return emit(.reshape(operandID(stacked), shape), type: .tensor(dtype, shape), operands: [stacked], range: whole)
             }
             let total = shapes.map { $0[d] }
             if let known = total.allKnown { out[d] = .known(known.reduce(0, +)) } else { out[d] = .symbol("N") }
-            return emit(.cat(ids.map { $0.id! }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
+            return emit(.cat(ids.map { operandID($0) }, dim: d), type: .tensor(dtype, out), operands: ids, range: whole)
         case "where":
             guard let a = bind(builtin, args, range),
                   let c = a["condition"], let x = a["input"], let y = a["other"] else { return nil }
@@ -183,7 +183,7 @@ extension CheckContext {
                 return nil
             }
             let refs = [tensorValue(c), tensorValue(x), tensorValue(y)]
-            return emit(.select(refs[0].id!, refs[1].id!, refs[2].id!), type: .tensor(.f32, s), operands: refs, range: whole)
+            return emit(.select(operandID(refs[0]), operandID(refs[1]), operandID(refs[2])), type: .tensor(.f32, s), operands: refs, range: whole)
         case "cosine":
             guard let a = bind(builtin, args, range),
                   let x = a["a"], let y = a["b"], let dOpt = constInt(a, "dim", what) else { return nil }
@@ -199,7 +199,7 @@ extension CheckContext {
             var out = s
             out.remove(at: d)
             let refs = [tensorValue(x), tensorValue(y)]
-            return emit(.cosine(refs[0].id!, refs[1].id!, dim: d), type: .tensor(.f32, out), operands: refs, range: whole)
+            return emit(.cosine(operandID(refs[0]), operandID(refs[1]), dim: d), type: .tensor(.f32, out), operands: refs, range: whole)
         case "tok", "toks":
             guard let a = bind(builtin, args, range), let v = a["text"] else { return nil }
             guard v.type == .str else { report(.argumentType("the argument of \(what)", expected: "a string", got: v.type), at: a.range("text")!); return nil }
@@ -210,7 +210,7 @@ extension CheckContext {
             guard case .str(let text) = v.constant else {
                 if name == "toks" {
                     let m = materialize(v)
-                    return emit(.tokens(m.id!), type: .tensor(.i64, [.symbol("N")]), operands: [m], range: whole)
+                    return emit(.tokens(operandID(m)), type: .tensor(.i64, [.symbol("N")]), operands: [m], range: whole)
                 }
                 report(.argumentType("the argument of `tok`", expected: "a compile-time string", got: v.type), at: a.range("text")!)
                 return nil
@@ -351,6 +351,6 @@ extension CheckContext {
             return nil
         }
         let t = tensorValue(x), i = tensorValue(index)
-        return emit(.gatherAlong(t.id!, dim: d, index: i.id!), type: .tensor(.f32, si), operands: [t, i], range: whole)
+        return emit(.gatherAlong(operandID(t), dim: d, index: operandID(i)), type: .tensor(.f32, si), operands: [t, i], range: whole)
     }
 }

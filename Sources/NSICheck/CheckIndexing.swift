@@ -31,12 +31,12 @@ extension CheckContext {
                 return constant(list[i < 0 ? i + n : i], type: .str, range: range)
             }
             let b = materialize(base), at = materialize(v)
-            return emit(.index(b.id!, [.at(at.id!)]), type: .str, operands: [b, at], range: range)
+            return emit(.index(operandID(b), [.at(operandID(at))]), type: .str, operands: [b, at], range: range)
         }
         guard let (index, type) = indexItems(base, items, range) else { return nil }
         let b = tensorValue(base)
         let operands = [b] + index.flatMap(\.operands).map { refFor($0) }
-        return emit(.index(b.id!, index), type: type, operands: operands, range: range)
+        return emit(.index(operandID(b), index), type: type, operands: operands, range: range)
     }
 
     /// A value reference for an instruction already emitted.
@@ -103,7 +103,7 @@ extension CheckContext {
                 if case .tensor(.bool, let s) = v.type {
                     // A mask: the positions where it is true, as one integer tensor per dimension it covers.
                     guard let columns = maskColumns(v, s, Array(shape[d..<(d + max(s.count, 1))]), d, e.range) else { return nil }
-                    for c in columns { out.append(.gather(c.id!)) }
+                    for c in columns { out.append(.gather(operandID(c))) }
                     if advanced.isEmpty { firstAdvancedAt = outShape.count }
                     advanced += Array(d..<(d + columns.count))
                     gathers.append((columns[0].type.shape!, e.range))
@@ -112,7 +112,7 @@ extension CheckContext {
                         report(.indexOutOfRange(i, dim: d, size: n), at: e.range)
                         return nil
                     }
-                    out.append(.at(materialize(v).id!))
+                    out.append(.at(operandID(materialize(v))))
                     if advanced.isEmpty { firstAdvancedAt = outShape.count }
                     advanced.append(d)
                 } else if case .tensor(let t, let s) = v.type, t == .i32 || t == .i64 {
@@ -121,7 +121,7 @@ extension CheckContext {
                         report(.indexOutOfRange(Int(bad), dim: d, size: n), at: e.range)
                         return nil
                     }
-                    out.append(.gather(tensorValue(v).id!))
+                    out.append(.gather(operandID(tensorValue(v))))
                     if advanced.isEmpty { firstAdvancedAt = outShape.count }
                     advanced.append(d)
                     gathers.append((s, e.range))
@@ -143,7 +143,7 @@ extension CheckContext {
                 }
                 outShape.append(sliceLength(size, parts[0]?.constant?.intValue, parts[1]?.constant?.intValue, parts[2]?.constant?.intValue,
                                             dynamic: parts.contains { $0 != nil && $0!.constant == nil }))
-                out.append(.slice(parts[0].map { materialize($0).id! }, parts[1].map { materialize($0).id! }, parts[2].map { materialize($0).id! }))
+                out.append(.slice(parts[0].map { operandID(materialize($0)) }, parts[1].map { operandID(materialize($0)) }, parts[2].map { operandID(materialize($0)) }))
             }
         }
         if !gathers.isEmpty {
@@ -177,11 +177,11 @@ extension CheckContext {
             return nil
         }
         let m = tensorValue(mask)
-        let count = ShapeDim.symbol("N\(m.id!.index)")
-        let positions = emit(.nonzero(m.id!), type: .tensor(.i64, [count, .known(maskShape.count)]), operands: [m], range: range)
+        let count = ShapeDim.symbol("N\(operandID(m).index)")
+        let positions = emit(.nonzero(operandID(m)), type: .tensor(.i64, [count, .known(maskShape.count)]), operands: [m], range: range)
         return (0..<maskShape.count).map { j in
             let at = materialize(constant(.int(j), type: .int, range: range))
-            return emit(.index(positions.id!, [.slice(nil, nil, nil), .at(at.id!)]), type: .tensor(.i64, [count]), operands: [positions, at], range: range)
+            return emit(.index(operandID(positions), [.slice(nil, nil, nil), .at(operandID(at))]), type: .tensor(.i64, [count]), operands: [positions, at], range: range)
         }
     }
 

@@ -140,6 +140,11 @@ extension CheckMessage {
     static func paramType(_ name: String, expected: ValueType, got: ValueType) -> CheckMessage {
         CheckMessage(checkCode: .paramType, text: "param `\(name)` is declared \(expected) but its default is \(got)", label: got.description)
     }
+    static func runTimeList(_ t: ValueType) -> CheckMessage {
+        CheckMessage(checkCode: .notATensor, text: "a list of values computed at run time is used as one value (\(t))",
+                     label: "a list", notes: ["only `cat` and `stack` take such a list"],
+                     help: "`stack([...])` makes one tensor of equally shaped values, `cat([...], dim)` joins them along a dim; or save each")
+    }
     static func raggedLiteral() -> CheckMessage {
         CheckMessage(checkCode: .raggedLiteral, text: "the rows of a tensor literal must have the same length")
     }

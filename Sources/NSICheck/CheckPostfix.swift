@@ -117,8 +117,8 @@ extension CheckContext {
     func checkAttribute(_ v: ValueRef, _ name: Identifier, _ range: SourceRange) -> ValueRef? {
         if case .topk(let shape) = v.type {
             switch name.name {
-            case "values": return emit(.topkValues(v.id!), type: .tensor(.f32, shape), operands: [v], range: range)
-            case "indices": return emit(.topkIndices(v.id!), type: .tensor(.i64, shape), operands: [v], range: range)
+            case "values": return emit(.topkValues(operandID(v)), type: .tensor(.f32, shape), operands: [v], range: range)
+            case "indices": return emit(.topkIndices(operandID(v)), type: .tensor(.i64, shape), operands: [v], range: range)
             default: break
             }
         }
@@ -137,7 +137,7 @@ extension CheckContext {
         }
         if name.name == "T", case .tensor(let d, let s) = v.type, s.count == 2 {
             let t = tensorValue(v)
-            return emit(.transpose(t.id!, 0, 1), type: .tensor(d, [s[1], s[0]]), operands: [t], range: range)
+            return emit(.transpose(operandID(t), 0, 1), type: .tensor(d, [s[1], s[0]]), operands: [t], range: range)
         }
         report(.unknownMethod(name.name, suggestion: nil), at: name.range)
         return nil
@@ -406,12 +406,12 @@ extension CheckContext {
                 report(.argumentType("the input of \(path.display)", expected: "f32[..., \(inLast)]", got: v.type), at: args[0].value.range)
                 return nil
             }
-            return emit(.callModule(c.name, t.id!), type: .tensor(.f32, Array(shape.dropLast()) + [.known(c.outputLast)]), operands: [t], range: range)
+            return emit(.callModule(c.name, operandID(t)), type: .tensor(.f32, Array(shape.dropLast()) + [.known(c.outputLast)]), operands: [t], range: range)
         }
         guard dtype == .i32 || dtype == .i64 else {
             report(.argumentType("the input of \(path.display)", expected: "integer token ids", got: v.type), at: args[0].value.range)
             return nil
         }
-        return emit(.callModule(c.name, t.id!), type: .tensor(.f32, shape + [.known(c.outputLast)]), operands: [t], range: range)
+        return emit(.callModule(c.name, operandID(t)), type: .tensor(.f32, shape + [.known(c.outputLast)]), operands: [t], range: range)
     }
 }

@@ -417,10 +417,10 @@ extension CheckContext {
         // A runtime branch: both sides are checked and run under the condition.
         let c = materialize(cond)
         let saved = guardValue
-        let notC = emit(.unary(.not, c.id!), type: .bool, operands: [c], range: i.condition.range)
+        let notC = emit(.unary(.not, operandID(c)), type: .bool, operands: [c], range: i.condition.range)
         if let g = saved {
             let gv = ValueRef(id: g, type: .bool, constant: nil, anchor: c.anchor, range: c.range)
-            guardValue = emit(.binary(.and, g, c.id!), type: .bool, operands: [gv, c], range: i.condition.range).id
+            guardValue = emit(.binary(.and, g, operandID(c)), type: .bool, operands: [gv, c], range: i.condition.range).id
         } else {
             guardValue = c.id
         }
@@ -428,7 +428,7 @@ extension CheckContext {
         if let e = i.elseClause {
             if let g = saved {
                 let gv = ValueRef(id: g, type: .bool, constant: nil, anchor: c.anchor, range: c.range)
-                guardValue = emit(.binary(.and, g, notC.id!), type: .bool, operands: [gv, notC], range: i.condition.range).id
+                guardValue = emit(.binary(.and, g, operandID(notC)), type: .bool, operands: [gv, notC], range: i.condition.range).id
             } else {
                 guardValue = notC.id
             }

@@ -204,6 +204,16 @@ final class CheckContext {
         ValueRef(id: nil, type: type, constant: c, anchor: currentAnchor, range: range, sourcePoint: nil)
     }
 
+    /// The instruction of a value used as an operand. Every value has one (constants get
+    /// theirs from `materialize`) but a list of values computed at run time, which only
+    /// `cat` and `stack` take: used anywhere else, it is reported here, and a placeholder
+    /// keeps the check going (a script with errors makes no program).
+    func operandID(_ v: ValueRef) -> ValueID {
+        if let id = v.id { return id }
+        if v.constant == nil { report(.runTimeList(v.type), at: v.range) }
+        return ValueID(-1)
+    }
+
     /// Makes sure a value has an instruction (constants get one on first use).
     func materialize(_ v: ValueRef) -> ValueRef {
         if v.id != nil { return v }
