@@ -81,7 +81,7 @@ extension ModelServer {
                 throw APIError(.tooManyRequests, "too_many_streams", "this key has \(self.config.maxStreamsPerKey) event streams open; close one or poll the job",
                                headers: [.retryAfter: "5"])
             }
-            return self.events(job.id) { self.openStreams.withLock { $0[key.id, default: 1] -= 1 } }
+            return self.events(job.id, place: StreamPlace { self.openStreams.withLock { $0[key.id, default: 1] -= 1 } })
         }
         router.post("/v1/jobs/:id/cancel") { request, context in try await self.cancel(request, context) }
         router.delete("/v1/jobs/:id") { request, context in try await self.cancel(request, context) }
@@ -266,9 +266,9 @@ extension ModelServer {
     /// changes, ending after a final state. The store is read when this server changed a
     /// job (`JobSignal`), and every 2 s in any case (another server of a shared queue may
     /// have), not on every tick.
-    func events(_ id: String, closed: @escaping @Sendable () -> Void) -> Response {
+    func events(_ id: String, place: StreamPlace) -> Response {
         Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: .init { writer in
-            defer { closed() }
+            defer { place.giveBack() }
             var last = ""
             var quiet = Date()
             var seen = -1
@@ -296,6 +296,26 @@ extension ModelServer {
             }
             try await writer.finish(nil)
         })
+    }
+
+    /// An admitted event stream's place in its key's count, given back exactly once: when
+    /// the stream ends, or when its response is dropped unwritten (a client that reset the
+    /// connection right after asking: the body never runs). Its deinit is the last exit.
+    final class StreamPlace: @unchecked Sendable {
+        private let lock = NSLock()
+        private var release: (@Sendable () -> Void)?
+
+        init(_ release: @escaping @Sendable () -> Void) { self.release = release }
+
+        func giveBack() {
+            let r = lock.withLock { () -> (@Sendable () -> Void)? in
+                defer { release = nil }
+                return release
+            }
+            r?()
+        }
+
+        deinit { giveBack() }
     }
 
     static func describe(_ error: any Error) -> String {

@@ -159,6 +159,15 @@ extension RunBounds {
     /// tokenizer: no weights needed) with run-time `params`.
     public init(_ program: Program, signature: ModelSignature, params: [String: RunValue] = [:]) {
         let config = signature.config
+        // Each distinct prompt is tokenized once, however many invokes and blocks use it
+        // (a 1 MB param given to 50 invokes cost 50 tokenizations before it was refused).
+        var counted: [String: Int] = [:]
+        func tokens(_ text: String, _ tokenizer: Tokenizer) -> Int {
+            if let n = counted[text] { return n }
+            let n = tokenizer.encode(text).count
+            counted[text] = n
+            return n
+        }
         func promptLengths(_ invoke: Invoke, block: Int, index k: Int) -> [Int]? {
             // Token ids the script computes (an earlier generation's ids, a tensor of ids)
             // whose width the checker knows.
@@ -169,11 +178,11 @@ extension RunBounds {
                 return Array(repeating: width, count: invoke.rows)
             }
             guard let tokenizer = signature.tokenizer else { return nil }
-            if let prompts = invoke.prompts { return prompts.map { tokenizer.encode($0).count } }
+            if let prompts = invoke.prompts { return prompts.map { tokens($0, tokenizer) } }
             guard let name = invoke.promptParam else { return nil }
-            if case .str(let s)? = params[name] { return [tokenizer.encode(s).count] }
+            if case .str(let s)? = params[name] { return [tokens(s, tokenizer)] }
             if params[name] == nil, case .str(let s)? = program.params.first(where: { $0.name == name })?.value {
-                return [tokenizer.encode(s).count]
+                return [tokens(s, tokenizer)]
             }
             return nil
         }

@@ -154,6 +154,30 @@ struct RunTests {
         #expect(try await s.http("GET", "/v1/jobs/\(job.id)/events", key: key).status == 200)
     }
 
+    /// A client that resets its connection right after asking for a stream (its response
+    /// may never be written) gives the stream's place back: with one stream per key, after
+    /// many such resets a stream still opens (it answered 429 forever when the place was
+    /// given back only by the body, which never ran).
+    @Test func aStreamResetAtOnceGivesItsPlaceBack() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.maxStreamsPerKey = 1 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("ivan")
+        let client = try ServerClient(server: s.url, key: key)
+        let job = try await client.submit(script: probeScript, name: "probe.nsi", model: nil, params: [:])
+        #expect(try await client.follow(job.id).state == "completed")
+        let blocking = BlockingClient(url: s.url, key: key)
+        for _ in 0..<50 { BlockingClient.requestAndReset(port: blocking.port, path: "/v1/jobs/\(job.id)/events", key: key) }
+        // Each place comes back as its stream ends or its response is dropped: polled for up
+        // to a minute, then a stream opens (the job has ended: it sends the final state).
+        var status = 0
+        for _ in 0..<600 {
+            status = blocking.get("/v1/jobs/\(job.id)/events")?.0 ?? 0
+            if status != 429 { break }
+            usleep(100_000)
+        }
+        #expect(status == 200, "status \(status) after 50 streams reset at once")
+    }
+
     @Test func quotaAndFailedRunsAndRetention() async throws {
         let s = try await LiveServer.start(model: Paths.smollm!) { c in
             c.maxActivePerKey = 2

@@ -240,6 +240,25 @@ struct BlockingClient {
         throw StillQueued(id: id)
     }
 
+    /// Sends a request on a new loopback connection and resets the connection at once
+    /// (SO_LINGER 0: an RST, not a FIN), before any answer: a client gone right after asking.
+    static func requestAndReset(port: UInt16, path: String, key: String?) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if ok == 0 {
+            let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\r\n".utf8)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, request.count) }
+        }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(fd)
+    }
+
     /// One request on a new loopback connection, blocking: status and body, or nil.
     static func request(port: UInt16, method: String, path: String, key: String? = nil, body: Data = Data()) -> (Int, Data)? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
