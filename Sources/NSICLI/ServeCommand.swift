@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Jobs that may share one forward pass (1: every job alone).") var maxBatch = 16
     @Option(name: .long, help: ArgumentHelp("Longest a job may run.", valueName: "duration")) var jobDeadline = "300s"
     @Option(name: .long, help: "Most tokens a job may generate.") var maxTokens = 512
-    @Option(name: .long, help: ArgumentHelp("Most bytes a job may save.", valueName: "size")) var maxSaved = "256MB"
+    @Option(name: .long, help: ArgumentHelp("Most bytes a job may save, and store with its JSON sidecar.", valueName: "size")) var maxSaved = "256MB"
     @Option(name: .long, help: ArgumentHelp("Most work a job's forward passes may take, estimated at submission (e.g. 100T, 500G; 0: no bound).", valueName: "flops"))
     var maxFlops = "100T"
     @Option(name: .long, help: ArgumentHelp("Most bytes of results one key may hold in the store; past it submissions get 429 and results are not kept.", valueName: "size"))

@@ -179,6 +179,8 @@ public struct JobFailure: Sendable, Equatable, CustomStringConvertible {
     public static let crash = JobFailure("crash")
     public static let param = JobFailure("param")
     public static let storage = JobFailure("storage")
+    /// The results file and its sidecar would pass `--max-saved` (as the VM's saved-bytes limit).
+    public static let savedBytes = JobFailure("limit.saved bytes")
     /// The key's stored results would pass `--max-stored-per-key`.
     public static let storedBytes = JobFailure("limit.stored bytes")
 }

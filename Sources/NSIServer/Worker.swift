@@ -133,7 +133,7 @@ final class ModelWorker: Sendable {
                     continuation.resume(returning: Result { () throws(WorkerDied) in try process.run(workerJobs, progress: progress) })
                 } else {
                     let results = PlanRunner.runBatch(box.value, on: model, progress: progress)
-                    continuation.resume(returning: .success(zip(results, names).map { JobOutcome($0, name: $1, model: model.name) }))
+                    continuation.resume(returning: .success(zip(results, names).map { JobOutcome($0, name: $1, model: model.name, maxSavedBytes: model.vm.limits.maxSavedBytes) }))
                 }
             }
         }

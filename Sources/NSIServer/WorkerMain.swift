@@ -84,7 +84,7 @@ public enum WorkerMain {
         }
         let results = PlanRunner.runBatch(ready.map(\.1), on: model) { k, line in progress(ready[k].0, line) }
         for ((i, _), result) in zip(ready, results) {
-            outcomes[i] = JobOutcome(result, name: jobs[i].name, model: model.name)
+            outcomes[i] = JobOutcome(result, name: jobs[i].name, model: model.name, maxSavedBytes: model.vm.limits.maxSavedBytes)
         }
         return outcomes.map { $0 ?? .failed(message: "internal: no outcome", kind: JobFailure("internal")) }
     }

@@ -8,11 +8,21 @@ enum JobOutcome: Sendable {
     case results(StoredResults)
     case failed(message: String, kind: JobFailure)
 
-    init(_ outcome: Result<RunResults, any Error>, name: String, model: String) {
+    /// `maxSavedBytes` bounds what is stored: the results file and its JSON sidecar
+    /// together (the VM counts the saved values as it runs; the sidecar's prompts, ids and
+    /// strings, escaped as JSON up to 6 bytes a byte, are known only here).
+    init(_ outcome: Result<RunResults, any Error>, name: String, model: String, maxSavedBytes: Int) {
         switch outcome {
         case .success(let results):
             do {
-                self = .results(try PlanRunner.encode(results, name: name, model: model))
+                let stored = try PlanRunner.encode(results, name: name, model: model)
+                let total = stored.safetensors.count + stored.sidecar.utf8.count
+                guard total <= maxSavedBytes else {
+                    self = .failed(message: "\(name): the results file and its JSON sidecar take \(total) bytes; the saved-bytes limit is \(maxSavedBytes) bytes",
+                                   kind: .savedBytes)
+                    return
+                }
+                self = .results(stored)
             } catch {
                 self = .failed(message: "cannot store the results: \(error)", kind: .storage)
             }

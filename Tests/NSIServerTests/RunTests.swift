@@ -272,6 +272,26 @@ struct JobLimitTests {
         #expect(try await s.http("GET", "/v1/health").status == 200)
     }
 
+    /// What is stored counts against the saved-bytes limit: the results file and its JSON
+    /// sidecar together. A string saved within the limit whose escaped form is not (a
+    /// control character is 6 bytes as JSON) fails as `limit.saved bytes`; the same length
+    /// of plain text is stored.
+    @Test func theSidecarCountsAgainstTheSavedBytes() async throws {
+        let s = try await LiveServer.start(model: Paths.smollm!) { c in c.jobLimits.maxSavedBytes = 1 << 16 }
+        defer { Task { await s.stop() } }
+        let key = try await s.makeKey("kate")
+        let client = try ServerClient(server: s.url, key: key)
+        let script = "param p: str = \"x\"\ntrace \"Hi\" { save s = p }\n"
+        let escaped = try await client.submit(script: script, name: "s.nsi", model: nil, params: ["p": String(repeating: "\u{1}", count: 20_000)])
+        let plain = try await client.submit(script: script, name: "s.nsi", model: nil, params: ["p": String(repeating: "a", count: 20_000)])
+        let failed = try await client.follow(escaped.id)
+        #expect(failed.state == "failed" && failed.errorKind == "limit.saved bytes", "\(failed.state) \(failed.errorKind ?? ""): \(failed.error ?? "")")
+        #expect(failed.error?.contains("JSON sidecar") == true && failed.error?.contains("65536") == true, "\(failed.error ?? "")")
+        #expect(try await client.follow(plain.id).state == "completed")
+        let sidecar = try await s.http("GET", "/v1/jobs/\(plain.id)/results.json", key: key)
+        #expect(sidecar.status == 200 && String(decoding: sidecar.body, as: UTF8.self).contains(String(repeating: "a", count: 20_000)))
+    }
+
     /// Bounds known before a job runs are checked at submission: a prompt param past the
     /// model's positions, values no machine holds, saves past the job limit, forward
     /// passes past `maxFLOPs` get 422 with
