@@ -132,24 +132,15 @@ import NSITestSupport
         let s = try await LiveServer.start(model: Paths.tiny) { c in c.readTimeout = 0.3 }
         defer { Task { await s.stop() } }
         let port = UInt16(s.url.split(separator: ":").last!)!
-        func connect() -> Int32 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = port.bigEndian
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            #expect(ok == 0)
-            var wait = timeval(tv_sec: 30, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-            return fd
+        func connect() throws -> Int32 {
+            try #require(BlockingClient.connect(port: port, timeout: 30), "cannot connect")
         }
         /// What a read gets: 0 when the server closed the connection.
         func readResult(_ fd: Int32) -> Int {
             var buffer = [UInt8](repeating: 0, count: 4096)
             return buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
         }
-        let half = connect(), silent = connect()
+        let half = try connect(), silent = try connect()
         defer { close(half); close(silent) }
         let head = Array("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
         #expect(head.withUnsafeBytes { write(half, $0.baseAddress, head.count) } == head.count)

@@ -243,35 +243,35 @@ struct BlockingClient {
     /// Sends a request on a new loopback connection and resets the connection at once
     /// (SO_LINGER 0: an RST, not a FIN), before any answer: a client gone right after asking.
     static func requestAndReset(port: UInt16, path: String, key: String?) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if ok == 0 {
-            let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\r\n".utf8)
-            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, request.count) }
-        }
+        guard let fd = connect(port: port, timeout: 1) else { return }
+        let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\r\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, request.count) }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         close(fd)
     }
 
-    /// One request on a new loopback connection, blocking: status and body, or nil.
-    static func request(port: UInt16, method: String, path: String, key: String? = nil, body: Data = Data()) -> (Int, Data)? {
+    /// A new blocking connection to a loopback port whose reads wait at most `timeout`
+    /// seconds, or nil when it cannot connect.
+    static func connect(port: UInt16, timeout: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        // Long enough for a submission compiled while the whole suite runs.
-        var wait = timeval(tv_sec: 60, tv_usec: 0)
+        var wait = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard ok == 0 else { return nil }
+        guard ok == 0 else { close(fd); return nil }
+        return fd
+    }
+
+    /// One request on a new loopback connection, blocking: status and body, or nil.
+    static func request(port: UInt16, method: String, path: String, key: String? = nil, body: Data = Data()) -> (Int, Data)? {
+        // Long enough for a submission compiled while the whole suite runs.
+        guard let fd = connect(port: port, timeout: 60) else { return nil }
+        defer { close(fd) }
         let auth = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
         let type = body.isEmpty ? "" : "Content-Type: application/json\r\n"
         let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\(type)Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + Array(body)
